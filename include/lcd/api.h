@@ -1,0 +1,42 @@
+/* api.h - the v1 API: JSON-RPC 2.0 over WebSocket at /v1/ws, served by
+ * libwebsockets on a Unix socket and an optional TCP listener.
+ *
+ * DESIGN: one service thread runs lws_service() and alone touches sockets
+ * and sessions. Workers finish requests by pushing a completion onto a
+ * mailbox (mutex + list) and calling lws_cancel_service(); the service
+ * thread then drains the mailbox and the event ring and queues messages
+ * on each session's bounded send queue. See src/api/server.c.
+ */
+#ifndef LCD_API_H
+#define LCD_API_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "lcd/engine.h"
+#include "lcd/error.h"
+#include "lcd/events.h"
+
+typedef struct lcd_api lcd_api_t;
+
+typedef struct {
+        const char *socket_path; /* Unix socket, created mode 0600 */
+        const char *listen_addr; /* TCP address, NULL: no TCP listener */
+        int listen_port;
+        lcd_engine_t *engine; /* borrowed */
+        lcd_events_t *events; /* borrowed */
+        unsigned long boot_id_hi, boot_id_lo;
+} lcd_api_config_t;
+
+/* Create the listeners. NULL with err on failure. Service thread. */
+lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err);
+/* The TCP port actually bound (useful with port 0), or 0. */
+int lcd_api_tcp_port(lcd_api_t *api);
+/* Serve until *stop becomes non-zero. */
+void lcd_api_run(lcd_api_t *api, volatile sig_atomic_t *stop);
+/* Wake the service thread (any thread, async-signal-safe). */
+void lcd_api_wake(void *api);
+/* Deliver what is pending (events published during shutdown) and free. */
+void lcd_api_free(lcd_api_t *api);
+
+#endif

@@ -1,0 +1,84 @@
+/* engine.h - the container engine: lifecycle operations over the state map,
+ * the worker pool, the image store and the runtime.
+ *
+ * DESIGN: the API's service thread calls in. Quick operations (list,
+ * inspect, info) answer at once from the lock-free map. Long ones
+ * (pull, create, start, stop, ...) are validated and claimed on the calling
+ * thread -- bad input, a missing container, a wrong state or a full queue
+ * fail right there and change nothing -- and then run as a job on a pool
+ * worker, which calls `done` exactly once with a result or an error. Every
+ * state change is published to the event sequence while the container's
+ * lock is held. The engine also owns the exit watcher thread (conmon's
+ * exit files, inotify), start-up cleanup of a dead run, and shutdown,
+ * which removes every container.
+ */
+#ifndef LCD_ENGINE_H
+#define LCD_ENGINE_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lcd/error.h"
+#include "lcd/events.h"
+#include "lcd/runner.h"
+
+typedef struct lcd_engine lcd_engine_t;
+
+typedef struct {
+        const char *data_dir;    /* image store and bundles */
+        const char *runtime_dir; /* crun root, exit files, conmon sockets */
+        unsigned workers, queue, max_containers;
+        const char *const *insecure_registries; /* NULL-terminated host[:port] list */
+        lcd_runner_t *runner;                    /* borrowed */
+        lcd_events_t *events;                    /* borrowed */
+        int pull_timeout_ms;                     /* skopeo copy */
+        int tool_timeout_ms;                     /* every other tool run */
+} lcd_engine_config_t;
+
+/* Called once per accepted operation, on a worker thread. Ownership of
+ * result and err passes to the callee; exactly one of them is non-NULL. */
+typedef void (*lcd_engine_done_fn)(void *ctx, json_object *result, lcd_error_t *err);
+
+/* Set up directories and cgroups, clean what a dead earlier run left, start
+ * the pool and the exit watcher. Call before any other thread exists that
+ * could be moved between cgroups. NULL with err on failure. */
+lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err);
+/* Stop accepting work, stop and remove every container, drain the pool.
+ * Blocks (bounded by the stop timeouts). Idempotent. */
+void lcd_engine_shutdown(lcd_engine_t *e);
+void lcd_engine_free(lcd_engine_t *e);
+
+typedef struct {
+        const char *image;
+        const char *name, *tag;       /* NULL: derived from the image */
+        const char *const *cmd, *const *env; /* NULL-terminated or NULL */
+        const char *workdir;          /* NULL: the image's */
+} lcd_create_req_t;
+
+typedef enum { LCD_OP_START, LCD_OP_STOP, LCD_OP_KILL, LCD_OP_PAUSE, LCD_OP_RESUME, LCD_OP_REMOVE } lcd_op_t;
+
+typedef struct {
+        lcd_op_t op;
+        const char *name, *tag;
+        int timeout_s; /* stop: seconds before SIGKILL */
+        int signal;    /* kill */
+        bool force;    /* remove */
+} lcd_op_req_t;
+
+/* Asynchronous operations: 0 when accepted (done() follows), LCD_ERR with
+ * err when refused at once (done() is not called). Service thread. */
+int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
+int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_done_fn done, void *ctx,
+                      lcd_error_t **err);
+int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
+
+/* Synchronous queries; any thread. NULL with err on failure. */
+json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err);
+json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err);
+json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err);
+
+/* Parse "TERM", "SIGTERM", "15" into a signal number (1..64); -EINVAL. */
+int lcd_signal_parse(const char *s);
+
+#endif

@@ -1,0 +1,58 @@
+/* events.h - the daemon-wide event sequence.
+ *
+ * DESIGN: publishers (workers, the exit watcher, the service thread) hand
+ * a fixed-size event to lcd_events_publish(), which under one mutex gives
+ * it the next seq (strictly increasing across the daemon) and the time,
+ * and stores it in a ring of the last `history` events (allocated once:
+ * publishing never allocates and never fails). Then it calls the wake-up
+ * hook (the API layer's lws_cancel_service). The service thread reads the
+ * ring from its own cursor and fans the events out to subscribers; an event
+ * evicted before it was read is reported as -ESTALE so the reader can tell
+ * its clients they lagged. Callers that change container state publish
+ * while still holding the container's lock, so one container's events are
+ * in the order of its transitions (lock order: container, then events).
+ */
+#ifndef LCD_EVENTS_H
+#define LCD_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lcd/statemap.h"
+
+typedef enum { LCD_EV_STATE, LCD_EV_REMOVED, LCD_EV_FAILED, LCD_EV__COUNT } lcd_event_type_t;
+
+#define LCD_EVENT_ERROR_MAX 255
+
+typedef struct {
+        uint64_t seq;    /* set by publish */
+        int64_t time_ms; /* wall clock, set by publish */
+        lcd_event_type_t type;
+        char name[LCD_NAME_MAX + 1];
+        char tag[LCD_TAG_MAX + 1];
+        int state;    /* lcd_cstate_t, or -1 */
+        int previous; /* lcd_cstate_t, or -1 */
+        bool has_exit_code;
+        int exit_code;
+        char error[LCD_EVENT_ERROR_MAX + 1]; /* "" when none */
+} lcd_event_t;
+
+typedef struct lcd_events lcd_events_t;
+
+/* history >= 1 events retained. wake(arg) runs after each publish, outside
+ * no lock it must take itself. NULL on allocation failure. */
+lcd_events_t *lcd_events_new(size_t history, void (*wake)(void *), void *wake_arg);
+void lcd_events_free(lcd_events_t *ev);
+/* Replace the wake-up hook (set once the server exists). */
+void lcd_events_set_wake(lcd_events_t *ev, void (*wake)(void *), void *wake_arg);
+/* Assign seq and time, store, wake. Returns the seq. Any thread. */
+uint64_t lcd_events_publish(lcd_events_t *ev, lcd_event_t *e);
+/* The latest seq published (0 before the first event). */
+uint64_t lcd_events_latest(lcd_events_t *ev);
+/* Copy out the event with seq == want. 0, -EAGAIN (not yet published),
+ * or -ESTALE (already evicted from the ring). */
+int lcd_events_get(lcd_events_t *ev, uint64_t want, lcd_event_t *out);
+const char *lcd_event_type_name(lcd_event_type_t t);
+
+#endif

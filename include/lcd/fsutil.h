@@ -1,0 +1,21 @@
+/* fsutil.h - small file-system helpers. Any thread; no shared state. */
+#ifndef LCD_FSUTIL_H
+#define LCD_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p; 0 or -errno. */
+int lcd_mkdir_p(const char *path, mode_t mode);
+/* rm -rf that also removes read-only directories (as umoci's rootless
+ * unpack leaves them); does not follow symlinks or cross mounts.
+ * 0 (also when path is absent) or -errno of the first failure. */
+int lcd_rmtree(const char *path);
+/* Read up to len-1 bytes of a small file, NUL-terminated. Bytes read or -errno. */
+ssize_t lcd_read_small(const char *path, char *buf, size_t len);
+/* Write a whole file atomically (temp file + rename). 0 or -errno. */
+int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Find an executable on PATH; 0 with the absolute path in buf, or -ENOENT. */
+int lcd_find_on_path(const char *name, char *buf, size_t len);
+
+#endif

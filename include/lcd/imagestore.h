@@ -1,0 +1,39 @@
+/* imagestore.h - the local image cache: one OCI layout per image reference.
+ *
+ * DESIGN: images are fetched with skopeo into <data>/images/<ref-dir>/, a
+ * separate OCI layout per canonical reference, so concurrent pulls of
+ * different images never share an index.json. Per reference, a small
+ * reader/writer gate (one mutex + condvar over a list of busy references)
+ * makes a pull exclusive and lets unpacks share: concurrent creates of one
+ * uncached image pull once (the first pulls, the rest wait and find it
+ * cached). The store survives restarts (it is a cache). Workers call it;
+ * it blocks only workers.
+ */
+#ifndef LCD_IMAGESTORE_H
+#define LCD_IMAGESTORE_H
+
+#include <stdbool.h>
+
+#include "lcd/error.h"
+#include "lcd/ident.h"
+#include "lcd/runner.h"
+
+typedef struct lcd_imagestore lcd_imagestore_t;
+
+/* insecure: NULL-terminated host[:port] list allowed over plain HTTP. */
+lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *insecure, lcd_runner_t *runner,
+                                     int pull_timeout_ms, lcd_error_t **err);
+void lcd_imagestore_free(lcd_imagestore_t *s);
+
+/* Pull (always fetches; refreshes a cached tag). digest receives the
+ * manifest digest (LCD_DIGEST_LEN + 1 bytes). */
+int lcd_imagestore_pull(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *digest, lcd_error_t **err);
+
+/* Make sure the image is cached (pull when missing) and hold it for
+ * reading: *layout gets "<dir>:<refname>" for umoci (caller frees).
+ * Release with lcd_imagestore_release(). */
+int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char **layout, char *digest,
+                           lcd_error_t **err);
+void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref);
+
+#endif

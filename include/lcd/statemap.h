@@ -1,0 +1,83 @@
+/* statemap.h - the lock-free container state map.
+ *
+ * DESIGN: a fixed-capacity open-addressing hash table (linear probing)
+ * whose slots are C11 atomics; lookup, insert-if-absent and remove take no
+ * mutex. Items are caller-defined structs that embed lcd_mapitem_t as their
+ * first member; the key is the item's name/tag pair, fixed at insert.
+ * Capacity is the next power of two >= 2 * max_items; an atomic counter
+ * refuses inserts past max_items, so probe chains always end.
+ *
+ * Slot word (atomic uintptr_t): 0 = EMPTY (never used), 1 = TOMBSTONE
+ * (removed, reusable), otherwise an item pointer, with bit 0 set while an
+ * insert is PENDING. EMPTY only ever becomes non-EMPTY, so a probe chain
+ * (home .. first EMPTY) only grows.
+ *
+ * Insert-if-absent reuses tombstones and so must rule out two inserts of one
+ * key landing in two slots: it claims the first free slot of the chain as
+ * PENDING, then rescans the chain. Another PENDING claim of the same key
+ * nearer home wins (we retract); one farther from home is waited for (it
+ * will see us and retract, or commit, and then we retract); a committed
+ * one means -EEXIST. Two claimers never wait on each other.
+ *
+ * Memory reclamation: each slot has a pin counter. A reader pins the slot,
+ * loads the pointer, compares the key and takes a reference, then unpins;
+ * remove swaps the pointer out and waits (spinning, then yielding) until the
+ * slot's pin count is zero before it drops the map's reference. So no reader
+ * ever touches an item after its last reference is gone. Items are freed by
+ * their release callback when their refcount reaches zero.
+ *
+ * Memory orders: slot words are stored/CASed with release and loaded with
+ * acquire (publishing the item's key and fields); pins are seq_cst so the
+ * remover's "swap, then read pins" cannot be reordered against a reader's
+ * "pin, then read slot" (the store-load case needs seq_cst); refcounts use
+ * acq_rel on decrement, relaxed on increment.
+ */
+#ifndef LCD_STATEMAP_H
+#define LCD_STATEMAP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define LCD_NAME_MAX 63 /* [a-z0-9][a-z0-9_.-]{0,62} */
+#define LCD_TAG_MAX 128 /* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+
+typedef struct lcd_mapitem lcd_mapitem_t;
+struct lcd_mapitem {
+        atomic_uint refs; /* private: use lcd_mapitem_ref/unref */
+        unsigned hash;    /* private: set at insert */
+        char name[LCD_NAME_MAX + 1];
+        char tag[LCD_TAG_MAX + 1];
+        void (*release)(lcd_mapitem_t *item); /* called once, when refs reaches 0 */
+};
+
+typedef struct lcd_statemap lcd_statemap_t;
+
+/* Initialise an item: one reference (the caller's), key copied (truncated
+ * to the maxima; validate first). release may be NULL. */
+void lcd_mapitem_init(lcd_mapitem_t *item, const char *name, const char *tag, void (*release)(lcd_mapitem_t *));
+void lcd_mapitem_ref(lcd_mapitem_t *item);
+void lcd_mapitem_unref(lcd_mapitem_t *item);
+
+/* New map for at most max_items items (>= 1). NULL on allocation failure. */
+lcd_statemap_t *lcd_statemap_new(size_t max_items);
+/* Free the map; drops the map's reference on every item still in it.
+ * No other thread may use the map any more. */
+void lcd_statemap_free(lcd_statemap_t *m);
+
+/* Insert item unless its key is present. On success the map takes its own
+ * reference. Returns 0, -EEXIST (key present), -ENOSPC (max_items reached). */
+int lcd_statemap_insert(lcd_statemap_t *m, lcd_mapitem_t *item);
+/* Look up a key. Returns a new reference (caller unrefs) or NULL. */
+lcd_mapitem_t *lcd_statemap_get(lcd_statemap_t *m, const char *name, const char *tag);
+/* Remove exactly this item (pointer identity). Drops the map's reference.
+ * Returns 0 or -ENOENT. */
+int lcd_statemap_remove(lcd_statemap_t *m, lcd_mapitem_t *item);
+/* Number of items in the map (a snapshot). */
+size_t lcd_statemap_count(lcd_statemap_t *m);
+size_t lcd_statemap_max(lcd_statemap_t *m);
+/* Snapshot: *out gets a new array of new references (caller unrefs each and
+ * lcd_free()s the array), *n its length. Items inserted or removed during
+ * the walk may or may not appear. Returns 0 or -ENOMEM. */
+int lcd_statemap_snapshot(lcd_statemap_t *m, lcd_mapitem_t ***out, size_t *n);
+
+#endif

@@ -1,0 +1,80 @@
+/* api-internal.h - what server.c and methods.c share: sessions and pending
+ * replies. Service thread only, except where a field says otherwise. */
+#ifndef LCD_API_INTERNAL_H
+#define LCD_API_INTERNAL_H
+
+#include <json-c/json.h>
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lcd/api.h"
+#include "lcd/rpc.h"
+
+#define LCD_SESSION_QUEUE 1024                   /* messages waiting to be written */
+#define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
+#define LCD_SESSION_EVENT_ROOM 8                 /* slots kept free for replies */
+
+/* A message ready for lws_write: LWS_PRE bytes of headroom, then the text.
+ * Shared between the sessions that send it (refs: service thread only). */
+typedef struct lcd_msg {
+        unsigned refs;
+        size_t len;
+        unsigned char data[]; /* LWS_PRE + len + 1 */
+} lcd_msg_t;
+
+typedef struct lcd_session {
+        unsigned refs; /* the connection's, plus one per pending reply */
+        struct lws *wsi; /* NULL once the connection closed */
+        lcd_api_t *api;
+        lcd_msg_t *queue[LCD_SESSION_QUEUE];
+        unsigned q_head, q_count;
+        size_t q_bytes;
+        bool subscribed;
+        uint64_t sub_after; /* events with seq > sub_after are sent */
+        char *rx; /* a message being reassembled from fragments */
+        size_t rx_len;
+        bool rx_overflow;
+        struct lcd_session *next_sub, *prev_sub; /* the subscriber list */
+} lcd_session_t;
+
+/* An accepted asynchronous request. Allocated on the service thread before
+ * the engine is called; filled by a worker (result/err) and handed back
+ * through the mailbox. */
+typedef struct lcd_pending {
+        struct lcd_pending *next;
+        lcd_api_t *api;
+        lcd_session_t *session; /* holds a reference */
+        json_object *id;        /* a copy; NULL: null id */
+        bool has_id;
+        json_object *result; /* set by the worker */
+        lcd_error_t *err;    /* set by the worker */
+} lcd_pending_t;
+
+struct lcd_api {
+        struct lws_context *ctx;
+        lcd_engine_t *engine;
+        lcd_events_t *events;
+        char boot_id[33];
+        uint64_t delivered; /* last event seq fanned out */
+        lcd_session_t *subscribers;
+        pthread_mutex_t mail_mu; /* guards mail_head/mail_tail */
+        lcd_pending_t *mail_head, *mail_tail;
+        int tcp_port;
+};
+
+/* Dispatch one decoded request; replies now or later. */
+void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req);
+/* The engine's done callback for pending replies (worker thread). */
+void lcd_api_pending_done(void *ctx, json_object *result, lcd_error_t *err);
+lcd_pending_t *lcd_api_pending_new(lcd_session_t *s, lcd_rpc_request_t *req);
+void lcd_api_pending_free(lcd_pending_t *p);
+
+/* Queue a JSON value (consumed) / an error reply on a session. A value
+ * that cannot be queued closes the session (it is not reading). */
+void lcd_session_send_json(lcd_session_t *s, json_object *msg);
+void lcd_session_send_error(lcd_session_t *s, json_object *id, const lcd_error_t *err);
+void lcd_session_subscribe(lcd_session_t *s, uint64_t after);
+
+#endif

@@ -1,0 +1,280 @@
+/* methods.c - the v1 method table: parameter validation and dispatch.
+ *
+ * DESIGN: each handler runs on the service thread. It checks its params
+ * (unknown keys are an error), then either answers at once (ping, info,
+ * list, inspect, subscribe) or hands the request to the engine with a
+ * pending reply that a worker completes. A handler never waits on a tool.
+ */
+#include "api-internal.h"
+
+#include "lcd/alloc.h"
+#include "lcd/ident.h"
+#include "lcd/log.h"
+
+#include <string.h>
+
+#define MAX_ARGS 256
+#define MAX_ARG_LEN 4096
+#define MAX_ENV 256
+#define MAX_ENV_LEN (32 * 1024)
+
+typedef int (*handler_fn)(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                          lcd_error_t **err);
+/* A handler returns 0 with *result (answer now), ASYNC (the engine answers
+ * later through the pending reply it was given), or LCD_ERR with err. */
+#define ASYNC 1
+
+static int m_ping(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {NULL};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
+                return LCD_ERR;
+        *result = json_object_new_string("pong");
+        return *result ? 0 : lcd_error_nomem(err);
+}
+
+static int m_info(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {NULL};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
+                return LCD_ERR;
+        *result = lcd_engine_info(api->engine, err);
+        return *result ? 0 : LCD_ERR;
+}
+
+static int m_list(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {NULL};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
+                return LCD_ERR;
+        *result = lcd_engine_list(api->engine, err);
+        return *result ? 0 : LCD_ERR;
+}
+
+static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                     lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", NULL};
+        const char *name, *tag;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
+                return LCD_ERR;
+        *result = lcd_engine_inspect(api->engine, name, tag, err);
+        return *result ? 0 : LCD_ERR;
+}
+
+static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                       lcd_error_t **err)
+{
+        static const char *const keys[] = {NULL};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
+                return LCD_ERR;
+        uint64_t seq = lcd_events_latest(api->events);
+        json_object *o = json_object_new_object();
+        if (o == NULL || json_object_object_add(o, "seq", json_object_new_uint64(seq)) != 0 ||
+            json_object_object_add(o, "bootId", json_object_new_string(api->boot_id)) != 0 ||
+            json_object_object_get(o, "seq") == NULL || json_object_object_get(o, "bootId") == NULL) {
+                json_object_put(o);
+                return lcd_error_nomem(err);
+        }
+        lcd_session_subscribe(s, seq);
+        *result = o;
+        return 0;
+}
+
+/* Start an engine call with a pending reply; the pending is freed here when
+ * the engine refuses the call. */
+static lcd_pending_t *pending_or_err(lcd_session_t *s, lcd_rpc_request_t *req, lcd_error_t **err)
+{
+        lcd_pending_t *p = lcd_api_pending_new(s, req);
+        if (p == NULL)
+                lcd_error_nomem(err);
+        return p;
+}
+
+static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"ref", NULL};
+        const char *ref;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
+                return LCD_ERR;
+        lcd_pending_t *p = pending_or_err(s, req, err);
+        if (p == NULL)
+                return LCD_ERR;
+        if (lcd_engine_pull(api->engine, ref, lcd_api_pending_done, p, err) < 0) {
+                lcd_api_pending_free(p);
+                return LCD_ERR;
+        }
+        return ASYNC;
+}
+
+static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                    lcd_error_t **err)
+{
+        static const char *const keys[] = {"image", "name", "tag", "cmd", "env", "workdir", NULL};
+        lcd_create_req_t cr = {0};
+        const char **cmd = NULL, **env = NULL;
+        int rc = LCD_ERR;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_string(req->params, "image", true, 1024, &cr.image, err) < 0 ||
+            lcd_rpc_get_string(req->params, "name", false, 256, &cr.name, err) < 0 ||
+            lcd_rpc_get_string(req->params, "tag", false, 256, &cr.tag, err) < 0 ||
+            lcd_rpc_get_string(req->params, "workdir", false, MAX_ARG_LEN, &cr.workdir, err) < 0 ||
+            lcd_rpc_get_strv(req->params, "cmd", MAX_ARGS, MAX_ARG_LEN, &cmd, err) < 0 ||
+            lcd_rpc_get_strv(req->params, "env", MAX_ENV, MAX_ENV_LEN, &env, err) < 0)
+                goto out;
+        if (cmd != NULL && cmd[0] == NULL) {
+                lcd_error_set(err, LCD_E_INVALID, "cmd must not be empty (omit it for the image's default)");
+                goto out;
+        }
+        for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+                if (!lcd_env_valid(env[i])) {
+                        lcd_error_set(err, LCD_E_INVALID, "env[%zu] must be KEY=VALUE with KEY [A-Za-z_][A-Za-z0-9_]*",
+                                      i);
+                        goto out;
+                }
+        if (cr.workdir != NULL && cr.workdir[0] != '/') {
+                lcd_error_set(err, LCD_E_INVALID, "workdir must be an absolute path");
+                goto out;
+        }
+        cr.cmd = cmd;
+        cr.env = env;
+        lcd_pending_t *p = pending_or_err(s, req, err);
+        if (p == NULL)
+                goto out;
+        if (lcd_engine_create(api->engine, &cr, lcd_api_pending_done, p, err) < 0) {
+                lcd_api_pending_free(p);
+                goto out;
+        }
+        rc = ASYNC;
+out:
+        lcd_free(cmd);
+        lcd_free(env);
+        return rc;
+}
+
+static int run_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, lcd_op_req_t *op, lcd_error_t **err)
+{
+        lcd_pending_t *p = pending_or_err(s, req, err);
+        if (p == NULL)
+                return LCD_ERR;
+        if (lcd_engine_op(api->engine, op, lcd_api_pending_done, p, err) < 0) {
+                lcd_api_pending_free(p);
+                return LCD_ERR;
+        }
+        return ASYNC;
+}
+
+static int simple_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, lcd_op_t which, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", NULL};
+        lcd_op_req_t op = {.op = which};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
+                return LCD_ERR;
+        return run_op(api, s, req, &op, err);
+}
+
+static int m_start(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        return simple_op(api, s, req, LCD_OP_START, err);
+}
+
+static int m_pause(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        return simple_op(api, s, req, LCD_OP_PAUSE, err);
+}
+
+static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                    lcd_error_t **err)
+{
+        return simple_op(api, s, req, LCD_OP_RESUME, err);
+}
+
+static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", "timeout", NULL};
+        lcd_op_req_t op = {.op = LCD_OP_STOP, .timeout_s = 10};
+        bool present;
+        int64_t t;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
+            lcd_rpc_get_int(req->params, "timeout", 0, 3600, &present, &t, err) < 0)
+                return LCD_ERR;
+        if (present)
+                op.timeout_s = (int)t;
+        return run_op(api, s, req, &op, err);
+}
+
+static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", "signal", NULL};
+        lcd_op_req_t op = {.op = LCD_OP_KILL, .signal = 9};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
+                return LCD_ERR;
+        json_object *sig = json_object_object_get(req->params, "signal");
+        if (sig != NULL && !json_object_is_type(sig, json_type_null)) {
+                int n = -1;
+                if (json_object_is_type(sig, json_type_int)) {
+                        int64_t v = json_object_get_int64(sig);
+                        n = v >= 1 && v <= 64 ? (int)v : -1;
+                } else if (json_object_is_type(sig, json_type_string)) {
+                        n = lcd_signal_parse(json_object_get_string(sig));
+                }
+                if (n < 0)
+                        return lcd_error_set(err, LCD_E_INVALID,
+                                             "signal must be a signal name (TERM, SIGKILL, ...) or a number 1..64");
+                op.signal = n;
+        }
+        return run_op(api, s, req, &op, err);
+}
+
+static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                    lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", "force", NULL};
+        lcd_op_req_t op = {.op = LCD_OP_REMOVE};
+        bool present;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
+            lcd_rpc_get_bool(req->params, "force", &present, &op.force, err) < 0)
+                return LCD_ERR;
+        return run_op(api, s, req, &op, err);
+}
+
+static const struct {
+        const char *name;
+        handler_fn fn;
+} methods[] = {
+        {"system.ping", m_ping},          {"system.info", m_info},          {"image.pull", m_pull},
+        {"container.create", m_create},   {"container.start", m_start},     {"container.stop", m_stop},
+        {"container.kill", m_kill},       {"container.pause", m_pause},     {"container.resume", m_resume},
+        {"container.remove", m_remove},   {"container.list", m_list},       {"container.inspect", m_inspect},
+        {"events.subscribe", m_subscribe},
+};
+
+void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)
+{
+        lcd_error_t *err = NULL;
+        json_object *result = NULL;
+        int rc = LCD_ERR;
+        size_t i = 0;
+        for (; i < sizeof methods / sizeof methods[0]; i++)
+                if (strcmp(methods[i].name, req->method) == 0)
+                        break;
+        if (i == sizeof methods / sizeof methods[0])
+                lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.64s' not found", req->method);
+        else
+                rc = methods[i].fn(api, s, req, &result, &err);
+        lcd_debug("%s -> %s", req->method, rc == ASYNC ? "queued" : rc == 0 ? "ok" : err->msg);
+        if (rc == ASYNC)
+                return;
+        if (req->has_id) {
+                if (rc == 0)
+                        lcd_session_send_json(s, lcd_rpc_result(req->id, result));
+                else
+                        lcd_session_send_error(s, req->id, err);
+        } else {
+                json_object_put(result);
+        }
+        lcd_error_free(err);
+}

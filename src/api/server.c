@@ -1,0 +1,578 @@
+/* server.c - libwebsockets listeners, sessions, the mailbox and event fan-out.
+ *
+ * DESIGN: everything here runs on the one service thread except
+ * lcd_api_pending_done() and lcd_api_wake(), which workers (and the signal
+ * handler) call. Workers never touch a session: a pending reply holds a
+ * session reference taken on the service thread and is returned through
+ * the mailbox, whose only lock is mail_mu (held for a list push/pop).
+ * Sessions live in their own allocation because lws frees its
+ * per-connection data at close while replies may still be in flight.
+ *
+ * Bounds: a request is at most LCD_RPC_MAX_MESSAGE bytes (larger ones get
+ * an error and are discarded); a session's send queue holds at most
+ * LCD_SESSION_QUEUE messages / LCD_SESSION_QUEUE_BYTES. A subscriber whose
+ * queue is nearly full is sent a "lagged" event and unsubscribed; a client
+ * whose queue overflows with replies is disconnected.
+ *
+ * Cross-site protection: a WebSocket handshake that carries an Origin
+ * header is accepted only when both Origin and Host name a loopback host
+ * (127.0.0.1, [::1], localhost), so a web page on another site cannot
+ * drive the daemon through the user's browser.
+ */
+#include "api-internal.h"
+
+#include "lcd/alloc.h"
+#include "lcd/log.h"
+#include "lcd/container.h"
+#include "lcd/timeutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LCD_WS_PATH "/v1/ws"
+
+struct pss {
+        lcd_session_t *s;
+};
+
+static struct lws_context *wake_ctx; /* for lcd_api_wake from a signal handler */
+
+/* ---- messages and sessions ---- */
+
+static lcd_msg_t *msg_from_json(json_object *o)
+{
+        size_t len = 0;
+        const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+        if (text == NULL)
+                return NULL;
+        lcd_msg_t *m = lcd_malloc(sizeof *m + LWS_PRE + len + 1);
+        if (m == NULL)
+                return NULL;
+        m->refs = 1;
+        m->len = len;
+        memcpy(m->data + LWS_PRE, text, len + 1);
+        return m;
+}
+
+static void msg_unref(lcd_msg_t *m)
+{
+        if (m != NULL && --m->refs == 0)
+                lcd_free(m);
+}
+
+static void session_unref(lcd_session_t *s)
+{
+        if (--s->refs > 0)
+                return;
+        while (s->q_count > 0) {
+                msg_unref(s->queue[s->q_head]);
+                s->q_head = (s->q_head + 1) % LCD_SESSION_QUEUE;
+                s->q_count--;
+        }
+        lcd_free(s->rx);
+        lcd_free(s);
+}
+
+static void session_unsubscribe(lcd_session_t *s)
+{
+        if (!s->subscribed)
+                return;
+        lcd_api_t *api = s->api;
+        if (s->prev_sub)
+                s->prev_sub->next_sub = s->next_sub;
+        else
+                api->subscribers = s->next_sub;
+        if (s->next_sub)
+                s->next_sub->prev_sub = s->prev_sub;
+        s->next_sub = s->prev_sub = NULL;
+        s->subscribed = false;
+}
+
+void lcd_session_subscribe(lcd_session_t *s, uint64_t after)
+{
+        s->sub_after = after;
+        if (s->subscribed)
+                return;
+        s->subscribed = true;
+        s->next_sub = s->api->subscribers;
+        if (s->next_sub)
+                s->next_sub->prev_sub = s;
+        s->api->subscribers = s;
+}
+
+/* Queue m (a new reference is taken). room: slots that must stay free
+ * after it. -ENOSPC when it does not fit. */
+static int session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
+{
+        if (s->wsi == NULL)
+                return 0; /* closed: drop quietly */
+        if (s->q_count + 1 + room > LCD_SESSION_QUEUE || s->q_bytes + m->len > LCD_SESSION_QUEUE_BYTES)
+                return -ENOSPC;
+        m->refs++;
+        s->queue[(s->q_head + s->q_count) % LCD_SESSION_QUEUE] = m;
+        s->q_count++;
+        s->q_bytes += m->len;
+        lws_callback_on_writable(s->wsi);
+        return 0;
+}
+
+static void session_kill(lcd_session_t *s, const char *why)
+{
+        if (s->wsi == NULL)
+                return;
+        lcd_warn("closing a client connection: %s", why);
+        session_unsubscribe(s);
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+void lcd_session_send_json(lcd_session_t *s, json_object *msg)
+{
+        if (msg == NULL) {
+                session_kill(s, "out of memory building a reply");
+                return;
+        }
+        lcd_msg_t *m = msg_from_json(msg);
+        json_object_put(msg);
+        if (m == NULL) {
+                session_kill(s, "out of memory building a reply");
+                return;
+        }
+        if (session_push(s, m, 0) < 0)
+                session_kill(s, "send queue full: the client is not reading");
+        msg_unref(m);
+}
+
+void lcd_session_send_error(lcd_session_t *s, json_object *id, const lcd_error_t *err)
+{
+        lcd_session_send_json(s, lcd_rpc_error(id, err));
+}
+
+/* ---- pending replies and the mailbox ---- */
+
+lcd_pending_t *lcd_api_pending_new(lcd_session_t *s, lcd_rpc_request_t *req)
+{
+        lcd_pending_t *p = lcd_calloc(1, sizeof *p);
+        if (p == NULL)
+                return NULL;
+        if (req->id != NULL && json_object_deep_copy(req->id, &p->id, NULL) != 0) {
+                lcd_free(p);
+                return NULL;
+        }
+        p->has_id = req->has_id;
+        p->api = s->api;
+        p->session = s;
+        s->refs++;
+        return p;
+}
+
+void lcd_api_pending_free(lcd_pending_t *p)
+{
+        if (p == NULL)
+                return;
+        json_object_put(p->id);
+        json_object_put(p->result);
+        lcd_error_free(p->err);
+        session_unref(p->session);
+        lcd_free(p);
+}
+
+void lcd_api_pending_done(void *ctx, json_object *result, lcd_error_t *err)
+{
+        lcd_pending_t *p = ctx;
+        lcd_api_t *api = p->api;
+        p->result = result;
+        p->err = err;
+        pthread_mutex_lock(&api->mail_mu);
+        if (api->mail_tail)
+                api->mail_tail->next = p;
+        else
+                api->mail_head = p;
+        api->mail_tail = p;
+        pthread_mutex_unlock(&api->mail_mu);
+        lws_cancel_service(api->ctx);
+}
+
+static void drain_mailbox(lcd_api_t *api)
+{
+        pthread_mutex_lock(&api->mail_mu);
+        lcd_pending_t *p = api->mail_head;
+        api->mail_head = api->mail_tail = NULL;
+        pthread_mutex_unlock(&api->mail_mu);
+        while (p != NULL) {
+                lcd_pending_t *next = p->next;
+                if (p->has_id && p->session->wsi != NULL) {
+                        if (p->err != NULL)
+                                lcd_session_send_error(p->session, p->id, p->err);
+                        else {
+                                lcd_session_send_json(p->session, lcd_rpc_result(p->id, p->result));
+                                p->result = NULL;
+                        }
+                }
+                lcd_api_pending_free(p);
+                p = next;
+        }
+}
+
+/* ---- events ---- */
+
+static json_object *event_json(const lcd_event_t *e, const char *boot_id)
+{
+        json_object *o = json_object_new_object();
+        if (o == NULL)
+                return NULL;
+        char ts[40];
+        lcd_rfc3339(e->time_ms, ts, sizeof ts);
+        int rc = 0;
+        rc |= json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
+        rc |= json_object_object_add(o, "time", json_object_new_string(ts));
+        rc |= json_object_object_add(o, "type", json_object_new_string(lcd_event_type_name(e->type)));
+        if (e->name[0]) {
+                rc |= json_object_object_add(o, "name", json_object_new_string(e->name));
+                rc |= json_object_object_add(o, "tag", json_object_new_string(e->tag));
+        }
+        const char *st = lcd_cstate_name(e->state);
+        const char *prev = lcd_cstate_name(e->previous);
+        if (e->type == LCD_EV_STATE || e->type == LCD_EV_FAILED || e->type == LCD_EV_REMOVED) {
+                rc |= json_object_object_add(o, "state", st ? json_object_new_string(st) : NULL);
+                rc |= json_object_object_add(o, "previous", prev ? json_object_new_string(prev) : NULL);
+        }
+        if (e->has_exit_code)
+                rc |= json_object_object_add(o, "exitCode", json_object_new_int(e->exit_code));
+        if (e->error[0])
+                rc |= json_object_object_add(o, "error", json_object_new_string(e->error));
+        (void)boot_id;
+        if (rc != 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return lcd_rpc_notification("event", o);
+}
+
+static void send_lagged(lcd_session_t *s, uint64_t seq)
+{
+        json_object *o = json_object_new_object();
+        if (o != NULL) {
+                json_object_object_add(o, "type", json_object_new_string("lagged"));
+                json_object_object_add(o, "seq", json_object_new_uint64(seq));
+        }
+        session_unsubscribe(s);
+        json_object *n = o ? lcd_rpc_notification("event", o) : NULL;
+        lcd_msg_t *m = n ? msg_from_json(n) : NULL;
+        json_object_put(n);
+        if (m == NULL || session_push(s, m, 0) < 0)
+                session_kill(s, "event queue overflow");
+        msg_unref(m);
+}
+
+static void fan_out_events(lcd_api_t *api)
+{
+        uint64_t latest = lcd_events_latest(api->events);
+        while (api->delivered < latest) {
+                lcd_event_t e;
+                int r = lcd_events_get(api->events, api->delivered + 1, &e);
+                if (r == -ESTALE) {
+                        /* we fell behind the ring: every subscriber missed events */
+                        lcd_warn("event fan-out fell behind the event ring at seq %llu",
+                                 (unsigned long long)api->delivered + 1);
+                        while (api->subscribers)
+                                send_lagged(api->subscribers, api->delivered);
+                        api->delivered = latest;
+                        break;
+                }
+                if (r < 0)
+                        break;
+                api->delivered = e.seq;
+                if (api->subscribers == NULL)
+                        continue;
+                json_object *n = event_json(&e, api->boot_id);
+                lcd_msg_t *m = n ? msg_from_json(n) : NULL;
+                json_object_put(n);
+                for (lcd_session_t *s = api->subscribers, *next; s != NULL; s = next) {
+                        next = s->next_sub;
+                        if (e.seq <= s->sub_after)
+                                continue;
+                        if (m == NULL || session_push(s, m, LCD_SESSION_EVENT_ROOM) < 0)
+                                send_lagged(s, e.seq - 1);
+                }
+                msg_unref(m);
+        }
+}
+
+/* ---- lws callbacks ---- */
+
+static bool loopback_host(const char *h)
+{
+        static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]", NULL};
+        for (int i = 0; hosts[i]; i++) {
+                size_t n = strlen(hosts[i]);
+                if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':'))
+                        return true;
+        }
+        return false;
+}
+
+/* 0 when the handshake may proceed. */
+static int check_handshake(struct lws *wsi)
+{
+        char uri[128];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, LCD_WS_PATH) != 0) {
+                lcd_info("refused WebSocket handshake for path %s (the API is at %s)", uri, LCD_WS_PATH);
+                return -1;
+        }
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
+                char origin[256], host[256];
+                if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
+                    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+                        return -1;
+                const char *oh = strstr(origin, "://");
+                if (oh == NULL || !loopback_host(oh + 3) || !loopback_host(host)) {
+                        lcd_warn("refused cross-origin WebSocket handshake from %s", origin);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+static void on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t len)
+{
+        if (lws_frame_is_binary(wsi) && lws_is_first_fragment(wsi) && s->rx_len == 0) {
+                s->rx_overflow = true; /* reuse the discard path with its own reply */
+        }
+        if (!s->rx_overflow) {
+                if (s->rx_len + len > LCD_RPC_MAX_MESSAGE) {
+                        s->rx_overflow = true;
+                        lcd_free(s->rx);
+                        s->rx = NULL;
+                        s->rx_len = 0;
+                } else if (len > 0) {
+                        char *grown = lcd_realloc(s->rx, s->rx_len + len + 1);
+                        if (grown == NULL) {
+                                s->rx_overflow = true;
+                        } else {
+                                s->rx = grown;
+                                memcpy(s->rx + s->rx_len, in, len);
+                                s->rx_len += len;
+                                s->rx[s->rx_len] = '\0';
+                        }
+                }
+        }
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+                return;
+        lcd_error_t *err = NULL;
+        if (s->rx_overflow) {
+                if (lws_frame_is_binary(wsi))
+                        lcd_error_set(&err, LCD_E_BAD_REQUEST, "binary messages are not supported; send text");
+                else
+                        lcd_error_set(&err, LCD_E_BAD_REQUEST,
+                                      "message larger than %d bytes, or out of memory receiving it",
+                                      LCD_RPC_MAX_MESSAGE);
+                lcd_session_send_error(s, NULL, err);
+                lcd_error_free(err);
+        } else {
+                lcd_rpc_request_t req;
+                if (lcd_rpc_decode(s->rx ? s->rx : "", s->rx_len, &req, &err) < 0) {
+                        lcd_session_send_error(s, req.id, err);
+                        lcd_error_free(err);
+                } else {
+                        lcd_methods_dispatch(s->api, s, &req);
+                }
+                lcd_rpc_request_clear(&req);
+        }
+        lcd_free(s->rx);
+        s->rx = NULL;
+        s->rx_len = 0;
+        s->rx_overflow = false;
+}
+
+static int on_writable(lcd_session_t *s, struct lws *wsi)
+{
+        if (s->q_count == 0)
+                return 0;
+        lcd_msg_t *m = s->queue[s->q_head];
+        s->q_head = (s->q_head + 1) % LCD_SESSION_QUEUE;
+        s->q_count--;
+        s->q_bytes -= m->len;
+        int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        msg_unref(m);
+        if (n < 0)
+                return -1;
+        if (s->q_count > 0)
+                lws_callback_on_writable(wsi);
+        return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+        struct pss *pss = user;
+        lcd_api_t *api = lws_context_user(lws_get_context(wsi));
+        switch (reason) {
+        case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+                if (api != NULL) {
+                        fan_out_events(api);
+                        drain_mailbox(api);
+                        fan_out_events(api);
+                }
+                return 0;
+        case LWS_CALLBACK_HTTP:
+                if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND,
+                                           "not found: the API is a WebSocket at " LCD_WS_PATH))
+                        return -1;
+                return lws_http_transaction_completed(wsi) ? -1 : 0;
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+                return check_handshake(wsi);
+        case LWS_CALLBACK_ESTABLISHED: {
+                lcd_session_t *s = lcd_calloc(1, sizeof *s);
+                if (s == NULL) {
+                        lcd_error_log("out of memory accepting a connection");
+                        return -1;
+                }
+                s->refs = 1;
+                s->wsi = wsi;
+                s->api = api;
+                pss->s = s;
+                return 0;
+        }
+        case LWS_CALLBACK_RECEIVE:
+                if (pss->s != NULL)
+                        on_receive(pss->s, wsi, in, len);
+                return 0;
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+                return pss->s ? on_writable(pss->s, wsi) : 0;
+        case LWS_CALLBACK_CLOSED:
+                if (pss->s != NULL) {
+                        session_unsubscribe(pss->s);
+                        pss->s->wsi = NULL;
+                        session_unref(pss->s);
+                        pss->s = NULL;
+                }
+                return 0;
+        default:
+                return lws_callback_http_dummy(wsi, reason, user, in, len);
+        }
+}
+
+static const struct lws_protocols protocols[] = {
+        {"lcd.v1", callback, sizeof(struct pss), 65536, 0, NULL, 0},
+        {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_emit(int level, const char *line)
+{
+        lcd_log(level == LLL_ERR ? LCD_LOG_ERROR : level == LLL_WARN ? LCD_LOG_WARN : LCD_LOG_DEBUG, "lws: %s",
+                line);
+}
+
+void lcd_api_wake(void *arg)
+{
+        lcd_api_t *api = arg;
+        struct lws_context *ctx = api ? api->ctx : wake_ctx;
+        if (ctx != NULL)
+                lws_cancel_service(ctx);
+}
+
+lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
+{
+        lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+        lcd_api_t *api = lcd_calloc(1, sizeof *api);
+        if (api == NULL) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        api->engine = cfg->engine;
+        api->events = cfg->events;
+        api->delivered = lcd_events_latest(cfg->events);
+        unsigned char rnd[16];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+                memset(rnd, 0, sizeof rnd);
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(api->boot_id + 2 * i, 3, "%02x", rnd[i]);
+        pthread_mutex_init(&api->mail_mu, NULL);
+
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof info);
+        info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+        info.user = api;
+        info.gid = (gid_t)-1;
+        info.uid = (uid_t)-1;
+        api->ctx = lws_create_context(&info);
+        if (api->ctx == NULL) {
+                lcd_error_set(err, LCD_E_INTERNAL, "cannot create the libwebsockets context");
+                goto fail;
+        }
+        wake_ctx = api->ctx;
+
+        /* the Unix socket: mode 0600 from the start (umask), no stale file */
+        struct stat st;
+        if (lstat(cfg->socket_path, &st) == 0 && S_ISSOCK(st.st_mode))
+                unlink(cfg->socket_path);
+        memset(&info, 0, sizeof info);
+        info.options = LWS_SERVER_OPTION_UNIX_SOCK | LWS_SERVER_OPTION_DISABLE_IPV6;
+        info.iface = cfg->socket_path;
+        info.protocols = protocols;
+        info.vhost_name = "unix";
+        mode_t old = umask(0177);
+        struct lws_vhost *vh = lws_create_vhost(api->ctx, &info);
+        umask(old);
+        if (vh == NULL) {
+                lcd_error_set(err, LCD_E_INTERNAL, "cannot listen on %s", cfg->socket_path);
+                goto fail;
+        }
+        if (chmod(cfg->socket_path, 0600) < 0) {
+                lcd_error_set(err, LCD_E_INTERNAL, "chmod %s: %s", cfg->socket_path, strerror(errno));
+                goto fail;
+        }
+        if (cfg->listen_addr != NULL) {
+                memset(&info, 0, sizeof info);
+                info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+                info.iface = cfg->listen_addr;
+                info.port = cfg->listen_port;
+                info.protocols = protocols;
+                info.vhost_name = "tcp";
+                vh = lws_create_vhost(api->ctx, &info);
+                if (vh == NULL) {
+                        lcd_error_set(err, LCD_E_INTERNAL, "cannot listen on %s:%d", cfg->listen_addr,
+                                      cfg->listen_port);
+                        goto fail;
+                }
+                api->tcp_port = lws_get_vhost_listen_port(vh);
+        }
+        return api;
+fail:
+        lcd_api_free(api);
+        return NULL;
+}
+
+int lcd_api_tcp_port(lcd_api_t *api)
+{
+        return api->tcp_port;
+}
+
+void lcd_api_run(lcd_api_t *api, volatile sig_atomic_t *stop)
+{
+        while (!*stop)
+                if (lws_service(api->ctx, 0) < 0)
+                        break;
+}
+
+void lcd_api_free(lcd_api_t *api)
+{
+        if (api == NULL)
+                return;
+        if (api->ctx != NULL) {
+                fan_out_events(api);
+                drain_mailbox(api);
+                /* give queued events a last chance to reach their clients */
+                for (int i = 0; i < 20 && api->subscribers; i++)
+                        lws_service(api->ctx, 10);
+                wake_ctx = NULL;
+                lws_context_destroy(api->ctx);
+        }
+        drain_mailbox(api);
+        pthread_mutex_destroy(&api->mail_mu);
+        lcd_free(api);
+}

@@ -1,0 +1,108 @@
+/* alloc.c - see alloc.h. Failure injection uses two relaxed atomics: the
+ * countdown and the "fired" flag; tests that use it are single-purpose, so
+ * relaxed ordering is enough (no other data is published through them). */
+#include "lcd/alloc.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_ulong fail_countdown;
+static atomic_int fail_hit;
+static atomic_ulong alloc_count;
+
+static int should_fail(void)
+{
+        atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
+        unsigned long n = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+        while (n > 0) {
+                if (atomic_compare_exchange_weak_explicit(&fail_countdown, &n, n - 1, memory_order_relaxed,
+                                                          memory_order_relaxed)) {
+                        if (n == 1) {
+                                atomic_store_explicit(&fail_hit, 1, memory_order_relaxed);
+                                return 1;
+                        }
+                        return 0;
+                }
+        }
+        return 0;
+}
+
+void lcd_alloc_fail_at(unsigned long n)
+{
+        atomic_store_explicit(&fail_hit, 0, memory_order_relaxed);
+        atomic_store_explicit(&fail_countdown, n, memory_order_relaxed);
+}
+
+int lcd_alloc_fail_hit(void)
+{
+        return atomic_load_explicit(&fail_hit, memory_order_relaxed);
+}
+
+unsigned long lcd_alloc_count(void)
+{
+        return atomic_load_explicit(&alloc_count, memory_order_relaxed);
+}
+
+void *lcd_malloc(size_t size)
+{
+        if (should_fail())
+                return NULL;
+        return malloc(size ? size : 1);
+}
+
+void *lcd_calloc(size_t nmemb, size_t size)
+{
+        if (should_fail())
+                return NULL;
+        return calloc(nmemb ? nmemb : 1, size ? size : 1);
+}
+
+void *lcd_realloc(void *ptr, size_t size)
+{
+        if (should_fail())
+                return NULL;
+        return realloc(ptr, size ? size : 1);
+}
+
+char *lcd_strndup(const char *s, size_t n)
+{
+        if (s == NULL)
+                return NULL;
+        size_t len = strnlen(s, n);
+        char *d = lcd_malloc(len + 1);
+        if (d == NULL)
+                return NULL;
+        memcpy(d, s, len);
+        d[len] = '\0';
+        return d;
+}
+
+char *lcd_strdup(const char *s)
+{
+        return s ? lcd_strndup(s, strlen(s)) : NULL;
+}
+
+char *lcd_strdup_printf(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int len = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (len < 0)
+                return NULL;
+        char *d = lcd_malloc((size_t)len + 1);
+        if (d == NULL)
+                return NULL;
+        va_start(ap, fmt);
+        vsnprintf(d, (size_t)len + 1, fmt, ap);
+        va_end(ap);
+        return d;
+}
+
+void lcd_free(void *ptr)
+{
+        free(ptr);
+}

@@ -1,0 +1,154 @@
+/* fsutil.c - see fsutil.h. */
+#include "lcd/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int lcd_mkdir_p(const char *path, mode_t mode)
+{
+        char tmp[PATH_MAX];
+        if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+                return -ENAMETOOLONG;
+        for (char *p = tmp + 1; *p; p++)
+                if (*p == '/') {
+                        *p = '\0';
+                        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+                                return -errno;
+                        *p = '/';
+                }
+        if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+/* Remove everything inside the directory open as dfd (consumed). */
+static int rm_contents(int dfd, dev_t dev, int depth)
+{
+        if (depth > 256) {
+                close(dfd);
+                return -ELOOP;
+        }
+        DIR *d = fdopendir(dfd);
+        if (d == NULL) {
+                int e = -errno;
+                close(dfd);
+                return e;
+        }
+        int first = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                struct stat st;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        if (st.st_dev != dev) { /* a mount point: never cross it */
+                                if (!first)
+                                        first = -EBUSY;
+                                continue;
+                        }
+                        fchmodat(dirfd(d), de->d_name, 0700, 0);
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0) {
+                                int r = rm_contents(sub, dev, depth + 1);
+                                if (r < 0 && !first)
+                                        first = r;
+                        }
+                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && !first)
+                                first = -errno;
+                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && !first) {
+                        first = -errno;
+                }
+        }
+        closedir(d);
+        return first;
+}
+
+int lcd_rmtree(const char *path)
+{
+        struct stat st;
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlink(path) < 0 ? -errno : 0;
+        chmod(path, 0700);
+        int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        int r = rm_contents(dfd, st.st_dev, 0);
+        if (rmdir(path) < 0 && errno != ENOENT)
+                return r ? r : -errno;
+        return r;
+}
+
+ssize_t lcd_read_small(const char *path, char *buf, size_t len)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t got = 0;
+        while (got + 1 < len) {
+                ssize_t n = read(fd, buf + got, len - 1 - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        close(fd);
+        buf[got] = '\0';
+        return (ssize_t)got;
+}
+
+int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+        char tmp[PATH_MAX];
+        if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+                return -ENAMETOOLONG;
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        size_t done = 0;
+        while (done < len) {
+                ssize_t n = write(fd, data + done, len - done);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int e = -errno;
+                        close(fd);
+                        unlink(tmp);
+                        return e;
+                }
+                done += (size_t)n;
+        }
+        if (close(fd) < 0 || rename(tmp, path) < 0) {
+                int e = -errno;
+                unlink(tmp);
+                return e;
+        }
+        return 0;
+}
+
+int lcd_find_on_path(const char *name, char *buf, size_t len)
+{
+        const char *path = getenv("PATH");
+        if (path == NULL)
+                path = "/usr/local/bin:/usr/bin:/bin";
+        while (*path) {
+                const char *end = strchr(path, ':');
+                size_t n = end ? (size_t)(end - path) : strlen(path);
+                if (n > 0 && snprintf(buf, len, "%.*s/%s", (int)n, path, name) < (int)len &&
+                    access(buf, X_OK) == 0 && buf[0] == '/')
+                        return 0;
+                path += n + (end ? 1 : 0);
+        }
+        return -ENOENT;
+}

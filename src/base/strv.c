@@ -1,0 +1,42 @@
+/* strv.c - see strv.h. */
+#include "lcd/strv.h"
+
+#include "lcd/alloc.h"
+
+size_t lcd_strv_len(const char *const *v)
+{
+        size_t n = 0;
+        while (v != NULL && v[n] != NULL)
+                n++;
+        return n;
+}
+
+char **lcd_strv_dup(const char *const *v, bool *nomem)
+{
+        *nomem = false;
+        if (v == NULL)
+                return NULL;
+        size_t n = lcd_strv_len(v);
+        char **d = lcd_calloc(n + 1, sizeof *d);
+        if (d == NULL)
+                goto fail;
+        for (size_t i = 0; i < n; i++)
+                if ((d[i] = lcd_strdup(v[i])) == NULL) {
+                        lcd_strv_free(d);
+                        goto fail;
+                }
+        return d;
+fail:
+        *nomem = true;
+        return NULL;
+}
+
+void lcd_strv_free(char **v)
+{
+        if (v == NULL)
+                return;
+        for (size_t i = 0; v[i] != NULL; i++)
+                lcd_free(v[i]);
+        lcd_free(v);
+}
+

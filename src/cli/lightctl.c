@@ -1,0 +1,433 @@
+/* lightctl.c - the command-line client: one JSON-RPC call per command over
+ * the daemon's WebSocket API (events: a subscription that prints until
+ * interrupted). Tables by default, --json for machines. Exit status: 0 ok,
+ * 1 the daemon answered with an error, 2 usage, 3 cannot reach the daemon.
+ */
+#include "lcd/alloc.h"
+#include "wsclient.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+#define EXIT_CONNECT 3
+
+static const char usage_text[] =
+        "usage: lightctl [--socket PATH | --url ws://HOST:PORT] [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
+        "\n"
+        "commands:\n"
+        "  ps                                   list containers\n"
+        "  inspect NAME[:TAG]                   show one container\n"
+        "  pull IMAGE                           fetch an image\n"
+        "  create [--name N] [--tag T] [--env K=V]... [--workdir DIR] IMAGE [CMD [ARG...]]\n"
+        "  start | pause | resume NAME[:TAG]...\n"
+        "  stop [--time SECONDS] NAME[:TAG]...\n"
+        "  kill [--signal SIG] NAME[:TAG]...\n"
+        "  rm [--force] NAME[:TAG]...\n"
+        "  events [--count N]                   print container events as they happen\n"
+        "  info                                 show the daemon's system information\n"
+        "  ping                                 check that the daemon answers\n"
+        "\n"
+        "NAME without :TAG means NAME:latest. The socket defaults to\n"
+        "$XDG_RUNTIME_DIR/light-containerd/api.sock (or $LIGHTCTL_SOCKET).\n";
+
+static struct {
+        const char *target;
+        bool json;
+        int timeout_ms;
+        lcd_ws_t *ws;
+        long next_id;
+} g = {.timeout_ms = 600 * 1000, .next_id = 1};
+
+static int usage(const char *fmt, const char *arg)
+{
+        if (fmt != NULL) {
+                fprintf(stderr, "lightctl: ");
+                fprintf(stderr, fmt, arg);
+                fputc('\n', stderr);
+        }
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+}
+
+static int connect_daemon(void)
+{
+        char err[512];
+        g.ws = lcd_ws_connect(g.target, "/v1/ws", 10000, err, sizeof err);
+        if (g.ws == NULL) {
+                fprintf(stderr, "lightctl: %s\n", err);
+                return -1;
+        }
+        return 0;
+}
+
+/* Send a request and wait for its reply, skipping notifications. Returns
+ * the reply object (caller puts) or NULL after printing why; *status gets
+ * the exit status to use. */
+static json_object *call(const char *method, json_object *params, int *status)
+{
+        long id = g.next_id++;
+        json_object *req = json_object_new_object();
+        json_object_object_add(req, "jsonrpc", json_object_new_string("2.0"));
+        json_object_object_add(req, "id", json_object_new_int64(id));
+        json_object_object_add(req, "method", json_object_new_string(method));
+        if (params != NULL)
+                json_object_object_add(req, "params", params);
+        size_t len;
+        const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
+        int r = text ? lcd_ws_send(g.ws, text, len) : -ENOMEM;
+        json_object_put(req);
+        if (r < 0) {
+                fprintf(stderr, "lightctl: send: %s\n", strerror(-r));
+                *status = EXIT_CONNECT;
+                return NULL;
+        }
+        for (;;) {
+                char *msg;
+                size_t mlen;
+                r = lcd_ws_recv(g.ws, &msg, &mlen, g.timeout_ms);
+                if (r < 0) {
+                        fprintf(stderr, "lightctl: no reply to %s: %s\n", method,
+                                r == -ETIMEDOUT ? "timed out" : strerror(-r));
+                        *status = EXIT_CONNECT;
+                        return NULL;
+                }
+                json_object *reply = json_tokener_parse(msg);
+                lcd_free(msg);
+                json_object *rid = NULL;
+                if (reply == NULL || !json_object_object_get_ex(reply, "id", &rid) ||
+                    json_object_get_int64(rid) != id) {
+                        json_object_put(reply);
+                        continue;
+                }
+                json_object *e = NULL;
+                if (json_object_object_get_ex(reply, "error", &e)) {
+                        json_object *m = json_object_object_get(e, "message");
+                        json_object *d = json_object_object_get(e, "data");
+                        json_object *reason = d ? json_object_object_get(d, "reason") : NULL;
+                        if (g.json)
+                                printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PRETTY));
+                        fprintf(stderr, "lightctl: %s: %s (%s)\n", method, m ? json_object_get_string(m) : "error",
+                                reason ? json_object_get_string(reason) : "?");
+                        json_object_put(reply);
+                        *status = EXIT_ERROR;
+                        return NULL;
+                }
+                *status = 0;
+                return reply;
+        }
+}
+
+static json_object *result_of(json_object *reply)
+{
+        return json_object_object_get(reply, "result");
+}
+
+static const char *str(json_object *o, const char *key)
+{
+        json_object *v = json_object_object_get(o, key);
+        return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : NULL;
+}
+
+/* "name[:tag]" -> params {"name","tag"} */
+static json_object *key_params(const char *arg)
+{
+        char name[256];
+        snprintf(name, sizeof name, "%s", arg);
+        char *colon = strchr(name, ':');
+        const char *tag = "latest";
+        if (colon != NULL) {
+                *colon = '\0';
+                tag = colon + 1;
+        }
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "name", json_object_new_string(name));
+        json_object_object_add(p, "tag", json_object_new_string(tag));
+        return p;
+}
+
+static void print_json(json_object *o)
+{
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void print_table(json_object *list)
+{
+        printf("%-20s %-12s %-9s %-8s %-5s %-14s %s\n", "NAME", "TAG", "STATE", "PID", "EXIT", "ID", "IMAGE");
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *c = json_object_array_get_idx(list, i);
+                const char *pid = str(c, "pid"), *exit_code = str(c, "exitCode"), *id = str(c, "id");
+                printf("%-20s %-12s %-9s %-8s %-5s %-14.12s %s\n", str(c, "name"), str(c, "tag"), str(c, "state"),
+                       pid ? pid : "-", exit_code ? exit_code : "-", id ? id : "-", str(c, "image"));
+        }
+}
+
+static void print_container_line(json_object *c)
+{
+        if (g.json) {
+                print_json(c);
+                return;
+        }
+        const char *exit_code = str(c, "exitCode");
+        printf("%s:%s %s%s%s\n", str(c, "name"), str(c, "tag"), str(c, "state"), exit_code ? " exit " : "",
+               exit_code ? exit_code : "");
+}
+
+static int cmd_simple(const char *method, json_object *params, void (*print)(json_object *))
+{
+        int status;
+        json_object *reply = call(method, params, &status);
+        if (reply == NULL)
+                return status;
+        if (g.json || print == NULL)
+                print_json(result_of(reply));
+        else
+                print(result_of(reply));
+        json_object_put(reply);
+        return 0;
+}
+
+/* start/stop/kill/pause/resume/rm over several containers: go on after an
+ * error, exit non-zero if any failed (like docker). */
+static int cmd_each(const char *method, int argc, char **argv, json_object *extra)
+{
+        if (argc < 1)
+                return usage("%s needs at least one NAME[:TAG]", method);
+        int worst = 0;
+        for (int i = 0; i < argc; i++) {
+                json_object *p = key_params(argv[i]);
+                json_object_object_foreach(extra, k, v) json_object_object_add(p, k, json_object_get(v));
+                int status;
+                json_object *reply = call(method, p, &status);
+                if (reply == NULL) {
+                        if (status > worst)
+                                worst = status;
+                        continue;
+                }
+                json_object *res = result_of(reply);
+                if (json_object_is_type(res, json_type_object) && json_object_object_get(res, "state"))
+                        print_container_line(res);
+                else if (g.json)
+                        print_json(res);
+                else
+                        printf("%s removed\n", argv[i]);
+                json_object_put(reply);
+        }
+        return worst;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+        json_object *p = json_object_new_object(), *env = json_object_new_array();
+        static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                             {"tag", required_argument, NULL, 't'},
+                                             {"env", required_argument, NULL, 'e'},
+                                             {"workdir", required_argument, NULL, 'w'},
+                                             {NULL, 0, NULL, 0}};
+        optind = 1;
+        int c;
+        while ((c = getopt_long(argc, argv, "+n:t:e:w:", opts, NULL)) != -1) {
+                switch (c) {
+                case 'n':
+                        json_object_object_add(p, "name", json_object_new_string(optarg));
+                        break;
+                case 't':
+                        json_object_object_add(p, "tag", json_object_new_string(optarg));
+                        break;
+                case 'e':
+                        json_object_array_add(env, json_object_new_string(optarg));
+                        break;
+                case 'w':
+                        json_object_object_add(p, "workdir", json_object_new_string(optarg));
+                        break;
+                default:
+                        json_object_put(p);
+                        json_object_put(env);
+                        return usage("create: bad option", "");
+                }
+        }
+        if (optind >= argc) {
+                json_object_put(p);
+                json_object_put(env);
+                return usage("create needs an IMAGE%s", "");
+        }
+        json_object_object_add(p, "image", json_object_new_string(argv[optind++]));
+        if (json_object_array_length(env) > 0)
+                json_object_object_add(p, "env", env);
+        else
+                json_object_put(env);
+        if (optind < argc) {
+                json_object *cmd = json_object_new_array();
+                for (; optind < argc; optind++)
+                        json_object_array_add(cmd, json_object_new_string(argv[optind]));
+                json_object_object_add(p, "cmd", cmd);
+        }
+        return cmd_simple("container.create", p, print_container_line);
+}
+
+static int cmd_events(int argc, char **argv)
+{
+        long count = -1;
+        static const struct option opts[] = {{"count", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
+        optind = 1;
+        int c;
+        while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+                if (c != 'c')
+                        return usage("events: bad option", "");
+                count = strtol(optarg, NULL, 10);
+        }
+        int status;
+        json_object *reply = call("events.subscribe", json_object_new_object(), &status);
+        if (reply == NULL)
+                return status;
+        json_object_put(reply);
+        fflush(stdout);
+        for (long n = 0; count < 0 || n < count;) {
+                char *msg;
+                size_t len;
+                int r = lcd_ws_recv(g.ws, &msg, &len, -1);
+                if (r < 0) {
+                        fprintf(stderr, "lightctl: event stream ended: %s\n", strerror(-r));
+                        return EXIT_CONNECT;
+                }
+                json_object *o = json_tokener_parse(msg);
+                lcd_free(msg);
+                json_object *params = o ? json_object_object_get(o, "params") : NULL;
+                if (params != NULL) {
+                        if (g.json) {
+                                printf("%s\n", json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
+                        } else {
+                                const char *st = str(params, "state"), *prev = str(params, "previous"),
+                                           *code = str(params, "exitCode"), *error = str(params, "error");
+                                printf("%s %-6s %-18s %s:%s %s%s%s%s%s%s\n", str(params, "time"), str(params, "seq"),
+                                       str(params, "type"), str(params, "name") ? str(params, "name") : "-",
+                                       str(params, "tag") ? str(params, "tag") : "-", prev ? prev : "", prev ? " -> " : "",
+                                       st ? st : "", code ? " exit " : "", code ? code : "",
+                                       error ? error : "");
+                        }
+                        fflush(stdout);
+                        n++;
+                }
+                json_object_put(o);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+                                             {"url", required_argument, NULL, 'u'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"timeout", required_argument, NULL, 't'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+        char sock[PATH_MAX];
+        const char *env_sock = getenv("LIGHTCTL_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+        if (env_sock != NULL)
+                snprintf(sock, sizeof sock, "%s", env_sock);
+        else if (xdg != NULL && xdg[0] == '/')
+                snprintf(sock, sizeof sock, "%s/light-containerd/api.sock", xdg);
+        else
+                snprintf(sock, sizeof sock, "/tmp/light-containerd-%d/api.sock", (int)getuid());
+        g.target = sock;
+        int c;
+        while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
+                switch (c) {
+                case 's':
+                        g.target = optarg;
+                        break;
+                case 'u':
+                        g.target = optarg;
+                        break;
+                case 'j':
+                        g.json = true;
+                        break;
+                case 't': {
+                        char *end;
+                        long t = strtol(optarg, &end, 10);
+                        if (*end || t <= 0 || t > 86400)
+                                return usage("--timeout takes seconds (1..86400), not '%s'", optarg);
+                        g.timeout_ms = (int)t * 1000;
+                        break;
+                }
+                case 'h':
+                        fputs(usage_text, stdout);
+                        return 0;
+                default:
+                        return usage("unknown option%s", "");
+                }
+        }
+        if (optind >= argc)
+                return usage("missing COMMAND%s", "");
+        const char *cmd = argv[optind];
+        int sub_argc = argc - optind;
+        char **sub_argv = argv + optind;
+        static const char *const known[] = {"ps",    "inspect", "pull", "create", "start", "stop", "kill", "pause",
+                                            "resume", "rm",     "events", "info", "ping", NULL};
+        bool ok = false;
+        for (int i = 0; known[i] && !ok; i++)
+                ok = strcmp(cmd, known[i]) == 0;
+        if (!ok)
+                return usage("unknown command '%s'", cmd);
+        if (connect_daemon() < 0)
+                return EXIT_CONNECT;
+        int status = 0;
+        json_object *extra = json_object_new_object();
+        if (strcmp(cmd, "ps") == 0)
+                status = cmd_simple("container.list", NULL, print_table);
+        else if (strcmp(cmd, "info") == 0)
+                status = cmd_simple("system.info", NULL, NULL);
+        else if (strcmp(cmd, "ping") == 0)
+                status = cmd_simple("system.ping", NULL, NULL);
+        else if (strcmp(cmd, "inspect") == 0)
+                status = sub_argc == 2 ? cmd_simple("container.inspect", key_params(sub_argv[1]), NULL)
+                                       : usage("inspect takes one NAME[:TAG]%s", "");
+        else if (strcmp(cmd, "pull") == 0) {
+                if (sub_argc != 2)
+                        status = usage("pull takes one IMAGE%s", "");
+                else {
+                        json_object *p = json_object_new_object();
+                        json_object_object_add(p, "ref", json_object_new_string(sub_argv[1]));
+                        status = cmd_simple("image.pull", p, NULL);
+                }
+        } else if (strcmp(cmd, "create") == 0)
+                status = cmd_create(sub_argc, sub_argv);
+        else if (strcmp(cmd, "events") == 0)
+                status = cmd_events(sub_argc, sub_argv);
+        else {
+                /* per-container commands with their options */
+                static const struct option sopts[] = {{"time", required_argument, NULL, 't'},
+                                                      {"signal", required_argument, NULL, 's'},
+                                                      {"force", no_argument, NULL, 'f'},
+                                                      {NULL, 0, NULL, 0}};
+                optind = 1;
+                int o;
+                while ((o = getopt_long(sub_argc, sub_argv, "+t:s:f", sopts, NULL)) != -1) {
+                        if (o == 't' && strcmp(cmd, "stop") == 0)
+                                json_object_object_add(extra, "timeout", json_object_new_int(atoi(optarg)));
+                        else if (o == 's' && strcmp(cmd, "kill") == 0)
+                                json_object_object_add(extra, "signal", json_object_new_string(optarg));
+                        else if (o == 'f' && strcmp(cmd, "rm") == 0)
+                                json_object_object_add(extra, "force", json_object_new_boolean(1));
+                        else {
+                                json_object_put(extra);
+                                lcd_ws_close(g.ws);
+                                return usage("%s: unknown option", cmd);
+                        }
+                }
+                char method[64];
+                snprintf(method, sizeof method, "container.%s", strcmp(cmd, "rm") == 0 ? "remove" : cmd);
+                status = cmd_each(method, sub_argc - optind, sub_argv + optind, extra);
+        }
+        json_object_put(extra);
+        lcd_ws_close(g.ws);
+        return status;
+}

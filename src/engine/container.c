@@ -1,0 +1,227 @@
+/* container.c - see container.h. */
+#include "lcd/container.h"
+
+#include "lcd/alloc.h"
+#include "lcd/timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char *const state_names[LCD_CS__COUNT] = {
+        [LCD_CS_CREATING] = "creating", [LCD_CS_CREATED] = "created", [LCD_CS_RUNNING] = "running",
+        [LCD_CS_PAUSED] = "paused",     [LCD_CS_STOPPING] = "stopping", [LCD_CS_EXITED] = "exited",
+        [LCD_CS_REMOVING] = "removing",
+};
+
+const char *lcd_cstate_name(int state)
+{
+        return state >= 0 && state < LCD_CS__COUNT ? state_names[state] : NULL;
+}
+
+static void container_release(lcd_mapitem_t *it)
+{
+        lcd_container_t *c = lcd_container_from_item(it);
+        pthread_cond_destroy(&c->exited);
+        pthread_mutex_destroy(&c->mu);
+        lcd_free(c->image);
+        lcd_free(c->image_digest);
+        lcd_free(c->workdir);
+        lcd_strv_free(c->cmd);
+        lcd_strv_free(c->env);
+        lcd_strv_free(c->effective_cmd);
+        lcd_free(c);
+}
+
+lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image,
+                                   const char *const *cmd, const char *const *env, const char *workdir)
+{
+        lcd_container_t *c = lcd_calloc(1, sizeof *c);
+        if (c == NULL)
+                return NULL;
+        unsigned char rnd[LCD_ID_LEN / 2];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+                lcd_free(c);
+                return NULL;
+        }
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
+        if (pthread_mutex_init(&c->mu, NULL) != 0) {
+                lcd_free(c);
+                return NULL;
+        }
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        int cr = pthread_cond_init(&c->exited, &ca);
+        pthread_condattr_destroy(&ca);
+        if (cr != 0) {
+                pthread_mutex_destroy(&c->mu);
+                lcd_free(c);
+                return NULL;
+        }
+        lcd_mapitem_init(&c->item, name, tag, container_release);
+        atomic_init(&c->state, LCD_CS_CREATING);
+        atomic_init(&c->busy, 0);
+        c->created_at = lcd_wall_ms();
+        bool nomem1, nomem2;
+        c->image = lcd_strdup(image);
+        c->cmd = lcd_strv_dup(cmd, &nomem1);
+        c->env = lcd_strv_dup(env, &nomem2);
+        c->workdir = workdir ? lcd_strdup(workdir) : NULL;
+        if (c->image == NULL || nomem1 || nomem2 || (workdir && c->workdir == NULL)) {
+                lcd_container_unref(c);
+                return NULL;
+        }
+        return c;
+}
+
+void lcd_container_unref(lcd_container_t *c)
+{
+        if (c != NULL)
+                lcd_mapitem_unref(&c->item);
+}
+
+lcd_cstate_t lcd_container_state(lcd_container_t *c)
+{
+        return (lcd_cstate_t)atomic_load(&c->state);
+}
+
+bool lcd_container_claim(lcd_container_t *c)
+{
+        int expected = 0;
+        return atomic_compare_exchange_strong(&c->busy, &expected, 1);
+}
+
+void lcd_container_release(lcd_container_t *c)
+{
+        atomic_store(&c->busy, 0);
+}
+
+static void fill_event(lcd_container_t *c, lcd_event_t *e, lcd_event_type_t type)
+{
+        memset(e, 0, sizeof *e);
+        e->type = type;
+        snprintf(e->name, sizeof e->name, "%s", c->item.name);
+        snprintf(e->tag, sizeof e->tag, "%s", c->item.tag);
+        e->state = -1;
+        e->previous = -1;
+}
+
+int lcd_container_transition(lcd_container_t *c, lcd_events_t *ev, unsigned from_mask, lcd_cstate_t to,
+                             lcd_container_update_fn update, void *arg, int *found)
+{
+        pthread_mutex_lock(&c->mu);
+        int cur = atomic_load(&c->state);
+        if (found != NULL)
+                *found = cur;
+        if (!(from_mask & LCD_CS_BIT(cur))) {
+                pthread_mutex_unlock(&c->mu);
+                return -EBUSY;
+        }
+        if (update != NULL)
+                update(c, arg);
+        /* the mutex orders writers; the CAS keeps lock-free readers honest */
+        atomic_compare_exchange_strong(&c->state, &cur, (int)to);
+        lcd_event_t e;
+        fill_event(c, &e, LCD_EV_STATE);
+        e.state = (int)to;
+        e.previous = cur;
+        if (to == LCD_CS_EXITED && c->has_exit_code) {
+                e.has_exit_code = true;
+                e.exit_code = c->exit_code;
+        }
+        lcd_events_publish(ev, &e);
+        if (to == LCD_CS_EXITED)
+                pthread_cond_broadcast(&c->exited);
+        pthread_mutex_unlock(&c->mu);
+        return 0;
+}
+
+void lcd_container_publish(lcd_container_t *c, lcd_events_t *ev, lcd_event_type_t type, const char *error)
+{
+        pthread_mutex_lock(&c->mu);
+        lcd_event_t e;
+        fill_event(c, &e, type);
+        e.state = atomic_load(&c->state);
+        if (error != NULL)
+                snprintf(e.error, sizeof e.error, "%s", error);
+        lcd_events_publish(ev, &e);
+        pthread_mutex_unlock(&c->mu);
+}
+
+static json_object *time_or_null(int64_t ms)
+{
+        if (ms == 0)
+                return NULL;
+        char buf[40];
+        lcd_rfc3339(ms, buf, sizeof buf);
+        return json_object_new_string(buf);
+}
+
+static json_object *strv_json(char **v, bool *nomem)
+{
+        if (v == NULL)
+                return NULL;
+        json_object *a = json_object_new_array();
+        if (a == NULL)
+                goto fail;
+        for (size_t i = 0; v[i] != NULL; i++) {
+                json_object *s = json_object_new_string(v[i]);
+                if (s == NULL || json_object_array_add(a, s) != 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        goto fail;
+                }
+        }
+        return a;
+fail:
+        *nomem = true;
+        return NULL;
+}
+
+/* json-c returns NULL on allocation failure; `add` tracks it. Adding a NULL
+ * value on purpose (JSON null) is expressed by want_null. */
+static void add(json_object *o, const char *key, json_object *v, bool want_null, bool *nomem)
+{
+        if (v == NULL && !want_null)
+                *nomem = true;
+        if (json_object_object_add(o, key, v) != 0) {
+                json_object_put(v);
+                *nomem = true;
+        }
+}
+
+json_object *lcd_container_to_json(lcd_container_t *c)
+{
+        json_object *o = json_object_new_object();
+        if (o == NULL)
+                return NULL;
+        bool nomem = false;
+        pthread_mutex_lock(&c->mu);
+        int state = atomic_load(&c->state);
+        add(o, "name", json_object_new_string(c->item.name), false, &nomem);
+        add(o, "tag", json_object_new_string(c->item.tag), false, &nomem);
+        add(o, "id", json_object_new_string(c->id), false, &nomem);
+        add(o, "image", json_object_new_string(c->image), false, &nomem);
+        add(o, "imageDigest", c->image_digest ? json_object_new_string(c->image_digest) : NULL,
+            c->image_digest == NULL, &nomem);
+        add(o, "state", json_object_new_string(lcd_cstate_name(state)), false, &nomem);
+        bool has_pid = c->pid > 0 && (state == LCD_CS_RUNNING || state == LCD_CS_PAUSED || state == LCD_CS_STOPPING ||
+                                      state == LCD_CS_CREATED);
+        add(o, "pid", has_pid ? json_object_new_int(c->pid) : NULL, !has_pid, &nomem);
+        add(o, "exitCode", c->has_exit_code ? json_object_new_int(c->exit_code) : NULL, !c->has_exit_code, &nomem);
+        add(o, "createdAt", time_or_null(c->created_at), c->created_at == 0, &nomem);
+        add(o, "startedAt", time_or_null(c->started_at), c->started_at == 0, &nomem);
+        add(o, "finishedAt", time_or_null(c->finished_at), c->finished_at == 0, &nomem);
+        char **cmd = c->effective_cmd ? c->effective_cmd : c->cmd;
+        add(o, "cmd", strv_json(cmd, &nomem), cmd == NULL, &nomem);
+        pthread_mutex_unlock(&c->mu);
+        if (nomem) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}

@@ -1,0 +1,286 @@
+/* engine.c - set-up, queries and shutdown of the engine (see engine.h).
+ * The operations are in ops.c, the exit watcher in exitwatch.c. */
+#include "engine-internal.h"
+
+#include "lcd/alloc.h"
+#include "lcd/log.h"
+#include "lcd/strv.h"
+#include "lcd/timeutil.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const lcd_tool_names[LCD_TOOLS] = {"skopeo", "umoci", "crun", "conmon"};
+
+static const struct {
+        const char *name;
+        int sig;
+} signals[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},   {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},   {"WINCH", SIGWINCH},
+        {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"ABRT", SIGABRT}, {"TSTP", SIGTSTP},
+};
+
+int lcd_signal_parse(const char *s)
+{
+        if (s == NULL || s[0] == '\0')
+                return -EINVAL;
+        if (s[0] >= '0' && s[0] <= '9') {
+                char *end;
+                long v = strtol(s, &end, 10);
+                return (*end == '\0' && v >= 1 && v <= 64) ? (int)v : -EINVAL;
+        }
+        if (strncmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+                if (strcmp(s, signals[i].name) == 0)
+                        return signals[i].sig;
+        return -EINVAL;
+}
+
+/* First line of `tool --version`, or NULL when it cannot be run. */
+static char *tool_version(lcd_runner_t *runner, const char *tool)
+{
+        const char *argv[] = {tool, "--version", NULL};
+        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = 5000, .pass_fd = -1, .out_cap = 4096};
+        lcd_run_result_t res;
+        lcd_error_t *err = NULL;
+        char *v = NULL;
+        if (runner->run(runner, &spec, &res, &err) == 0 && res.status == 0) {
+                const char *text = res.out_len ? res.out : res.err;
+                v = lcd_strndup(text, strcspn(text, "\n"));
+        } else {
+                lcd_warn("%s: %s", tool, err ? err->msg : "--version failed");
+        }
+        lcd_error_free(err);
+        lcd_run_result_clear(&res);
+        return v;
+}
+
+lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
+{
+        lcd_engine_t *e = lcd_calloc(1, sizeof *e);
+        if (e == NULL) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        e->cfg = *cfg;
+        e->ev = cfg->events;
+        e->watch_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
+        /* cgroups first: moving the process must happen while it has one thread */
+        lcd_cgroup_setup(&e->cg);
+        if (e->cg.delegated)
+                lcd_info("cgroup v2 subtree %s delegated; controllers for containers: %s", e->cg.own,
+                         e->cg.controllers[0] ? e->cg.controllers : "(none)");
+        else
+                lcd_warn("%s: containers run, but pause/resume are unsupported", e->cg.why);
+        for (int i = 0; i < LCD_TOOLS; i++)
+                e->tool_version[i] = tool_version(cfg->runner, lcd_tool_names[i]);
+        e->map = lcd_statemap_new(cfg->max_containers);
+        if (e->map == NULL) {
+                lcd_error_nomem(err);
+                goto fail;
+        }
+        e->rt = lcd_runtime_new(cfg->data_dir, cfg->runtime_dir, &e->cg, cfg->runner, cfg->tool_timeout_ms, err);
+        if (e->rt == NULL)
+                goto fail;
+        e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms,
+                                       err);
+        if (e->images == NULL)
+                goto fail;
+        int stale = lcd_runtime_clean_stale(e->rt);
+        if (stale > 0)
+                lcd_info("cleaned %d leftovers of an earlier run", stale);
+        if (lcd_exitwatch_start(e, err) < 0)
+                goto fail;
+        e->pool = lcd_pool_new(cfg->workers, cfg->queue);
+        if (e->pool == NULL) {
+                lcd_error_set(err, LCD_E_INTERNAL, "cannot start %u worker threads", cfg->workers);
+                goto fail;
+        }
+        return e;
+fail:
+        lcd_engine_free(e);
+        return NULL;
+}
+
+lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id)
+{
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(e->map, &items, &n) < 0)
+                return NULL;
+        lcd_container_t *found = NULL;
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                if (found == NULL && strcmp(c->id, id) == 0)
+                        found = c;
+                else
+                        lcd_container_unref(c);
+        }
+        lcd_free(items);
+        return found;
+}
+
+json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err)
+{
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(e->map, &items, &n) < 0) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        json_object *a = json_object_new_array_ext((int)n);
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                if (a != NULL) {
+                        json_object *o = lcd_container_to_json(c);
+                        if (o == NULL || json_object_array_add(a, o) != 0) {
+                                json_object_put(o);
+                                json_object_put(a);
+                                a = NULL;
+                        }
+                }
+                lcd_container_unref(c);
+        }
+        lcd_free(items);
+        if (a == NULL)
+                lcd_error_nomem(err);
+        return a;
+}
+
+json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err)
+{
+        lcd_mapitem_t *it = lcd_statemap_get(e->map, name, tag);
+        if (it == NULL) {
+                lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", name, tag);
+                return NULL;
+        }
+        json_object *o = lcd_container_to_json(lcd_container_from_item(it));
+        lcd_mapitem_unref(it);
+        if (o == NULL)
+                lcd_error_nomem(err);
+        return o;
+}
+
+json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err)
+{
+        json_object *o = json_object_new_object(), *cg = json_object_new_object(), *tools = json_object_new_object();
+        if (o == NULL || cg == NULL || tools == NULL)
+                goto nomem;
+        int rc = 0;
+        rc |= json_object_object_add(cg, "version", json_object_new_int(e->cg.version));
+        rc |= json_object_object_add(cg, "delegated", json_object_new_boolean(e->cg.delegated));
+        rc |= json_object_object_add(cg, "path", e->cg.own[0] || e->cg.version == 2
+                                                         ? json_object_new_string(e->cg.own[0] ? e->cg.own : "/")
+                                                         : NULL);
+        rc |= json_object_object_add(cg, "controllers", json_object_new_string(e->cg.controllers));
+        if (!e->cg.delegated)
+                rc |= json_object_object_add(cg, "reason", json_object_new_string(e->cg.why));
+        for (int i = 0; i < LCD_TOOLS; i++)
+                rc |= json_object_object_add(tools, lcd_tool_names[i],
+                                             e->tool_version[i] ? json_object_new_string(e->tool_version[i]) : NULL);
+        rc |= json_object_object_add(o, "version", json_object_new_string(LCD_VERSION));
+        rc |= json_object_object_add(o, "rootless", json_object_new_boolean(getuid() != 0));
+        rc |= json_object_object_add(o, "uid", json_object_new_int((int)getuid()));
+        rc |= json_object_object_add(o, "idmap", json_object_new_string(lcd_runtime_idmap(e->rt)));
+        rc |= json_object_object_add(o, "cgroup", cg);
+        cg = NULL;
+        rc |= json_object_object_add(o, "tools", tools);
+        tools = NULL;
+        rc |= json_object_object_add(o, "workers", json_object_new_int((int)lcd_pool_workers(e->pool)));
+        rc |= json_object_object_add(o, "queue", json_object_new_int((int)lcd_pool_capacity(e->pool)));
+        rc |= json_object_object_add(o, "containers", json_object_new_int((int)lcd_statemap_count(e->map)));
+        rc |= json_object_object_add(o, "maxContainers", json_object_new_int((int)lcd_statemap_max(e->map)));
+        if (rc != 0)
+                goto nomem;
+        return o;
+nomem:
+        json_object_put(cg);
+        json_object_put(tools);
+        json_object_put(o);
+        lcd_error_nomem(err);
+        return NULL;
+}
+
+/* Stop every container (TERM, a grace period, then the runtime's forced
+ * delete), remove it and tell the subscribers. */
+static void remove_all(lcd_engine_t *e)
+{
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(e->map, &items, &n) < 0) {
+                lcd_error_log("out of memory listing containers at shutdown; their cgroups are cleaned at next start");
+                return;
+        }
+        size_t live = 0;
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                int st = lcd_container_state(c);
+                if (st == LCD_CS_RUNNING || st == LCD_CS_PAUSED || st == LCD_CS_STOPPING) {
+                        lcd_error_t *err = NULL;
+                        if (lcd_runtime_kill(e->rt, c->id, SIGTERM, &err) < 0)
+                                lcd_error_free(err);
+                        else
+                                live++;
+                        if (st == LCD_CS_PAUSED && lcd_runtime_resume(e->rt, c->id, &err) < 0) {
+                                lcd_error_free(err);
+                                err = NULL;
+                        }
+                }
+        }
+        /* a grace period for the TERM handlers, bounded */
+        int64_t deadline = lcd_now_ms() + 3000;
+        while (live > 0 && lcd_now_ms() < deadline) {
+                live = 0;
+                for (size_t i = 0; i < n; i++) {
+                        int st = lcd_container_state(lcd_container_from_item(items[i]));
+                        live += st == LCD_CS_RUNNING || st == LCD_CS_PAUSED || st == LCD_CS_STOPPING;
+                }
+                if (live > 0)
+                        usleep(20 * 1000);
+        }
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                lcd_container_transition(c, e->ev, ~0u & ~LCD_CS_BIT(LCD_CS_REMOVING), LCD_CS_REMOVING, NULL, NULL,
+                                         NULL);
+                lcd_error_t *err = NULL;
+                if (lcd_runtime_destroy(e->rt, c->id, &err) < 0) {
+                        lcd_warn("remove %s:%s: %s", c->item.name, c->item.tag, err->msg);
+                        lcd_error_free(err);
+                }
+                if (lcd_statemap_remove(e->map, &c->item) == 0)
+                        lcd_container_publish(c, e->ev, LCD_EV_REMOVED, NULL);
+                lcd_container_unref(c);
+        }
+        lcd_free(items);
+}
+
+void lcd_engine_shutdown(lcd_engine_t *e)
+{
+        if (atomic_exchange(&e->shutting_down, true))
+                return;
+        if (e->pool != NULL)
+                lcd_pool_shutdown(e->pool); /* let running and queued jobs finish */
+        if (e->map != NULL && e->rt != NULL)
+                remove_all(e);
+        lcd_exitwatch_stop(e);
+}
+
+void lcd_engine_free(lcd_engine_t *e)
+{
+        if (e == NULL)
+                return;
+        lcd_exitwatch_stop(e);
+        lcd_pool_free(e->pool);
+        lcd_imagestore_free(e->images);
+        lcd_runtime_free(e->rt);
+        lcd_statemap_free(e->map);
+        for (int i = 0; i < LCD_TOOLS; i++)
+                lcd_free(e->tool_version[i]);
+        lcd_free(e);
+}

@@ -1,0 +1,614 @@
+/* runtime.c - see runtime.h.
+ *
+ * Rootless layout: crun runs as the daemon's user and creates the
+ * container's user namespace itself. With a subordinate range in
+ * /etc/subuid and /etc/subgid the container gets the full mapping
+ * (0 -> the user, 1..65535 -> the range; crun calls newuidmap/newgidmap);
+ * without one it gets the single mapping 0 -> the user and a warning.
+ * The network namespace is the host's, so /sys is bind-mounted rather
+ * than mounted fresh (sysfs needs a network namespace of our own).
+ */
+#include "lcd/runtime.h"
+
+#include "lcd/alloc.h"
+#include "lcd/fsutil.h"
+#include "lcd/log.h"
+#include "lcd/strv.h"
+#include "lcd/timeutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SUBID_SIZE 65536
+
+struct lcd_runtime {
+        char bundles[PATH_MAX]; /* <data>/containers */
+        char crun_root[PATH_MAX];
+        char exit_dir[PATH_MAX];
+        char sock_dir[PATH_MAX];
+        const lcd_cgroup_t *cg;
+        lcd_runner_t *runner;
+        int timeout_ms;
+        uid_t uid;
+        gid_t gid;
+        unsigned long subuid, subgid; /* 0: no range */
+        char idmap_desc[128];
+};
+
+/* Find "<user>:<start>:<count>" (or "<uid>:...") in a subid file. */
+static unsigned long find_subid(const char *file, const char *user, unsigned long id)
+{
+        FILE *f = fopen(file, "re");
+        if (f == NULL)
+                return 0;
+        char line[512], idstr[32];
+        snprintf(idstr, sizeof idstr, "%lu", id);
+        unsigned long start = 0;
+        while (start == 0 && fgets(line, sizeof line, f) != NULL) {
+                char *save = NULL;
+                char *who = strtok_r(line, ":", &save), *s = strtok_r(NULL, ":", &save),
+                     *n = strtok_r(NULL, ":\n", &save);
+                if (who == NULL || s == NULL || n == NULL)
+                        continue;
+                if ((user != NULL && strcmp(who, user) == 0) || strcmp(who, idstr) == 0)
+                        if (strtoul(n, NULL, 10) >= SUBID_SIZE - 1)
+                                start = strtoul(s, NULL, 10);
+        }
+        fclose(f);
+        return start;
+}
+
+lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, const lcd_cgroup_t *cg,
+                               lcd_runner_t *runner, int timeout_ms, lcd_error_t **err)
+{
+        lcd_runtime_t *rt = lcd_calloc(1, sizeof *rt);
+        if (rt == NULL) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        snprintf(rt->bundles, sizeof rt->bundles, "%s/containers", data_dir);
+        snprintf(rt->crun_root, sizeof rt->crun_root, "%s/crun", runtime_dir);
+        snprintf(rt->exit_dir, sizeof rt->exit_dir, "%s/exits", runtime_dir);
+        snprintf(rt->sock_dir, sizeof rt->sock_dir, "%s/sockets", runtime_dir);
+        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir};
+        for (size_t i = 0; i < 4; i++) {
+                int r = lcd_mkdir_p(dirs[i], 0700);
+                if (r < 0) {
+                        lcd_error_set(err, LCD_E_INTERNAL, "create %s: %s", dirs[i], strerror(-r));
+                        lcd_free(rt);
+                        return NULL;
+                }
+        }
+        rt->cg = cg;
+        rt->runner = runner;
+        rt->timeout_ms = timeout_ms;
+        rt->uid = getuid();
+        rt->gid = getgid();
+        char pwbuf[1024];
+        struct passwd pw, *pwp = NULL;
+        getpwuid_r(rt->uid, &pw, pwbuf, sizeof pwbuf, &pwp);
+        const char *user = pwp ? pwp->pw_name : NULL;
+        char path[PATH_MAX];
+        bool have_map_tools =
+                lcd_find_on_path("newuidmap", path, sizeof path) == 0 && lcd_find_on_path("newgidmap", path, sizeof path) == 0;
+        if (rt->uid != 0 && have_map_tools) {
+                rt->subuid = find_subid("/etc/subuid", user, rt->uid);
+                rt->subgid = find_subid("/etc/subgid", user, rt->uid);
+        }
+        if (rt->subuid && rt->subgid) {
+                snprintf(rt->idmap_desc, sizeof rt->idmap_desc, "0->%u, 1..%d->%lu.. (uid); 0->%u, 1..%d->%lu.. (gid)",
+                         (unsigned)rt->uid, SUBID_SIZE - 1, rt->subuid, (unsigned)rt->gid, SUBID_SIZE - 1,
+                         rt->subgid);
+        } else {
+                rt->subuid = rt->subgid = 0;
+                snprintf(rt->idmap_desc, sizeof rt->idmap_desc, "single: 0->%u", (unsigned)rt->uid);
+                if (rt->uid != 0)
+                        lcd_warn("no subordinate id range for %s in /etc/subuid and /etc/subgid%s: containers get a "
+                                 "single-id mapping (only root inside them; see README)",
+                                 user ? user : "this user", have_map_tools ? "" : " (or newuidmap missing)");
+        }
+        return rt;
+}
+
+void lcd_runtime_free(lcd_runtime_t *rt)
+{
+        lcd_free(rt);
+}
+
+const char *lcd_runtime_idmap(lcd_runtime_t *rt)
+{
+        return rt->idmap_desc;
+}
+
+const char *lcd_runtime_exit_dir(lcd_runtime_t *rt)
+{
+        return rt->exit_dir;
+}
+
+/* ---- tool invocations ---- */
+
+static int crun(lcd_runtime_t *rt, const char *what, const char *const *args, lcd_error_t **err)
+{
+        const char *argv[16];
+        size_t n = 0;
+        argv[n++] = "crun";
+        argv[n++] = "--root";
+        argv[n++] = rt->crun_root;
+        for (size_t i = 0; args[i] != NULL && n < 15; i++)
+                argv[n++] = args[i];
+        argv[n] = NULL;
+        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = rt->timeout_ms, .pass_fd = -1, .out_cap = 64 * 1024};
+        lcd_run_result_t res;
+        int r = lcd_run_tool(rt->runner, &spec, &res, what, err);
+        lcd_run_result_clear(&res);
+        return r;
+}
+
+int lcd_runtime_start(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
+{
+        const char *args[] = {"start", id, NULL};
+        return crun(rt, "start", args, err);
+}
+
+int lcd_runtime_pause(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
+{
+        const char *args[] = {"pause", id, NULL};
+        return crun(rt, "pause", args, err);
+}
+
+int lcd_runtime_resume(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
+{
+        const char *args[] = {"resume", id, NULL};
+        return crun(rt, "resume", args, err);
+}
+
+int lcd_runtime_kill(lcd_runtime_t *rt, const char *id, int sig, lcd_error_t **err)
+{
+        char s[16];
+        snprintf(s, sizeof s, "%d", sig);
+        const char *args[] = {"kill", id, s, NULL};
+        return crun(rt, "kill", args, err);
+}
+
+/* ---- bundles ---- */
+
+static void bundle_path(lcd_runtime_t *rt, const char *id, const char *leaf, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s/%s%s%s", rt->bundles, id, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+static json_object *get_or_add(json_object *o, const char *key, json_type type)
+{
+        json_object *v = NULL;
+        if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, type))
+                return v;
+        v = type == json_type_array ? json_object_new_array() : json_object_new_object();
+        if (v == NULL || json_object_object_add(o, key, v) != 0) {
+                json_object_put(v);
+                return NULL;
+        }
+        return v;
+}
+
+static json_object *strv_to_json(const char *const *v)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a != NULL && v[i] != NULL; i++) {
+                json_object *s = json_object_new_string(v[i]);
+                if (s == NULL || json_object_array_add(a, s) != 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static json_object *idmap_json(unsigned long host_id, unsigned long sub_start)
+{
+        json_object *a = json_object_new_array();
+        if (a == NULL)
+                return NULL;
+        for (int i = 0; i < (sub_start ? 2 : 1); i++) {
+                json_object *m = json_object_new_object();
+                if (m == NULL || json_object_array_add(a, m) != 0) {
+                        json_object_put(m);
+                        json_object_put(a);
+                        return NULL;
+                }
+                json_object *c = json_object_new_int64(i == 0 ? 0 : 1);
+                json_object *h = json_object_new_int64(i == 0 ? (int64_t)host_id : (int64_t)sub_start);
+                json_object *sz = json_object_new_int64(i == 0 ? 1 : SUBID_SIZE - 1);
+                if (c == NULL || h == NULL || sz == NULL || json_object_object_add(m, "containerID", c) != 0 ||
+                    json_object_object_add(m, "hostID", h) != 0 || json_object_object_add(m, "size", sz) != 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+/* Replace the env entry with the same key, or append. */
+static int env_set(json_object *env, const char *kv)
+{
+        size_t klen = strcspn(kv, "=") + 1;
+        json_object *s = json_object_new_string(kv);
+        if (s == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *cur = json_object_get_string(json_object_array_get_idx(env, i));
+                if (cur != NULL && strncmp(cur, kv, klen) == 0)
+                        return json_object_array_put_idx(env, i, s) == 0 ? 0 : -ENOMEM;
+        }
+        if (json_object_array_add(env, s) != 0) {
+                json_object_put(s);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Keep every namespace but the network one (host network for now). */
+static int drop_netns(json_object *linux_)
+{
+        json_object *ns = NULL;
+        if (!json_object_object_get_ex(linux_, "namespaces", &ns) || !json_object_is_type(ns, json_type_array))
+                return 0;
+        for (size_t i = json_object_array_length(ns); i-- > 0;) {
+                json_object *t = NULL;
+                if (json_object_object_get_ex(json_object_array_get_idx(ns, i), "type", &t) &&
+                    strcmp(json_object_get_string(t), "network") == 0)
+                        json_object_array_del_idx(ns, i, 1);
+        }
+        return 0;
+}
+
+/* sysfs cannot be mounted without our own network namespace: bind the
+ * host's read-only instead. */
+static int fix_sys_mount(json_object *root)
+{
+        json_object *mounts = NULL;
+        if (!json_object_object_get_ex(root, "mounts", &mounts) || !json_object_is_type(mounts, json_type_array))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+                json_object *m = json_object_array_get_idx(mounts, i), *dst = NULL;
+                if (!json_object_object_get_ex(m, "destination", &dst) ||
+                    strcmp(json_object_get_string(dst), "/sys") != 0)
+                        continue;
+                static const char *const opts[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
+                json_object *o = strv_to_json(opts);
+                if (o == NULL || json_object_object_add(m, "options", o) != 0 ||
+                    json_object_object_add(m, "type", json_object_new_string("bind")) != 0 ||
+                    json_object_object_add(m, "source", json_object_new_string("/sys")) != 0) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static int edit_config(lcd_runtime_t *rt, const char *id, const lcd_bundle_spec_t *spec, char ***argv_out,
+                       lcd_error_t **err)
+{
+        char path[PATH_MAX];
+        bundle_path(rt, id, "config.json", path, sizeof path);
+        json_object *root = json_object_from_file(path);
+        if (root == NULL)
+                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", path, json_util_get_last_err());
+        int rc = LCD_ERR;
+        json_object *proc = get_or_add(root, "process", json_type_object);
+        json_object *linux_ = get_or_add(root, "linux", json_type_object);
+        json_object *env = proc ? get_or_add(proc, "env", json_type_array) : NULL;
+        if (proc == NULL || linux_ == NULL || env == NULL)
+                goto nomem;
+        if (json_object_object_add(proc, "terminal", json_object_new_boolean(0)) != 0)
+                goto nomem;
+        json_object_object_del(proc, "rlimits");
+        json_object_object_del(proc, "capabilities_ambient_unused");
+        if (spec->cmd != NULL) {
+                json_object *a = strv_to_json(spec->cmd);
+                if (a == NULL || json_object_object_add(proc, "args", a) != 0) {
+                        json_object_put(a);
+                        goto nomem;
+                }
+        }
+        json_object *args = NULL;
+        if (!json_object_object_get_ex(proc, "args", &args) || !json_object_is_type(args, json_type_array) ||
+            json_object_array_length(args) == 0) {
+                lcd_error_set(err, LCD_E_INVALID, "the image has no command: give cmd");
+                goto out;
+        }
+        for (size_t i = 0; spec->env != NULL && spec->env[i] != NULL; i++)
+                if (env_set(env, spec->env[i]) < 0)
+                        goto nomem;
+        if (spec->workdir != NULL && json_object_object_add(proc, "cwd", json_object_new_string(spec->workdir)) != 0)
+                goto nomem;
+        json_object *um = idmap_json(rt->uid, rt->subuid), *gm = idmap_json(rt->gid, rt->subgid);
+        if (um == NULL || gm == NULL || json_object_object_add(linux_, "uidMappings", um) != 0) {
+                json_object_put(um);
+                json_object_put(gm);
+                goto nomem;
+        }
+        if (json_object_object_add(linux_, "gidMappings", gm) != 0) {
+                json_object_put(gm);
+                goto nomem;
+        }
+        drop_netns(linux_);
+        if (fix_sys_mount(root) < 0)
+                goto nomem;
+        char cgpath[LCD_PATH_MAX + 80];
+        lcd_cgroup_container_path(rt->cg, id, cgpath, sizeof cgpath);
+        if (cgpath[0] == '\0')
+                json_object_object_del(linux_, "cgroupsPath");
+        else if (json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cgpath)) != 0)
+                goto nomem;
+        json_object_object_del(linux_, "resources"); /* devices rules: nothing a rootless user may set */
+        /* the command that will run, for the container object */
+        size_t n = json_object_array_length(args);
+        char **argv = lcd_calloc(n + 1, sizeof *argv);
+        if (argv == NULL)
+                goto nomem;
+        for (size_t i = 0; i < n; i++)
+                if ((argv[i] = lcd_strdup(json_object_get_string(json_object_array_get_idx(args, i)))) == NULL) {
+                        lcd_strv_free(argv);
+                        goto nomem;
+                }
+        const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+        int w = text ? lcd_write_atomic(path, text, strlen(text), 0600) : -ENOMEM;
+        if (w < 0) {
+                lcd_strv_free(argv);
+                if (w == -ENOMEM)
+                        goto nomem;
+                lcd_error_set(err, LCD_E_INTERNAL, "write %s: %s", path, strerror(-w));
+                goto out;
+        }
+        *argv_out = argv;
+        rc = 0;
+        goto out;
+nomem:
+        lcd_error_nomem(err);
+out:
+        json_object_put(root);
+        return rc;
+}
+
+int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const lcd_bundle_spec_t *spec,
+                        char ***argv, lcd_error_t **err)
+{
+        char bundle[PATH_MAX];
+        bundle_path(rt, id, NULL, bundle, sizeof bundle);
+        const char *uargv[] = {"umoci", "unpack", "--rootless", "--image", layout, bundle, NULL};
+        lcd_run_spec_t rs = {.argv = uargv, .timeout_ms = rt->timeout_ms * 5, .pass_fd = -1, .out_cap = 64 * 1024};
+        lcd_run_result_t res;
+        int64_t t0 = lcd_now_ms();
+        int r = lcd_run_tool(rt->runner, &rs, &res, "unpack", err);
+        lcd_run_result_clear(&res);
+        if (r == 0) {
+                lcd_debug("unpacked %s in %lld ms", id, (long long)(lcd_now_ms() - t0));
+                r = edit_config(rt, id, spec, argv, err);
+        }
+        if (r < 0)
+                lcd_rmtree(bundle);
+        return r;
+}
+
+/* Read conmon's sync-pipe message {"data": pid} or {"data": -1, "message": ...}. */
+static int read_sync(int fd, int timeout_ms, int *pid, char *msg, size_t msglen)
+{
+        char buf[4096];
+        size_t got = 0;
+        int64_t deadline = lcd_now_ms() + timeout_ms;
+        msg[0] = '\0';
+        for (;;) {
+                int64_t left = deadline - lcd_now_ms();
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                int n = poll(&p, 1, (int)left);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n == 0 ? -ETIMEDOUT : -errno;
+                ssize_t rd = read(fd, buf + got, sizeof buf - 1 - got);
+                if (rd < 0 && errno == EINTR)
+                        continue;
+                if (rd <= 0)
+                        break;
+                got += (size_t)rd;
+                buf[got] = '\0';
+                json_object *o = json_tokener_parse(buf);
+                if (o != NULL) {
+                        json_object *d = NULL, *m = NULL;
+                        int r = -EPROTO;
+                        if (json_object_object_get_ex(o, "data", &d)) {
+                                *pid = json_object_get_int(d);
+                                r = 0;
+                        }
+                        if (json_object_object_get_ex(o, "message", &m))
+                                snprintf(msg, msglen, "%s", json_object_get_string(m));
+                        json_object_put(o);
+                        return r;
+                }
+                if (got == sizeof buf - 1)
+                        break;
+        }
+        return -EPIPE;
+}
+
+int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int *pid, lcd_error_t **err)
+{
+        char crun_path[PATH_MAX];
+        if (lcd_find_on_path("crun", crun_path, sizeof crun_path) < 0)
+                return lcd_error_tool(err, "crun", NULL, "crun not found on PATH");
+        char bundle[PATH_MAX], pidfile[PATH_MAX], cpidfile[PATH_MAX], log[PATH_MAX + 16], out[PATH_MAX];
+        bundle_path(rt, id, NULL, bundle, sizeof bundle);
+        bundle_path(rt, id, "pidfile", pidfile, sizeof pidfile);
+        bundle_path(rt, id, "conmon.pid", cpidfile, sizeof cpidfile);
+        bundle_path(rt, id, "conmon.log", out, sizeof out);
+        snprintf(log, sizeof log, "k8s-file:%s/%s/ctr.log", rt->bundles, id);
+        char exit_file[PATH_MAX];
+        snprintf(exit_file, sizeof exit_file, "%s/%s", rt->exit_dir, id);
+        unlink(exit_file);
+        unlink(out);
+        const char *argv[] = {"conmon",     "--api-version", "1",       "-c",          id,           "-u",
+                              id,           "-n",            name,      "-r",          crun_path,    "-b",
+                              bundle,       "-p",            pidfile,   "-P",          cpidfile,     "-l",
+                              log,          "--exit-dir",    rt->exit_dir, "--socket-dir-path", rt->sock_dir,
+                              "--runtime-arg", "--root",     "--runtime-arg", rt->crun_root, "--runtime-arg",
+                              "--cgroup-manager=cgroupfs", "--log-level", "warning", NULL};
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));
+        static const char sync_env[] = "_OCI_SYNCPIPE=3";
+        extern char **environ;
+        size_t n = lcd_strv_len((const char *const *)environ);
+        const char **envp = lcd_calloc(n + 2, sizeof *envp);
+        if (envp == NULL) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return lcd_error_nomem(err);
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(environ[i], "_OCI_", 5) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
+                        envp[k++] = environ[i];
+        envp[k++] = sync_env;
+        lcd_run_spec_t spec = {
+                .argv = argv, .envp = envp, .timeout_ms = rt->timeout_ms, .output_path = out, .pass_fd = pipefd[1]};
+        lcd_run_result_t res;
+        int r = rt->runner->run(rt->runner, &spec, &res, err);
+        lcd_run_result_clear(&res);
+        lcd_free(envp);
+        close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
+                return lcd_error_wrap(err, "create");
+        }
+        char msg[1024];
+        int cpid = -1;
+        int s = res.status == 0 ? read_sync(pipefd[0], rt->timeout_ms, &cpid, msg, sizeof msg) : -EPIPE;
+        close(pipefd[0]);
+        if (s == 0 && cpid > 0) {
+                *pid = cpid;
+                return 0;
+        }
+        char tail[LCD_RUN_ERR_TAIL];
+        ssize_t tn = lcd_read_small(out, tail, sizeof tail);
+        if (tn < 0)
+                tail[0] = '\0';
+        if (msg[0] == '\0')
+                snprintf(msg, sizeof msg, "%s",
+                         s == -ETIMEDOUT ? "no answer from conmon in time" : "conmon reported no container pid");
+        if (s == -ETIMEDOUT)
+                return lcd_error_set(err, LCD_E_TIMEOUT, "create: %s", msg);
+        return lcd_error_tool(err, "conmon", tail[0] ? tail : msg, "create: %s", msg);
+}
+
+static void kill_conmon(lcd_runtime_t *rt, const char *id)
+{
+        char path[PATH_MAX], buf[32], comm[64], commpath[64];
+        bundle_path(rt, id, "conmon.pid", path, sizeof path);
+        if (lcd_read_small(path, buf, sizeof buf) <= 0)
+                return;
+        long pid = strtol(buf, NULL, 10);
+        if (pid <= 1)
+                return;
+        snprintf(commpath, sizeof commpath, "/proc/%ld/comm", pid);
+        if (lcd_read_small(commpath, comm, sizeof comm) > 0 && strncmp(comm, "conmon", 6) == 0)
+                kill((pid_t)pid, SIGKILL);
+}
+
+void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)
+{
+        lcd_error_t *err = NULL;
+        const char *args[] = {"delete", "--force", id, NULL};
+        if (crun(rt, "delete", args, &err) < 0) {
+                lcd_debug("crun delete %s: %s", id, err->msg);
+                lcd_error_free(err);
+        }
+        kill_conmon(rt, id);
+}
+
+int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
+{
+        lcd_runtime_reset(rt, id);
+        char cgpath[LCD_PATH_MAX + 80];
+        lcd_cgroup_container_path(rt->cg, id, cgpath, sizeof cgpath);
+        if (cgpath[0] != '\0') {
+                int r = lcd_cgroup_kill_remove(cgpath, 5000);
+                if (r < 0)
+                        lcd_warn("remove cgroup %s: %s", cgpath, strerror(-r));
+        }
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", rt->exit_dir, id);
+        unlink(path);
+        bundle_path(rt, id, NULL, path, sizeof path);
+        int r = lcd_rmtree(path);
+        if (r < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "remove bundle %s: %s", path, strerror(-r));
+        return 0;
+}
+
+int lcd_runtime_exit_code(lcd_runtime_t *rt, const char *id, int *code)
+{
+        char path[PATH_MAX], buf[32];
+        snprintf(path, sizeof path, "%s/%s", rt->exit_dir, id);
+        ssize_t n = lcd_read_small(path, buf, sizeof buf);
+        if (n <= 0)
+                return -ENOENT;
+        char *end;
+        long v = strtol(buf, &end, 10);
+        if (end == buf)
+                return -ENOENT;
+        *code = (int)v;
+        return 0;
+}
+
+static bool is_id(const char *s)
+{
+        size_t i = 0;
+        for (; s[i]; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return i == 64;
+}
+
+int lcd_runtime_clean_stale(lcd_runtime_t *rt)
+{
+        int n = 0;
+        DIR *d = opendir(rt->bundles);
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL) {
+                if (!is_id(de->d_name))
+                        continue;
+                lcd_error_t *err = NULL;
+                if (lcd_runtime_destroy(rt, de->d_name, &err) < 0) {
+                        lcd_warn("clean up %s: %s", de->d_name, err->msg);
+                        lcd_error_free(err);
+                }
+                n++;
+        }
+        if (d != NULL)
+                closedir(d);
+        /* crun state of containers whose bundle is already gone */
+        d = opendir(rt->crun_root);
+        while (d != NULL && (de = readdir(d)) != NULL)
+                if (is_id(de->d_name)) {
+                        lcd_runtime_reset(rt, de->d_name);
+                        n++;
+                }
+        if (d != NULL)
+                closedir(d);
+        n += lcd_cgroup_clean_stale(rt->cg);
+        return n;
+}

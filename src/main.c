@@ -1,0 +1,291 @@
+/* main.c - the light-containerd daemon: options, start-up order, signals.
+ *
+ * Start-up order matters: the engine moves the process between cgroups
+ * before any thread exists, then starts its workers; the API comes last.
+ * Shutdown runs in reverse: the service loop ends, the engine stops and
+ * removes every container (their events still reach the clients), then
+ * the listeners close.
+ */
+#include "lcd/alloc.h"
+#include "lcd/api.h"
+#include "lcd/engine.h"
+#include "lcd/error.h"
+#include "lcd/events.h"
+#include "lcd/fsutil.h"
+#include "lcd/log.h"
+#include "lcd/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_INSECURE 32
+#define EVENT_HISTORY 4096
+
+static volatile sig_atomic_t stop_requested;
+
+static const char usage_line[] =
+        "usage: light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
+        "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
+        "                        [--log-level error|warn|info|debug] [--allow-root] [--version] [--help]\n";
+
+static void help(void)
+{
+        fputs(usage_line, stdout);
+        fputs("\nA rootless OCI container engine serving JSON-RPC 2.0 over WebSocket at /v1/ws.\n\n"
+              "  --socket PATH          Unix socket (default <runtime-dir>/api.sock, mode 0600)\n"
+              "  --listen ADDR:PORT     TCP listener (default 127.0.0.1:7780); 'none' disables it\n"
+              "  --data-dir DIR         image store and bundles (default $XDG_DATA_HOME/light-containerd)\n"
+              "  --runtime-dir DIR      runtime state (default $XDG_RUNTIME_DIR/light-containerd)\n"
+              "  --workers N            worker threads running the tools (default 4, 1..64)\n"
+              "  --queue N              queued operations before 'busy' (default 64, 1..65536)\n"
+              "  --max-containers N     containers at most (default 1024, 1..65536)\n"
+              "  --insecure-registry H  allow plain HTTP / unverified TLS for registry H (repeatable)\n"
+              "  --log-level LEVEL      error, warn, info (default) or debug\n"
+              "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
+              stdout);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+        fprintf(stderr, "light-containerd: ");
+        fprintf(stderr, fmt, arg);
+        fputs("\n", stderr);
+        fputs(usage_line, stderr);
+        return 2;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
+                return -1;
+        *out = (unsigned)v;
+        return 0;
+}
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        stop_requested = 1;
+        lcd_api_wake(NULL);
+}
+
+int main(int argc, char **argv)
+{
+        const char *socket_path = NULL, *listen = "127.0.0.1:7780", *data_dir = NULL, *runtime_dir = NULL;
+        unsigned workers = 4, queue = 64, max_containers = 1024;
+        const char *insecure[MAX_INSECURE + 1] = {0};
+        size_t n_insecure = 0;
+        bool allow_root = false;
+        enum { O_SOCKET = 256, O_LISTEN, O_DATA, O_RUNTIME, O_WORKERS, O_QUEUE, O_MAX, O_INSECURE, O_LOG, O_ROOT };
+        static const struct option opts[] = {
+                {"socket", required_argument, NULL, O_SOCKET},
+                {"listen", required_argument, NULL, O_LISTEN},
+                {"data-dir", required_argument, NULL, O_DATA},
+                {"runtime-dir", required_argument, NULL, O_RUNTIME},
+                {"workers", required_argument, NULL, O_WORKERS},
+                {"queue", required_argument, NULL, O_QUEUE},
+                {"max-containers", required_argument, NULL, O_MAX},
+                {"insecure-registry", required_argument, NULL, O_INSECURE},
+                {"log-level", required_argument, NULL, O_LOG},
+                {"allow-root", no_argument, NULL, O_ROOT},
+                {"version", no_argument, NULL, 'V'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+                switch (c) {
+                case O_SOCKET:
+                        socket_path = optarg;
+                        break;
+                case O_LISTEN:
+                        listen = optarg;
+                        break;
+                case O_DATA:
+                        data_dir = optarg;
+                        break;
+                case O_RUNTIME:
+                        runtime_dir = optarg;
+                        break;
+                case O_WORKERS:
+                        if (parse_uint(optarg, 1, 64, &workers) < 0)
+                                return bad_usage("--workers must be 1..64, not '%s'", optarg);
+                        break;
+                case O_QUEUE:
+                        if (parse_uint(optarg, 1, 65536, &queue) < 0)
+                                return bad_usage("--queue must be 1..65536, not '%s'", optarg);
+                        break;
+                case O_MAX:
+                        if (parse_uint(optarg, 1, 65536, &max_containers) < 0)
+                                return bad_usage("--max-containers must be 1..65536, not '%s'", optarg);
+                        break;
+                case O_INSECURE:
+                        if (n_insecure == MAX_INSECURE)
+                                return bad_usage("at most 32 --insecure-registry options%s", "");
+                        if (optarg[0] == '\0' || optarg[0] == '-' || strchr(optarg, '/'))
+                                return bad_usage("--insecure-registry takes HOST[:PORT], not '%s'", optarg);
+                        insecure[n_insecure++] = optarg;
+                        break;
+                case O_LOG: {
+                        lcd_log_level_t lvl;
+                        if (lcd_log_parse_level(optarg, &lvl) < 0)
+                                return bad_usage("--log-level must be error, warn, info or debug, not '%s'", optarg);
+                        lcd_log_set_level(lvl);
+                        break;
+                }
+                case O_ROOT:
+                        allow_root = true;
+                        break;
+                case 'V':
+                        printf("light-containerd %s\n", LCD_VERSION);
+                        return 0;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+                }
+        }
+        if (optind < argc)
+                return bad_usage("unexpected argument '%s'", argv[optind]);
+
+        char listen_addr[256] = "";
+        unsigned port = 0;
+        if (strcmp(listen, "none") != 0) {
+                const char *colon = strrchr(listen, ':');
+                if (colon == NULL || colon == listen || (size_t)(colon - listen) >= sizeof listen_addr ||
+                    parse_uint(colon + 1, 0, 65535, &port) < 0)
+                        return bad_usage("--listen takes ADDR:PORT or none, not '%s'", listen);
+                snprintf(listen_addr, sizeof listen_addr, "%.*s", (int)(colon - listen), listen);
+        }
+        if (geteuid() == 0 && !allow_root) {
+                fprintf(stderr, "light-containerd: refusing to run as root: it is a rootless engine. Run it as an "
+                                "unprivileged user with /etc/subuid and /etc/subgid ranges (see README), or pass "
+                                "--allow-root at your own risk.\n");
+                return 1;
+        }
+
+        char rt[PATH_MAX], data[PATH_MAX], sock[PATH_MAX];
+        const char *xdg_rt = getenv("XDG_RUNTIME_DIR"), *xdg_data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        if (runtime_dir)
+                snprintf(rt, sizeof rt, "%s", runtime_dir);
+        else if (xdg_rt && xdg_rt[0] == '/')
+                snprintf(rt, sizeof rt, "%s/light-containerd", xdg_rt);
+        else {
+                snprintf(rt, sizeof rt, "/tmp/light-containerd-%d", (int)getuid());
+                lcd_warn("XDG_RUNTIME_DIR is not set; using %s", rt);
+        }
+        if (data_dir)
+                snprintf(data, sizeof data, "%s", data_dir);
+        else if (xdg_data && xdg_data[0] == '/')
+                snprintf(data, sizeof data, "%s/light-containerd", xdg_data);
+        else if (home && home[0] == '/')
+                snprintf(data, sizeof data, "%s/.local/share/light-containerd", home);
+        else {
+                fprintf(stderr, "light-containerd: set --data-dir, XDG_DATA_HOME or HOME\n");
+                return 1;
+        }
+        snprintf(sock, sizeof sock, "%s", socket_path ? socket_path : rt);
+        if (!socket_path)
+                snprintf(sock, sizeof sock, "%s/api.sock", rt);
+        if (strlen(sock) >= 108) {
+                fprintf(stderr, "light-containerd: socket path too long (max 107 bytes): %s\n", sock);
+                return 1;
+        }
+        int r;
+        if ((r = lcd_mkdir_p(rt, 0700)) < 0 || (r = lcd_mkdir_p(data, 0700)) < 0) {
+                fprintf(stderr, "light-containerd: cannot create %s or %s: %s\n", rt, data, strerror(-r));
+                return 1;
+        }
+        char lockpath[PATH_MAX + 16];
+        snprintf(lockpath, sizeof lockpath, "%s/daemon.lock", rt);
+        int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+                fprintf(stderr, "light-containerd: another light-containerd is running with runtime dir %s\n", rt);
+                return 1;
+        }
+
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+        sa.sa_handler = on_signal;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+
+        int status = 1;
+        lcd_error_t *err = NULL;
+        lcd_api_t *api = NULL;
+        lcd_engine_t *engine = NULL;
+        lcd_runner_t *runner = lcd_runner_spawn_new();
+        lcd_events_t *events = lcd_events_new(EVENT_HISTORY, lcd_api_wake, NULL);
+        if (runner == NULL || events == NULL) {
+                lcd_error_log("out of memory at start-up");
+                goto out;
+        }
+        lcd_engine_config_t ecfg = {
+                .data_dir = data,
+                .runtime_dir = rt,
+                .workers = workers,
+                .queue = queue,
+                .max_containers = max_containers,
+                .insecure_registries = insecure,
+                .runner = runner,
+                .events = events,
+                .pull_timeout_ms = 10 * 60 * 1000,
+                .tool_timeout_ms = 60 * 1000,
+        };
+        engine = lcd_engine_new(&ecfg, &err);
+        if (engine == NULL)
+                goto out;
+        lcd_api_config_t acfg = {
+                .socket_path = sock,
+                .listen_addr = listen_addr[0] ? listen_addr : NULL,
+                .listen_port = (int)port,
+                .engine = engine,
+                .events = events,
+        };
+        api = lcd_api_new(&acfg, &err);
+        if (api == NULL)
+                goto out;
+        lcd_events_set_wake(events, lcd_api_wake, api);
+        if (listen_addr[0])
+                lcd_info("light-containerd %s listening on unix:%s and ws://%s:%d/v1/ws", LCD_VERSION, sock,
+                         listen_addr, lcd_api_tcp_port(api));
+        else
+                lcd_info("light-containerd %s listening on unix:%s (path /v1/ws)", LCD_VERSION, sock);
+        lcd_api_run(api, &stop_requested);
+        lcd_info("shutting down: stopping and removing every container");
+        status = 0;
+out:
+        if (err != NULL) {
+                lcd_error_log("%s", err->msg);
+                lcd_error_free(err);
+        }
+        if (engine != NULL)
+                lcd_engine_shutdown(engine);
+        lcd_api_free(api);
+        lcd_engine_free(engine);
+        lcd_events_free(events);
+        lcd_runner_free(runner);
+        if (lockfd >= 0) {
+                unlink(lockpath);
+                close(lockfd);
+        }
+        if (status == 0)
+                lcd_info("stopped");
+        return status;
+}

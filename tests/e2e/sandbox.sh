@@ -1,0 +1,420 @@
+#!/usr/bin/env bash
+# tests/e2e/sandbox.sh - rootless sandbox helpers for the light-containerd e2e tests.
+#
+# Runs as root. Sets up an unprivileged user with subordinate id ranges, a
+# local plain-HTTP registry, a tiny busybox OCI image, and a private cgroup2
+# subtree in which a command runs as that user (the way the daemon runs in
+# the tests). No network other than loopback is used.
+#
+# Usage:
+#   sandbox.sh user
+#       Create system user lcd-test (home /var/lib/lcd-test) with /etc/subuid
+#       and /etc/subgid ranges of 65536 ids, if absent. Prints the user name.
+#   sandbox.sh registry DIR
+#       Start docker-registry on a free 127.0.0.1 port, storage and config in
+#       DIR, in the background. Prints "PORT PID".
+#   sandbox.sh registry-stop DIR
+#       Stop the registry started with DIR (pid in DIR/registry.pid).
+#   sandbox.sh image PORT [REPO:TAG]
+#       Build (once, cached) a busybox OCI image with umoci and push it to
+#       docker://127.0.0.1:PORT/REPO:TAG (default acc/busybox:1.0).
+#       Prints the pushed manifest digest.
+#   sandbox.sh run [--cgroup-name NAME] -- CMD [ARGS...]
+#       In a private mount namespace with a fresh cgroup2 mount, create the
+#       cgroups /NAME and /NAME/daemon (default NAME lcd-e2e-<pid>), hand
+#       them to lcd-test, and run CMD as lcd-test inside /NAME/daemon.
+#       Afterwards kill what is left in /NAME and remove it. Exits with
+#       CMD's status.
+#   sandbox.sh sweep [NAME]
+#       Kill and remove leftover cgroups /NAME (default: all /lcd-e2e-*).
+#   sandbox.sh check
+#       Exit 77 (skip) with a message on stderr if a prerequisite is missing.
+#
+# Environment:
+#   LCD_TEST_USER     user name (default lcd-test)
+#   LCD_IMAGE_CACHE   where the built OCI layout is cached
+#                     (default /var/cache/lcd-test/images)
+#   LCD_RUNTIME_DIR   XDG_RUNTIME_DIR for CMD under "run" (created, owned by
+#                     the user, mode 0700, kept); default a fresh temporary
+#                     directory that is removed afterwards.
+#
+# CMD under "run" gets a clean environment: HOME, USER, LOGNAME,
+# XDG_RUNTIME_DIR, PATH, every LCD_* variable of the caller, and
+#   LCD_SANDBOX_CGROUP       /NAME (path relative to the cgroup2 mount)
+#   LCD_SANDBOX_CONTROLLERS  controllers enabled for /NAME's children
+#                            (space separated, may be empty)
+
+set -euo pipefail
+
+readonly TEST_USER=${LCD_TEST_USER:-lcd-test}
+readonly TEST_HOME=/var/lib/${TEST_USER}
+readonly SUBID_COUNT=65536
+readonly SUBID_MIN_START=200000
+readonly IMAGE_CACHE=${LCD_IMAGE_CACHE:-/var/cache/lcd-test/images}
+readonly DEFAULT_IMAGE_REF=acc/busybox:1.0
+readonly CGROUP_MNT=/sys/fs/cgroup
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+readonly SELF
+readonly BUSYBOX_APPLETS=(sh true false sleep echo cat ls env pwd id ps kill
+                          mkdir rm touch printf test wc head tail grep hostname
+                          uname date mount)
+
+die() { printf 'sandbox: %s\n' "$*" >&2; exit 1; }
+note() { printf 'sandbox: %s\n' "$*" >&2; }
+need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
+
+# ---------------------------------------------------------------- user
+
+# Print the first id after every range in FILE, but at least SUBID_MIN_START.
+next_free_subid() {
+    local file=$1 start=$SUBID_MIN_START name first count
+    while IFS=: read -r name first count; do
+        [[ -n $name && $first =~ ^[0-9]+$ && $count =~ ^[0-9]+$ ]] || continue
+        (( first + count > start )) && start=$(( first + count ))
+    done < "$file"
+    printf '%s\n' "$start"
+}
+
+add_subid_range() {
+    local file=$1
+    [[ -e $file ]] || install -m 0644 /dev/null "$file"
+    grep -q "^${TEST_USER}:" "$file" && return 0
+    printf '%s:%s:%s\n' "$TEST_USER" "$(next_free_subid "$file")" \
+        "$SUBID_COUNT" >> "$file"
+}
+
+cmd_user() {
+    need_root
+    if ! getent passwd "$TEST_USER" >/dev/null; then
+        useradd --system --user-group --home-dir "$TEST_HOME" --create-home \
+                --shell /bin/sh "$TEST_USER"
+    fi
+    if [[ ! -d $TEST_HOME ]]; then
+        install -d -m 0755 -o "$TEST_USER" -g "$TEST_USER" "$TEST_HOME"
+    fi
+    add_subid_range /etc/subuid
+    add_subid_range /etc/subgid
+    printf '%s\n' "$TEST_USER"
+}
+
+# ------------------------------------------------------------ registry
+
+port_in_use() {
+    ss -Htln "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# GET http://127.0.0.1:PORT/v2/ with bash's /dev/tcp; succeed on any
+# HTTP status line (the registry answers 200, or 401 with auth).
+registry_answers() {
+    local port=$1 status
+    { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+    printf 'GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    IFS= read -r -t 2 status <&3 || status=
+    exec 3>&-
+    [[ $status == HTTP/1.?' '[0-9][0-9][0-9]* ]]
+}
+
+cmd_registry() {
+    [[ $# -eq 1 ]] || die "usage: sandbox.sh registry DIR"
+    local dir port pid tries i
+    mkdir -p "$1"
+    dir=$(readlink -f "$1")
+    mkdir -p "$dir/storage"
+    for tries in 1 2 3 4 5; do
+        port=$(( 20000 + RANDOM % 40000 ))
+        port_in_use "$port" && continue
+        cat > "$dir/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $dir/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+  secret: lcd-e2e-not-a-secret
+EOF
+        setsid /usr/bin/docker-registry serve "$dir/config.yml" \
+            </dev/null >>"$dir/registry.log" 2>&1 &
+        pid=$!
+        for (( i = 0; i < 100; i++ )); do
+            if registry_answers "$port"; then
+                printf '%s\n' "$pid" > "$dir/registry.pid"
+                printf '%s\n' "$port" > "$dir/registry.port"
+                printf '%s %s\n' "$port" "$pid"
+                return 0
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        note "registry on port $port did not come up (attempt $tries)"
+    done
+    tail -n 20 "$dir/registry.log" >&2 || true
+    die "could not start docker-registry"
+}
+
+cmd_registry_stop() {
+    [[ $# -eq 1 ]] || die "usage: sandbox.sh registry-stop DIR"
+    local pidfile=$1/registry.pid pid i
+    [[ -f $pidfile ]] || return 0
+    pid=$(<"$pidfile")
+    if kill "$pid" 2>/dev/null; then
+        for (( i = 0; i < 50; i++ )); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+# --------------------------------------------------------------- image
+
+# Build the busybox image as OCI layout $IMAGE_CACHE/busybox, tag "latest".
+build_image() {
+    local layout=$IMAGE_CACHE/busybox work bundle applet
+    [[ -f $layout/index.json ]] && return 0
+    mkdir -p "$IMAGE_CACHE"
+    work=$(mktemp -d "$IMAGE_CACHE/.build.XXXXXX")
+    bundle=$work/bundle
+    umoci init --layout "$work/oci"
+    umoci new --image "$work/oci:latest"
+    umoci unpack --image "$work/oci:latest" "$bundle" >/dev/null
+    install -d -m 0755 "$bundle/rootfs/bin" "$bundle/rootfs/etc" \
+        "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev" \
+        "$bundle/rootfs/root"
+    install -d -m 1777 "$bundle/rootfs/tmp"
+    install -m 0755 /bin/busybox "$bundle/rootfs/bin/busybox"
+    for applet in "${BUSYBOX_APPLETS[@]}"; do
+        ln -s busybox "$bundle/rootfs/bin/$applet"
+    done
+    printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
+        > "$bundle/rootfs/etc/passwd"
+    printf 'root:x:0:\nnogroup:x:65534:\n' > "$bundle/rootfs/etc/group"
+    umoci repack --image "$work/oci:latest" "$bundle" >/dev/null
+    umoci config --image "$work/oci:latest" \
+        --config.cmd /bin/sh \
+        --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        --config.workingdir / \
+        --os linux --architecture amd64
+    umoci gc --layout "$work/oci"
+    chmod -R a+rX "$work/oci"
+    mv "$work/oci" "$layout"
+    rm -rf "$work"
+}
+
+cmd_image() {
+    [[ $# -ge 1 && $# -le 2 ]] || die "usage: sandbox.sh image PORT [REPO:TAG]"
+    local port=$1 ref=${2:-$DEFAULT_IMAGE_REF} digestfile
+    [[ $port =~ ^[0-9]+$ ]] || die "bad port: $port"
+    build_image
+    digestfile=$(mktemp)
+    if ! skopeo copy --quiet --dest-tls-verify=false --digestfile "$digestfile" \
+            "oci:$IMAGE_CACHE/busybox:latest" "docker://127.0.0.1:$port/$ref" >&2; then
+        rm -f "$digestfile"
+        die "skopeo copy to 127.0.0.1:$port/$ref failed"
+    fi
+    cat "$digestfile"
+    echo
+    rm -f "$digestfile"
+}
+
+# ----------------------------------------------------------------- run
+
+# Kill every process in cgroup DIR (recursively) and remove it.
+destroy_cgroup() {
+    local dir=$1 i pid
+    [[ -d $dir ]] || return 0
+    # A frozen cgroup would keep its tasks from dying on older kernels.
+    if [[ -f $dir/cgroup.freeze ]]; then echo 0 2>/dev/null > "$dir/cgroup.freeze" || true; fi
+    for (( i = 0; i < 100; i++ )); do
+        grep -q '^populated 0' "$dir/cgroup.events" 2>/dev/null && break
+        if [[ -f $dir/cgroup.kill ]]; then
+            echo 1 2>/dev/null > "$dir/cgroup.kill" || true
+        else
+            while read -r pid; do
+                kill -KILL "$pid" 2>/dev/null || true
+            done < <(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null)
+        fi
+        sleep 0.05
+    done
+    find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [[ ! -d $dir ]] || note "could not remove cgroup $dir"
+}
+
+# Enable what can be enabled of WANT in DIR/cgroup.subtree_control;
+# print the controllers enabled there afterwards.
+enable_controllers() {
+    local dir=$1 c
+    shift
+    for c in "$@"; do
+        grep -qw "$c" "$dir/cgroup.controllers" || continue
+        echo "+$c" 2>/dev/null > "$dir/cgroup.subtree_control" || true
+    done
+    cat "$dir/cgroup.subtree_control"
+}
+
+RUN_CGROUP=
+RUN_TMPDIR=
+# EXIT trap of run_inner.
+run_cleanup() {
+    if [[ -n $RUN_CGROUP ]]; then destroy_cgroup "$RUN_CGROUP"; fi
+    if [[ -n $RUN_TMPDIR ]]; then rm -rf "$RUN_TMPDIR"; fi
+}
+
+# Runs inside "unshare -m": NAME -- CMD ARGS...
+run_inner() {
+    local name=$1 cg rundir rundir_tmp=0 controllers wanted var child rc=0
+    shift 2
+    local -a envv
+    wanted=(cpu cpuset io memory pids hugetlb)
+
+    mount --make-rprivate /
+    mount -t cgroup2 cgroup2 "$CGROUP_MNT"
+    cg=$CGROUP_MNT/$name
+    [[ ! -e $cg ]] || die "cgroup /$name already exists"
+
+    if [[ -n ${LCD_RUNTIME_DIR:-} ]]; then
+        rundir=$LCD_RUNTIME_DIR
+        install -d -m 0700 -o "$TEST_USER" -g "$TEST_USER" "$rundir"
+    else
+        rundir=$(mktemp -d /tmp/lcd-run.XXXXXX)
+        rundir_tmp=1
+        chown "$TEST_USER:$TEST_USER" "$rundir"
+        chmod 0700 "$rundir"
+    fi
+
+    RUN_CGROUP=$cg
+    RUN_TMPDIR=
+    if (( rundir_tmp )); then RUN_TMPDIR=$rundir; fi
+    trap run_cleanup EXIT
+
+    enable_controllers "$CGROUP_MNT" "${wanted[@]}" >/dev/null
+    mkdir "$cg" "$cg/daemon"
+    controllers=$(enable_controllers "$cg" "${wanted[@]}")
+    chown -R "$TEST_USER:$TEST_USER" "$cg"
+    note "cgroup /$name, controllers for its children: ${controllers:-none}"
+
+    envv=(HOME="$TEST_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER"
+          XDG_RUNTIME_DIR="$rundir" PATH="$PATH"
+          LCD_SANDBOX_CGROUP="/$name" LCD_SANDBOX_CONTROLLERS="$controllers")
+    while IFS= read -r var; do
+        case $var in LCD_SANDBOX_CGROUP|LCD_SANDBOX_CONTROLLERS) continue ;; esac
+        envv+=("$var=${!var}")
+    done < <(compgen -e | grep '^LCD_' || true)
+
+    (
+        echo "$BASHPID" > "$cg/daemon/cgroup.procs"
+        exec setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups \
+            env -i "${envv[@]}" "$@"
+    ) &
+    child=$!
+    trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT HUP
+    # wait returns early when a trapped signal arrives: wait again.
+    while :; do
+        wait "$child" && rc=0 || rc=$?
+        kill -0 "$child" 2>/dev/null || break
+    done
+    exit "$rc"
+}
+
+cmd_run() {
+    need_root
+    local name=lcd-e2e-$$
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --cgroup-name) [[ $# -ge 2 ]] || die "--cgroup-name needs a value"
+                           name=$2; shift 2 ;;
+            --cgroup-name=*) name=${1#*=}; shift ;;
+            --) shift; break ;;
+            *) die "usage: sandbox.sh run [--cgroup-name NAME] -- CMD [ARGS...]" ;;
+        esac
+    done
+    [[ $# -ge 1 ]] || die "run: no command"
+    [[ $name =~ ^[A-Za-z0-9._-]+$ && $name != . && $name != .. ]] \
+        || die "bad cgroup name: $name"
+    getent passwd "$TEST_USER" >/dev/null \
+        || die "user $TEST_USER missing: run 'sandbox.sh user' first"
+    exec unshare -m -- "$SELF" __run-inner "$name" -- "$@"
+}
+
+# --------------------------------------------------------------- sweep
+
+sweep_inner() {
+    local d
+    mount --make-rprivate /
+    mount -t cgroup2 cgroup2 "$CGROUP_MNT"
+    if [[ $# -eq 1 ]]; then
+        destroy_cgroup "$CGROUP_MNT/$1"
+    else
+        for d in "$CGROUP_MNT"/lcd-e2e-*; do
+            [[ -d $d ]] && destroy_cgroup "$d"
+        done
+    fi
+    return 0
+}
+
+cmd_sweep() {
+    need_root
+    [[ $# -le 1 ]] || die "usage: sandbox.sh sweep [NAME]"
+    exec unshare -m -- "$SELF" __sweep-inner "$@"
+}
+
+# --------------------------------------------------------------- check
+
+cmd_check() {
+    local missing=() t
+    for t in skopeo umoci crun conmon newuidmap newgidmap unshare setpriv \
+             useradd mount ss; do
+        command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    [[ -x /usr/bin/docker-registry ]] || missing+=(/usr/bin/docker-registry)
+    [[ -x /bin/busybox ]] || missing+=("/bin/busybox (busybox-static)")
+    if (( ${#missing[@]} )); then
+        printf 'sandbox: missing prerequisites: %s\n' "${missing[*]}" >&2
+        exit 77
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "sandbox: must run as root" >&2; exit 77
+    fi
+    if ! grep -qw cgroup2 /proc/filesystems; then
+        echo "sandbox: kernel lacks cgroup2" >&2; exit 77
+    fi
+    if [[ $(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo 0) -eq 0 ]]; then
+        echo "sandbox: user namespaces are disabled" >&2; exit 77
+    fi
+    if ! unshare -m -- sh -c "mount --make-rprivate / && mount -t cgroup2 cgroup2 $CGROUP_MNT" \
+            2>/dev/null; then
+        echo "sandbox: cannot mount cgroup2 in a private mount namespace" >&2
+        exit 77
+    fi
+    return 0
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+    [[ $# -ge 1 ]] || die "usage: sandbox.sh user|registry|registry-stop|image|run|sweep|check ..."
+    local sub=$1
+    shift
+    case $sub in
+        user) cmd_user "$@" ;;
+        registry) cmd_registry "$@" ;;
+        registry-stop) cmd_registry_stop "$@" ;;
+        image) cmd_image "$@" ;;
+        run) cmd_run "$@" ;;
+        sweep) cmd_sweep "$@" ;;
+        check) cmd_check "$@" ;;
+        __run-inner) run_inner "$@" ;;
+        __sweep-inner) sweep_inner "$@" ;;
+        *) die "unknown subcommand: $sub" ;;
+    esac
+}
+
+main "$@"

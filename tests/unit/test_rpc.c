@@ -1,0 +1,207 @@
+/* test_rpc.c - the JSON-RPC codec and parameter validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "lcd/alloc.h"
+#include "lcd/rpc.h"
+
+static int decode(const char *text, lcd_rpc_request_t *req, lcd_error_t **err)
+{
+        return lcd_rpc_decode(text, strlen(text), req, err);
+}
+
+static void test_decode_ok(void **state)
+{
+        lcd_rpc_request_t req;
+        lcd_error_t *err = NULL;
+        assert_int_equal(decode("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"system.ping\"}", &req, &err), 0);
+        assert_null(err);
+        assert_string_equal(req.method, "system.ping");
+        assert_true(req.has_id);
+        assert_int_equal(json_object_get_int(req.id), 7);
+        assert_null(req.params);
+        lcd_rpc_request_clear(&req);
+
+        assert_int_equal(decode("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":{\"a\":1}}  \n", &req, &err), 0);
+        assert_false(req.has_id); /* a notification */
+        assert_non_null(req.params);
+        lcd_rpc_request_clear(&req);
+}
+
+static void expect_fail(const char *text, lcd_errkind_t kind, bool id_kept)
+{
+        lcd_rpc_request_t req;
+        lcd_error_t *err = NULL;
+        if (decode(text, &req, &err) == 0)
+                fail_msg("accepted: %s", text);
+        assert_non_null(err);
+        if (err->kind != kind)
+                fail_msg("%s: kind %d (%s), want %d", text, err->kind, err->msg, kind);
+        assert_int_equal(req.id != NULL, id_kept);
+        lcd_error_free(err);
+        lcd_rpc_request_clear(&req);
+}
+
+static void test_decode_errors(void **state)
+{
+        expect_fail("", LCD_E_PARSE, false);
+        expect_fail("{", LCD_E_PARSE, false);
+        expect_fail("{\"jsonrpc\":\"2.0\"} x", LCD_E_PARSE, false);
+        expect_fail("[1,2]", LCD_E_BAD_REQUEST, false);
+        expect_fail("42", LCD_E_BAD_REQUEST, false);
+        expect_fail("{\"id\":3,\"method\":\"x\"}", LCD_E_BAD_REQUEST, true);
+        expect_fail("{\"jsonrpc\":\"1.0\",\"id\":3,\"method\":\"x\"}", LCD_E_BAD_REQUEST, true);
+        expect_fail("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":5}", LCD_E_BAD_REQUEST, true);
+        expect_fail("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}", LCD_E_BAD_REQUEST, false);
+        expect_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":[1]}", LCD_E_INVALID, true);
+        expect_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"extra\":1}", LCD_E_BAD_REQUEST, true);
+        /* nesting deeper than the limit */
+        char deep[200] = "";
+        for (int i = 0; i < 40; i++)
+                strcat(deep, "[");
+        expect_fail(deep, LCD_E_PARSE, false);
+}
+
+static void test_oversize(void **state)
+{
+        size_t n = LCD_RPC_MAX_MESSAGE + 10;
+        char *big = lcd_malloc(n + 1);
+        assert_non_null(big);
+        memset(big, ' ', n);
+        big[n] = '\0';
+        lcd_rpc_request_t req;
+        lcd_error_t *err = NULL;
+        assert_int_equal(lcd_rpc_decode(big, n, &req, &err), LCD_ERR);
+        assert_int_equal(err->kind, LCD_E_BAD_REQUEST);
+        lcd_error_free(err);
+        lcd_rpc_request_clear(&req);
+        lcd_free(big);
+}
+
+static void test_error_envelope(void **state)
+{
+        lcd_error_t *err = NULL;
+        lcd_error_tool(&err, "skopeo", "manifest unknown\n", "pull x: skopeo exited with status 1");
+        json_object *id = json_object_new_string("abc");
+        json_object *o = lcd_rpc_error(id, err);
+        assert_non_null(o);
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        assert_non_null(strstr(s, "\"code\":-32004"));
+        assert_non_null(strstr(s, "\"reason\":\"tool_failed\""));
+        assert_non_null(strstr(s, "\"tool\":\"skopeo\""));
+        assert_non_null(strstr(s, "\"id\":\"abc\""));
+        json_object_put(o);
+        json_object_put(id);
+        lcd_error_free(err);
+        /* a null id stays null */
+        err = NULL;
+        lcd_error_set(&err, LCD_E_PARSE, "bad");
+        o = lcd_rpc_error(NULL, err);
+        assert_non_null(strstr(json_object_to_json_string(o), "\"id\": null"));
+        json_object_put(o);
+        lcd_error_free(err);
+}
+
+static void test_error_codes(void **state)
+{
+        assert_int_equal(lcd_errkind_code(LCD_E_NOT_FOUND), -32001);
+        assert_int_equal(lcd_errkind_code(LCD_E_CONFLICT), -32002);
+        assert_int_equal(lcd_errkind_code(LCD_E_BUSY), -32003);
+        assert_int_equal(lcd_errkind_code(LCD_E_TOOL_FAILED), -32004);
+        assert_int_equal(lcd_errkind_code(LCD_E_UNSUPPORTED), -32007);
+        assert_int_equal(lcd_errkind_code(LCD_E_TIMEOUT), -32008);
+        assert_int_equal(lcd_errkind_code(LCD_E_NOMEM), -32603);
+        assert_string_equal(lcd_errkind_reason(LCD_E_INVALID), "invalid");
+}
+
+static json_object *params(const char *text)
+{
+        return json_tokener_parse(text);
+}
+
+static void test_params(void **state)
+{
+        lcd_error_t *err = NULL;
+        json_object *p = params("{\"name\":\"web\",\"tag\":\"1.0\",\"n\":5,\"b\":true,\"v\":[\"a\",\"b\"]}");
+        const char *name, *tag;
+        assert_int_equal(lcd_rpc_get_key(p, &name, &tag, &err), 0);
+        assert_string_equal(name, "web");
+        static const char *const keys[] = {"name", "tag", "n", "b", "v", NULL};
+        assert_int_equal(lcd_rpc_check_keys(p, keys, &err), 0);
+        static const char *const fewer[] = {"name", "tag", NULL};
+        assert_int_equal(lcd_rpc_check_keys(p, fewer, &err), LCD_ERR);
+        assert_non_null(strstr(err->msg, "unknown parameter"));
+        lcd_error_free(err);
+        err = NULL;
+        bool present;
+        int64_t n;
+        assert_int_equal(lcd_rpc_get_int(p, "n", 0, 10, &present, &n, &err), 0);
+        assert_true(present);
+        assert_int_equal(n, 5);
+        assert_int_equal(lcd_rpc_get_int(p, "n", 6, 10, &present, &n, &err), LCD_ERR);
+        lcd_error_free(err);
+        err = NULL;
+        assert_int_equal(lcd_rpc_get_int(p, "missing", 0, 1, &present, &n, &err), 0);
+        assert_false(present);
+        const char **v;
+        assert_int_equal(lcd_rpc_get_strv(p, "v", 2, 10, &v, &err), 0);
+        assert_string_equal(v[1], "b");
+        assert_null(v[2]);
+        lcd_free(v);
+        assert_int_equal(lcd_rpc_get_strv(p, "v", 1, 10, &v, &err), LCD_ERR);
+        lcd_error_free(err);
+        err = NULL;
+        json_object_put(p);
+
+        /* bad names and tags never pass */
+        const char *bad[] = {"{\"name\":\"../x\",\"tag\":\"a\"}", "{\"name\":\"x\",\"tag\":\"../a\"}",
+                             "{\"name\":\"x\"}", "{\"name\":5,\"tag\":\"a\"}", "{\"name\":\"X\",\"tag\":\"a\"}", NULL};
+        for (int i = 0; bad[i]; i++) {
+                p = params(bad[i]);
+                assert_int_equal(lcd_rpc_get_key(p, &name, &tag, &err), LCD_ERR);
+                assert_int_equal(err->kind, LCD_E_INVALID);
+                lcd_error_free(err);
+                err = NULL;
+                json_object_put(p);
+        }
+        /* embedded NUL */
+        p = json_object_new_object();
+        json_object_object_add(p, "s", json_object_new_string_len("a\0b", 3));
+        const char *s;
+        assert_int_equal(lcd_rpc_get_string(p, "s", true, 10, &s, &err), LCD_ERR);
+        lcd_error_free(err);
+        json_object_put(p);
+}
+
+static void test_error_wrap_and_nomem(void **state)
+{
+        lcd_error_t *err = NULL;
+        lcd_error_set(&err, LCD_E_TOOL_FAILED, "exit 1");
+        lcd_error_wrap(&err, "pull %s", "busybox");
+        assert_string_equal(err->msg, "pull busybox: exit 1");
+        lcd_error_free(err);
+        /* allocation failure while building an error gives the static one */
+        err = NULL;
+        lcd_alloc_fail_at(1);
+        assert_int_equal(lcd_error_set(&err, LCD_E_INVALID, "x"), LCD_ERR);
+        lcd_alloc_fail_at(0);
+        assert_non_null(err);
+        assert_int_equal(err->kind, LCD_E_NOMEM);
+        lcd_error_free(err); /* must not free the static error */
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_decode_ok),      cmocka_unit_test(test_decode_errors),
+                cmocka_unit_test(test_oversize),       cmocka_unit_test(test_error_envelope),
+                cmocka_unit_test(test_error_codes),    cmocka_unit_test(test_params),
+                cmocka_unit_test(test_error_wrap_and_nomem),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
