@@ -14,23 +14,33 @@
  *
  * Insert-if-absent reuses tombstones and so must rule out two inserts of one
  * key landing in two slots: it claims the first free slot of the chain as
- * PENDING, then rescans the chain. Another PENDING claim of the same key
- * nearer home wins (we retract); one farther from home is waited for (it
- * will see us and retract, or commit, and then we retract); a committed
- * one means -EEXIST. Two claimers never wait on each other.
+ * PENDING, then rescans the chain. A committed item with the key means
+ * -EEXIST. Another PENDING claim of the same key nearer home wins: we
+ * retract, wait for its outcome, and return -EEXIST if it commits or start
+ * over if it retracts (so -EEXIST is only returned once the key is visible
+ * to lookups). One farther from home is waited for while we keep our claim
+ * (it will see us and retract, or it passed our slot before we claimed it
+ * and commits, and then we retract). A claimer waits only on claims farther
+ * out, or while holding no claim, so two claimers never wait on each other.
+ * The map's reference is taken before the commit makes the item visible.
  *
  * Memory reclamation: each slot has a pin counter. A reader pins the slot,
  * loads the pointer, compares the key and takes a reference, then unpins;
  * remove swaps the pointer out and waits (spinning, then yielding) until the
- * slot's pin count is zero before it drops the map's reference. So no reader
- * ever touches an item after its last reference is gone. Items are freed by
+ * slot's pin count is zero before it drops the map's reference. An inserter
+ * that retracts its PENDING claim waits the same way before returning, as
+ * other inserters may be comparing keys with its item. So no reader ever
+ * touches an item after its last reference is gone. Items are freed by
  * their release callback when their refcount reaches zero.
  *
- * Memory orders: slot words are stored/CASed with release and loaded with
- * acquire (publishing the item's key and fields); pins are seq_cst so the
- * remover's "swap, then read pins" cannot be reordered against a reader's
- * "pin, then read slot" (the store-load case needs seq_cst); refcounts use
- * acq_rel on decrement, relaxed on increment.
+ * Memory orders: slot words and pins are all seq_cst. The remover's "swap,
+ * then read pins" against a reader's "pin, then reload the slot", and an
+ * inserter's "claim, then rescan" against another's, are store-load
+ * patterns: release/acquire would let both sides miss each other, and
+ * seq_cst pins alone do not help unless the slot accesses are seq_cst too.
+ * (seq_cst also publishes the item's key and fields, as release/acquire
+ * would.) Refcounts use acq_rel on decrement, relaxed on increment. Details
+ * at the top of statemap.c.
  */
 #ifndef LCD_STATEMAP_H
 #define LCD_STATEMAP_H

@@ -41,11 +41,13 @@ static void finish(struct job *j, json_object *result, lcd_error_t *err)
 {
         if (err == NULL && result == NULL)
                 lcd_error_nomem(&err);
-        j->done(j->ctx, result, err);
-        if (j->c != NULL) {
+        /* release before replying: a client may send its next operation on
+         * this container as soon as it reads the reply */
+        if (j->c != NULL)
                 lcd_container_release(j->c);
+        j->done(j->ctx, result, err);
+        if (j->c != NULL)
                 lcd_container_unref(j->c);
-        }
         lcd_free(j);
 }
 

@@ -267,8 +267,7 @@ static long claim(lcd_statemap_t *m, lcd_mapitem_t *item, size_t home)
                                 if (atomic_compare_exchange_strong_explicit(&s->word, &w, mine, memory_order_seq_cst,
                                                                             memory_order_seq_cst))
                                         return (long)d;
-                        if (!(w & WORD_PENDING) &&
-                            pin_cmp(s, w, item->hash, item->name, item->tag, 0) == KEY_SAME)
+                        if (!(w & WORD_PENDING) && pin_cmp(s, w, item->hash, item->name, item->tag, 0) == KEY_SAME)
                                 return -EEXIST;
                 }
         }

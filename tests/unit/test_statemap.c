@@ -37,7 +37,7 @@
 /* Stress sizes: the TSan build runs far fewer operations so the whole file
  * stays under ~10 s on two cores. */
 #define STRESS_THREADS 8
-#define STRESS_OPS (UNDER_TSAN ? 60000 : 200000)
+#define STRESS_OPS (UNDER_TSAN ? 40000 : 200000)
 #define RACE_THREADS 8
 #define RACE_FILLERS 3
 #define RACE_ROUNDS (UNDER_TSAN ? 1500 : 3000)
@@ -58,7 +58,7 @@ static atomic_int check_failures;
 #define CHECK(cond)                                                                                                    \
         do {                                                                                                           \
                 if (!(cond) && atomic_fetch_add(&check_failures, 1) < 10)                                              \
-                        fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                      \
+                        fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                       \
         } while (0)
 
 /* Release for items on the test's stack: count, do not free. */
@@ -344,7 +344,7 @@ static void test_remove_unknown(void **state)
 static void test_tombstone_reuse(void **state)
 {
         (void)state;
-        enum { MAX = 4, NKEYS = 11, ROUNDS = 20000 };
+        enum { MAX = 4, NKEYS = 11, ROUNDS = UNDER_TSAN ? 5000 : 20000 };
         lcd_statemap_t *m = lcd_statemap_new(MAX); /* capacity 8 */
         assert_non_null(m);
         titem_t *perm[2];

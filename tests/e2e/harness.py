@@ -1,0 +1,398 @@
+"""harness.py - the e2e test harness: a real daemon in the rootless sandbox,
+a real registry, a tiny WebSocket JSON-RPC client.
+
+Nothing here mocks a tool: the daemon runs skopeo, umoci, conmon and crun.
+Everything a test starts is stopped and removed in tearDown/tearDownClass.
+A missing prerequisite raises SkipSuite, which run_e2e turns into exit 77.
+"""
+import base64
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SANDBOX = os.path.join(HERE, "sandbox.sh")
+USER = os.environ.get("LCD_TEST_USER", "lcd-test")
+
+
+class SkipSuite(unittest.SkipTest):
+    """A missing prerequisite: the whole file is skipped (ctest code 77)."""
+
+    def __init__(self, why):
+        super().__init__("SKIP-SUITE: " + why)
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+# ---------------------------------------------------------------- WebSocket
+
+class WSError(Exception):
+    pass
+
+
+class WS:
+    """A blocking RFC 6455 client (text frames) over a Unix socket or TCP."""
+
+    def __init__(self, target, path="/v1/ws", timeout=30, headers=None):
+        if target.startswith("ws://"):
+            host, port = target[5:].split("/")[0].rsplit(":", 1)
+            self.sock = socket.create_connection((host, int(port)), timeout=timeout)
+            hosthdr = "%s:%s" % (host, port)
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(target)
+            hosthdr = "localhost"
+        key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+                           % (path, hosthdr, key, extra)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise WSError("connection closed during handshake")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.status = head.split(b"\r\n")[0].decode()
+        if " 101 " not in self.status + " ":
+            raise WSError("handshake refused: " + self.status)
+
+    def send_text(self, text):
+        self._send(0x1, text.encode())
+
+    def send_binary(self, data):
+        self._send(0x2, data)
+
+    def _send(self, op, data):
+        mask = os.urandom(4)
+        n = len(data)
+        if n < 126:
+            hdr = struct.pack("!BB", 0x80 | op, 0x80 | n)
+        elif n < 65536:
+            hdr = struct.pack("!BBH", 0x80 | op, 0x80 | 126, n)
+        else:
+            hdr = struct.pack("!BBQ", 0x80 | op, 0x80 | 127, n)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data)) if n < 65536 else \
+            (int.from_bytes(data, "big") ^ int.from_bytes((mask * (n // 4 + 1))[:n], "big")).to_bytes(n, "big")
+        self.sock.sendall(hdr + mask + masked)
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise WSError("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv_text(self):
+        msg = b""
+        while True:
+            b0, b1 = self._read(2)
+            op, n = b0 & 0x0F, b1 & 0x7F
+            if n == 126:
+                n = struct.unpack("!H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack("!Q", self._read(8))[0]
+            payload = self._read(n)
+            if op == 0x8:
+                raise WSError("closed by server")
+            if op == 0x9:
+                self._send(0xA, payload)
+                continue
+            if op == 0xA:
+                continue
+            msg += payload
+            if b0 & 0x80:
+                return msg.decode()
+
+    def close(self):
+        try:
+            self._send(0x8, b"\x03\xe8")
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class Client:
+    """JSON-RPC over WS with a reader thread: replies by id, events in a queue."""
+
+    def __init__(self, target, **kw):
+        self.ws = WS(target, **kw)
+        self.next_id = 1
+        self.lock = threading.Lock()
+        self.replies = {}
+        self.cv = threading.Condition(self.lock)
+        self.events = queue.Queue()
+        self.closed = None
+        self.reader = threading.Thread(target=self._read_loop, daemon=True)
+        self.reader.start()
+
+    def _read_loop(self):
+        try:
+            while True:
+                msg = json.loads(self.ws.recv_text())
+                if "id" in msg and ("result" in msg or "error" in msg):
+                    with self.cv:
+                        self.replies[msg["id"]] = msg
+                        self.cv.notify_all()
+                elif msg.get("method") == "event":
+                    self.events.put(msg["params"])
+        except (WSError, OSError, ValueError) as e:
+            with self.cv:
+                self.closed = e
+                self.cv.notify_all()
+
+    def send(self, method, params=None, id_=None):
+        with self.lock:
+            if id_ is None:
+                id_ = self.next_id
+                self.next_id += 1
+        req = {"jsonrpc": "2.0", "id": id_, "method": method}
+        if params is not None:
+            req["params"] = params
+        self.ws.send_text(json.dumps(req))
+        return id_
+
+    def wait(self, id_, timeout=120):
+        deadline = time.time() + timeout
+        with self.cv:
+            while id_ not in self.replies:
+                if self.closed is not None:
+                    raise WSError("connection closed: %s" % self.closed)
+                left = deadline - time.time()
+                if left <= 0:
+                    raise TimeoutError("no reply to request %s" % id_)
+                self.cv.wait(left)
+            return self.replies.pop(id_)
+
+    def raw(self, method, params=None, timeout=120):
+        return self.wait(self.send(method, params), timeout)
+
+    def call(self, method, params=None, timeout=120):
+        r = self.raw(method, params, timeout)
+        if "error" in r:
+            raise RPCError(r["error"])
+        return r["result"]
+
+    def error(self, method, params=None, timeout=120):
+        r = self.raw(method, params, timeout)
+        if "error" not in r:
+            raise AssertionError("%s %s succeeded: %s" % (method, params, r.get("result")))
+        return r["error"]
+
+    def next_event(self, timeout=30):
+        return self.events.get(timeout=timeout)
+
+    def wait_event(self, pred, timeout=60):
+        """Return the first event matching pred, and the ones skipped before it."""
+        deadline = time.time() + timeout
+        seen = []
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("no matching event; saw %s" % seen)
+            try:
+                e = self.events.get(timeout=left)
+            except queue.Empty:
+                raise TimeoutError("no matching event; saw %s" % seen)
+            if pred(e):
+                return e, seen
+            seen.append(e)
+
+    def close(self):
+        self.ws.close()
+
+
+class RPCError(Exception):
+    def __init__(self, err):
+        super().__init__("%s (%s)" % (err.get("message"), err.get("data", {}).get("reason")))
+        self.err = err
+        self.code = err.get("code")
+        self.reason = err.get("data", {}).get("reason")
+
+
+# ---------------------------------------------------------------- environment
+
+def build_dir():
+    d = os.environ.get("LCD_BUILD_DIR")
+    if not d:
+        raise SkipSuite("LCD_BUILD_DIR is not set (run through ctest)")
+    return d
+
+
+class Env:
+    """One sandboxed daemon plus a registry holding the test image."""
+
+    def __init__(self):
+        self.tmp = None
+        self.daemon = None
+        self.registry_dir = None
+
+    def prereqs(self):
+        if os.geteuid() != 0:
+            raise SkipSuite("the e2e suite sets up its sandbox as root; run it as root "
+                            "(on a cgroup v2 host with systemd, run the daemon as yourself instead)")
+        r = subprocess.run([SANDBOX, "check"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode == 77:
+            raise SkipSuite(r.stderr.strip())
+        if r.returncode != 0:
+            raise RuntimeError("sandbox check failed: " + r.stderr)
+
+    def setup(self, registry=True):
+        self.prereqs()
+        sh(SANDBOX, "user")
+        self.tmp = tempfile.mkdtemp(prefix="lcd-e2e-")
+        os.chmod(self.tmp, 0o755)
+        # binaries where the unprivileged user can reach them
+        self.bin = os.path.join(self.tmp, "bin")
+        os.makedirs(self.bin)
+        for name in ("light-containerd", "lightctl"):
+            shutil.copy2(os.path.join(build_dir(), name), self.bin)
+        self.data = os.path.join(self.tmp, "data")
+        self.run = os.path.join(self.tmp, "run")
+        for d in (self.data, self.run):
+            os.makedirs(d)
+            shutil.chown(d, USER, USER)
+            os.chmod(d, 0o700)
+        self.socket = os.path.join(self.run, "api.sock")
+        self.cgname = "lcd-e2e-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000)
+        if registry:
+            self.registry_dir = os.path.join(self.tmp, "registry")
+            os.makedirs(self.registry_dir)
+            out = sh(SANDBOX, "registry", self.registry_dir).stdout.split()
+            self.port = int(out[0])
+            self.registry = "127.0.0.1:%d" % self.port
+            self.image = "%s/acc/busybox:1.0" % self.registry
+            self.image_digest = sh(SANDBOX, "image", str(self.port)).stdout.strip()
+        return self
+
+    def start_daemon(self, extra=(), wait=True):
+        args = [SANDBOX, "run", "--cgroup-name", self.cgname, "--",
+                os.path.join(self.bin, "light-containerd"), "--runtime-dir", self.run, "--data-dir", self.data,
+                "--listen", "none", "--log-level", "debug"]
+        if self.registry_dir:
+            args += ["--insecure-registry", self.registry]
+        args += list(extra)
+        self.log_path = os.path.join(self.tmp, "daemon-%d.log" % int(time.time() * 1000))
+        self.log = open(self.log_path, "w")
+        env = dict(os.environ, LCD_RUNTIME_DIR=self.run)
+        self.daemon = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                       start_new_session=True)
+        if wait:
+            self.wait_ready()
+        return self.daemon
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.daemon.poll() is not None:
+                raise RuntimeError("daemon exited %s:\n%s" % (self.daemon.returncode, self.daemon_log()))
+            try:
+                c = Client(self.socket, timeout=5)
+                c.call("system.ping", timeout=5)
+                c.close()
+                return
+            except (OSError, WSError, TimeoutError, RPCError):
+                time.sleep(0.05)
+        raise RuntimeError("daemon not ready in %ds:\n%s" % (timeout, self.daemon_log()))
+
+    def daemon_log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()[-6000:]
+        except OSError:
+            return ""
+
+    def daemon_pid(self):
+        """The light-containerd process itself (the sandbox wraps it)."""
+        out = subprocess.run(["pgrep", "-f", "-x", ".*%s/light-containerd .*" % self.bin],
+                             stdout=subprocess.PIPE, text=True).stdout.split()
+        return int(out[0]) if out else None
+
+    def stop_daemon(self, sig=signal.SIGTERM, timeout=60):
+        if self.daemon is None:
+            return None
+        pid = self.daemon_pid()
+        if pid:
+            os.kill(pid, sig)
+        try:
+            rc = self.daemon.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.daemon.pid, signal.SIGKILL)
+            rc = self.daemon.wait()
+        self.log.close()
+        self.daemon = None
+        return rc
+
+    def client(self, **kw):
+        return Client(self.socket, **kw)
+
+    def teardown(self):
+        if self.daemon is not None:
+            self.stop_daemon()
+        subprocess.run([SANDBOX, "sweep", self.cgname], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.registry_dir:
+            subprocess.run([SANDBOX, "registry-stop", self.registry_dir], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        if self.tmp and not os.environ.get("LCD_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- host state
+
+def user_processes(pattern):
+    """Processes of the test user whose command line matches pattern."""
+    out = subprocess.run(["pgrep", "-u", USER, "-f", pattern], stdout=subprocess.PIPE, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_until(pred, timeout=10, step=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def run_suite(module_name):
+    """Entry point for each e2e file: 77 on a missing prerequisite."""
+    import sys
+    suite = unittest.defaultTestLoader.loadTestsFromName(module_name)
+    try:
+        result = unittest.TextTestRunner(verbosity=2).run(suite)
+    except SkipSuite as e:
+        print("SKIP: %s" % e, file=sys.stderr)
+        sys.exit(77)
+    suite_skips = [reason for _, reason in result.skipped if "SKIP-SUITE" in reason]
+    if suite_skips and not result.failures and not result.errors and \
+            result.testsRun <= len(result.skipped):
+        print("SKIP: %s" % suite_skips[0], file=sys.stderr)
+        sys.exit(77)
+    sys.exit(0 if result.wasSuccessful() else 1)
