@@ -559,6 +559,14 @@ void lcd_api_run(lcd_api_t *api, volatile sig_atomic_t *stop)
                         break;
 }
 
+static bool subscribers_have_output(lcd_api_t *api)
+{
+        for (lcd_session_t *s = api->subscribers; s != NULL; s = s->next_sub)
+                if (s->q_count > 0 && s->wsi != NULL)
+                        return true;
+        return false;
+}
+
 void lcd_api_free(lcd_api_t *api)
 {
         if (api == NULL)
@@ -566,9 +574,12 @@ void lcd_api_free(lcd_api_t *api)
         if (api->ctx != NULL) {
                 fan_out_events(api);
                 drain_mailbox(api);
-                /* give queued events a last chance to reach their clients */
-                for (int i = 0; i < 20 && api->subscribers; i++)
-                        lws_service(api->ctx, 10);
+                /* give queued messages a bounded last chance to reach their
+                 * clients: each round wakes the loop and runs one service pass */
+                for (int i = 0; i < 50 && subscribers_have_output(api); i++) {
+                        lws_cancel_service(api->ctx);
+                        lws_service(api->ctx, 0);
+                }
                 wake_ctx = NULL;
                 lws_context_destroy(api->ctx);
         }

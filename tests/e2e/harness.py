@@ -135,6 +135,7 @@ class Client:
         self.next_id = 1
         self.lock = threading.Lock()
         self.replies = {}
+        self.null_replies = []
         self.cv = threading.Condition(self.lock)
         self.events = queue.Queue()
         self.closed = None
@@ -147,7 +148,10 @@ class Client:
                 msg = json.loads(self.ws.recv_text())
                 if "id" in msg and ("result" in msg or "error" in msg):
                     with self.cv:
-                        self.replies[msg["id"]] = msg
+                        if msg["id"] is None:   # errors for unreadable requests, in order
+                            self.null_replies.append(msg)
+                        else:
+                            self.replies[msg["id"]] = msg
                         self.cv.notify_all()
                 elif msg.get("method") == "event":
                     self.events.put(msg["params"])
@@ -170,14 +174,14 @@ class Client:
     def wait(self, id_, timeout=120):
         deadline = time.time() + timeout
         with self.cv:
-            while id_ not in self.replies:
+            while (id_ not in self.replies) if id_ is not None else not self.null_replies:
                 if self.closed is not None:
                     raise WSError("connection closed: %s" % self.closed)
                 left = deadline - time.time()
                 if left <= 0:
                     raise TimeoutError("no reply to request %s" % id_)
                 self.cv.wait(left)
-            return self.replies.pop(id_)
+            return self.replies.pop(id_) if id_ is not None else self.null_replies.pop(0)
 
     def raw(self, method, params=None, timeout=120):
         return self.wait(self.send(method, params), timeout)
@@ -280,8 +284,10 @@ class Env:
             self.image_digest = sh(SANDBOX, "image", str(self.port)).stdout.strip()
         return self
 
-    def start_daemon(self, extra=(), wait=True):
-        args = [SANDBOX, "run", "--cgroup-name", self.cgname, "--",
+    def start_daemon(self, extra=(), wait=True, keep=False):
+        """keep: the sandbox leaves the cgroup (and so the containers) alone
+        when the daemon dies, and reuses it on the next start."""
+        args = [SANDBOX, "run", "--cgroup-name", self.cgname] + (["--keep"] if keep else []) + ["--",
                 os.path.join(self.bin, "light-containerd"), "--runtime-dir", self.run, "--data-dir", self.data,
                 "--listen", "none", "--log-level", "debug"]
         if self.registry_dir:
@@ -310,16 +316,17 @@ class Env:
                 time.sleep(0.05)
         raise RuntimeError("daemon not ready in %ds:\n%s" % (timeout, self.daemon_log()))
 
-    def daemon_log(self):
+    def daemon_log(self, tail=6000):
         try:
             with open(self.log_path) as f:
-                return f.read()[-6000:]
+                text = f.read()
+                return text[-tail:] if tail else text
         except OSError:
             return ""
 
     def daemon_pid(self):
         """The light-containerd process itself (the sandbox wraps it)."""
-        out = subprocess.run(["pgrep", "-f", "-x", ".*%s/light-containerd .*" % self.bin],
+        out = subprocess.run(["pgrep", "-f", "^%s/light-containerd " % self.bin],
                              stdout=subprocess.PIPE, text=True).stdout.split()
         return int(out[0]) if out else None
 
@@ -338,6 +345,9 @@ class Env:
         self.daemon = None
         return rc
 
+    def cgroup_dir(self, *parts):
+        return os.path.join(host_cgroup2(), self.cgname, *parts)
+
     def client(self, **kw):
         return Client(self.socket, **kw)
 
@@ -354,10 +364,24 @@ class Env:
 
 # ---------------------------------------------------------------- host state
 
+def host_cgroup2():
+    """Where this (host) mount namespace has the cgroup v2 hierarchy: the
+    sandbox mounts it at /sys/fs/cgroup privately; on a hybrid host the
+    same hierarchy is at /sys/fs/cgroup/unified here."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt, fstype = line.split()[:3]
+            if fstype == "cgroup2":
+                return mnt
+    return "/sys/fs/cgroup"
+
+
 def user_processes(pattern):
-    """Processes of the test user whose command line matches pattern."""
+    """Live (non-zombie) processes of the test user whose command line
+    matches pattern. Zombies are left out: on these machines PID 1 does not
+    reap orphans, so an exited conmon lingers as <defunct> holding nothing."""
     out = subprocess.run(["pgrep", "-u", USER, "-f", pattern], stdout=subprocess.PIPE, text=True).stdout
-    return [int(p) for p in out.split()]
+    return [int(p) for p in out.split() if pid_alive(int(p))]
 
 
 def pid_alive(pid):

@@ -19,14 +19,17 @@
 #       Build (once, cached) a busybox OCI image with umoci and push it to
 #       docker://127.0.0.1:PORT/REPO:TAG (default acc/busybox:1.0).
 #       Prints the pushed manifest digest.
-#   sandbox.sh run [--cgroup-name NAME] -- CMD [ARGS...]
+#   sandbox.sh run [--cgroup-name NAME] [--keep] -- CMD [ARGS...]
 #       In a private mount namespace with a fresh cgroup2 mount, create the
 #       cgroups /NAME and /NAME/daemon (default NAME lcd-e2e-<pid>), hand
 #       them to lcd-test, and run CMD as lcd-test inside /NAME/daemon.
 #       Afterwards kill what is left in /NAME and remove it. Exits with
-#       CMD's status.
+#       CMD's status. With --keep, /NAME may exist already (it is reused)
+#       and is left as it is afterwards (for crash-recovery tests; 'sweep'
+#       removes it).
 #   sandbox.sh sweep [NAME]
-#       Kill and remove leftover cgroups /NAME (default: all /lcd-e2e-*).
+#       Kill and remove the cgroup /NAME; without NAME, remove the /lcd-e2e-*
+#       cgroups that are empty or whose "run" (lcd-e2e-PID) is gone.
 #   sandbox.sh check
 #       Exit 77 (skip) with a message on stderr if a prerequisite is missing.
 #
@@ -34,6 +37,9 @@
 #   LCD_TEST_USER     user name (default lcd-test)
 #   LCD_IMAGE_CACHE   where the built OCI layout is cached
 #                     (default /var/cache/lcd-test/images)
+#   LCD_IMAGE_FORMAT  manifest format pushed by "image": oci (default) or
+#                     v2s2 (Docker schema 2; skopeo converts it to OCI when
+#                     copying into an oci: layout, so the digest changes)
 #   LCD_RUNTIME_DIR   XDG_RUNTIME_DIR for CMD under "run" (created, owned by
 #                     the user, mode 0700, kept); default a fresh temporary
 #                     directory that is removed afterwards.
@@ -52,7 +58,9 @@ readonly SUBID_COUNT=65536
 readonly SUBID_MIN_START=200000
 readonly IMAGE_CACHE=${LCD_IMAGE_CACHE:-/var/cache/lcd-test/images}
 readonly DEFAULT_IMAGE_REF=acc/busybox:1.0
+readonly IMAGE_FORMAT=${LCD_IMAGE_FORMAT:-oci}
 readonly CGROUP_MNT=/sys/fs/cgroup
+readonly KILL_GRACE=10  # seconds between SIGTERM and SIGKILL for "run"
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
 readonly SELF
 readonly BUSYBOX_APPLETS=(sh true false sleep echo cat ls env pwd id ps kill
@@ -176,16 +184,12 @@ cmd_registry_stop() {
 
 # --------------------------------------------------------------- image
 
-# Build the busybox image as OCI layout $IMAGE_CACHE/busybox, tag "latest".
-build_image() {
-    local layout=$IMAGE_CACHE/busybox work bundle applet
-    [[ -f $layout/index.json ]] && return 0
-    mkdir -p "$IMAGE_CACHE"
-    work=$(mktemp -d "$IMAGE_CACHE/.build.XXXXXX")
-    bundle=$work/bundle
-    umoci init --layout "$work/oci"
-    umoci new --image "$work/oci:latest"
-    umoci unpack --image "$work/oci:latest" "$bundle" >/dev/null
+# Fill the OCI layout $1 (tag "latest") with the busybox image.
+build_layout() {
+    local oci=$1 bundle=$1.bundle applet
+    umoci init --layout "$oci"
+    umoci new --image "$oci:latest"
+    umoci unpack --image "$oci:latest" "$bundle" >/dev/null
     install -d -m 0755 "$bundle/rootfs/bin" "$bundle/rootfs/etc" \
         "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev" \
         "$bundle/rootfs/root"
@@ -197,25 +201,43 @@ build_image() {
     printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
         > "$bundle/rootfs/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' > "$bundle/rootfs/etc/group"
-    umoci repack --image "$work/oci:latest" "$bundle" >/dev/null
-    umoci config --image "$work/oci:latest" \
+    umoci repack --image "$oci:latest" "$bundle" >/dev/null
+    umoci config --image "$oci:latest" \
         --config.cmd /bin/sh \
         --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         --config.workingdir / \
         --os linux --architecture amd64
-    umoci gc --layout "$work/oci"
-    chmod -R a+rX "$work/oci"
-    mv "$work/oci" "$layout"
-    rm -rf "$work"
+    umoci gc --layout "$oci"
+    chmod -R a+rX "$oci"
+}
+
+# Build the busybox image once, as OCI layout $IMAGE_CACHE/busybox.
+build_image() {
+    local layout=$IMAGE_CACHE/busybox work lockfd rc=0
+    mkdir -p "$IMAGE_CACHE"
+    exec {lockfd}>"$IMAGE_CACHE/.lock"
+    flock "$lockfd"
+    if [[ ! -f $layout/index.json ]]; then
+        rm -rf "$layout" "$IMAGE_CACHE"/.build.*
+        work=$(mktemp -d "$IMAGE_CACHE/.build.XXXXXX")
+        # A separate process: set -e does not work in a function called with ||.
+        "$SELF" __build-layout "$work/oci" >&2 || rc=$?
+        if (( rc == 0 )); then mv "$work/oci" "$layout"; fi
+        rm -rf "$work"
+    fi
+    exec {lockfd}>&-
+    (( rc == 0 )) || die "building the busybox image failed"
 }
 
 cmd_image() {
     [[ $# -ge 1 && $# -le 2 ]] || die "usage: sandbox.sh image PORT [REPO:TAG]"
     local port=$1 ref=${2:-$DEFAULT_IMAGE_REF} digestfile
     [[ $port =~ ^[0-9]+$ ]] || die "bad port: $port"
+    need_root
     build_image
     digestfile=$(mktemp)
     if ! skopeo copy --quiet --dest-tls-verify=false --digestfile "$digestfile" \
+            --format "$IMAGE_FORMAT" \
             "oci:$IMAGE_CACHE/busybox:latest" "docker://127.0.0.1:$port/$ref" >&2; then
         rm -f "$digestfile"
         die "skopeo copy to 127.0.0.1:$port/$ref failed"
@@ -262,23 +284,42 @@ enable_controllers() {
 
 RUN_CGROUP=
 RUN_TMPDIR=
+RUN_CHILD=
+RUN_SIGNALED=0
+
 # EXIT trap of run_inner.
+# shellcheck disable=SC2317  # invoked by trap
 run_cleanup() {
     if [[ -n $RUN_CGROUP ]]; then destroy_cgroup "$RUN_CGROUP"; fi
     if [[ -n $RUN_TMPDIR ]]; then rm -rf "$RUN_TMPDIR"; fi
 }
 
+# TERM/INT/HUP trap of run_inner: pass SIGTERM on to CMD.
+# shellcheck disable=SC2317  # invoked by trap
+run_on_signal() {
+    RUN_SIGNALED=1
+    if [[ -n $RUN_CHILD ]]; then kill -TERM "$RUN_CHILD" 2>/dev/null || true; fi
+}
+
+# True while PID exists and is not a zombie.
+alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
 # Runs inside "unshare -m": NAME -- CMD ARGS...
 run_inner() {
-    local name=$1 cg rundir rundir_tmp=0 controllers wanted var child rc=0
-    shift 2
+    local name=$1 keep=$2 cg rundir rundir_tmp=0 controllers wanted var rc=0 i
+    shift 3
     local -a envv
     wanted=(cpu cpuset io memory pids hugetlb)
 
     mount --make-rprivate /
     mount -t cgroup2 cgroup2 "$CGROUP_MNT"
     cg=$CGROUP_MNT/$name
-    [[ ! -e $cg ]] || die "cgroup /$name already exists"
+    [[ ! -e $cg ]] || (( keep )) || die "cgroup /$name already exists"
 
     if [[ -n ${LCD_RUNTIME_DIR:-} ]]; then
         rundir=$LCD_RUNTIME_DIR
@@ -291,12 +332,14 @@ run_inner() {
     fi
 
     RUN_CGROUP=$cg
+    if (( keep )); then RUN_CGROUP=; fi
     RUN_TMPDIR=
     if (( rundir_tmp )); then RUN_TMPDIR=$rundir; fi
     trap run_cleanup EXIT
+    trap run_on_signal TERM INT HUP
 
     enable_controllers "$CGROUP_MNT" "${wanted[@]}" >/dev/null
-    mkdir "$cg" "$cg/daemon"
+    mkdir -p "$cg/daemon"
     controllers=$(enable_controllers "$cg" "${wanted[@]}")
     chown -R "$TEST_USER:$TEST_USER" "$cg"
     note "cgroup /$name, controllers for its children: ${controllers:-none}"
@@ -309,31 +352,43 @@ run_inner() {
         envv+=("$var=${!var}")
     done < <(compgen -e | grep '^LCD_' || true)
 
+    if (( RUN_SIGNALED )); then exit 143; fi
+    # Keep the caller's stdin: bash gives background jobs /dev/null.
     (
         echo "$BASHPID" > "$cg/daemon/cgroup.procs"
         exec setpriv --reuid "$TEST_USER" --regid "$TEST_USER" --init-groups \
             env -i "${envv[@]}" "$@"
-    ) &
-    child=$!
-    trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT HUP
-    # wait returns early when a trapped signal arrives: wait again.
+    ) 0<&0 &
+    RUN_CHILD=$!
     while :; do
-        wait "$child" && rc=0 || rc=$?
-        kill -0 "$child" 2>/dev/null || break
+        # wait returns early when a trapped signal arrives: wait again.
+        wait "$RUN_CHILD" && rc=0 || rc=$?
+        kill -0 "$RUN_CHILD" 2>/dev/null || break
+        if (( RUN_SIGNALED )); then
+            # Give CMD KILL_GRACE seconds after SIGTERM, then kill the lot.
+            for (( i = 0; i < KILL_GRACE * 10; i++ )); do
+                alive "$RUN_CHILD" || break
+                sleep 0.1
+            done
+            if alive "$RUN_CHILD"; then
+                echo 1 2>/dev/null > "$cg/cgroup.kill" || kill -KILL "$RUN_CHILD" 2>/dev/null || true
+            fi
+        fi
     done
     exit "$rc"
 }
 
 cmd_run() {
     need_root
-    local name=lcd-e2e-$$
+    local name=lcd-e2e-$$ keep=0
     while [[ $# -gt 0 ]]; do
         case $1 in
+            --keep) keep=1; shift ;;
             --cgroup-name) [[ $# -ge 2 ]] || die "--cgroup-name needs a value"
                            name=$2; shift 2 ;;
             --cgroup-name=*) name=${1#*=}; shift ;;
             --) shift; break ;;
-            *) die "usage: sandbox.sh run [--cgroup-name NAME] -- CMD [ARGS...]" ;;
+            *) die "usage: sandbox.sh run [--cgroup-name NAME] [--keep] -- CMD [ARGS...]" ;;
         esac
     done
     [[ $# -ge 1 ]] || die "run: no command"
@@ -341,22 +396,33 @@ cmd_run() {
         || die "bad cgroup name: $name"
     getent passwd "$TEST_USER" >/dev/null \
         || die "user $TEST_USER missing: run 'sandbox.sh user' first"
-    exec unshare -m -- "$SELF" __run-inner "$name" -- "$@"
+    exec unshare -m -- "$SELF" __run-inner "$name" "$keep" -- "$@"
 }
 
 # --------------------------------------------------------------- sweep
 
+# The cgroup2 hierarchy is shared by every sandbox on the machine: without
+# NAME, only remove lcd-e2e-* cgroups that are empty, or named lcd-e2e-PID
+# (the default of "run") with PID gone.
 sweep_inner() {
-    local d
+    local d name
     mount --make-rprivate /
     mount -t cgroup2 cgroup2 "$CGROUP_MNT"
     if [[ $# -eq 1 ]]; then
         destroy_cgroup "$CGROUP_MNT/$1"
-    else
-        for d in "$CGROUP_MNT"/lcd-e2e-*; do
-            [[ -d $d ]] && destroy_cgroup "$d"
-        done
+        return 0
     fi
+    for d in "$CGROUP_MNT"/lcd-e2e-*; do
+        [[ -d $d ]] || continue
+        name=${d##*/}
+        if grep -q '^populated 1' "$d/cgroup.events" &&
+           ! [[ $name =~ ^lcd-e2e-([0-9]+)$ && ! -d /proc/${BASH_REMATCH[1]} ]]; then
+            note "leaving /$name: in use"
+            continue
+        fi
+        note "removing /$name"
+        destroy_cgroup "$d"
+    done
     return 0
 }
 
@@ -371,7 +437,7 @@ cmd_sweep() {
 cmd_check() {
     local missing=() t
     for t in skopeo umoci crun conmon newuidmap newgidmap unshare setpriv \
-             useradd mount ss; do
+             setsid flock useradd mount ss; do
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     [[ -x /usr/bin/docker-registry ]] || missing+=(/usr/bin/docker-registry)
@@ -413,8 +479,11 @@ main() {
         check) cmd_check "$@" ;;
         __run-inner) run_inner "$@" ;;
         __sweep-inner) sweep_inner "$@" ;;
+        __build-layout) build_layout "$@" ;;
         *) die "unknown subcommand: $sub" ;;
     esac
 }
 
-main "$@"
+# "exit" on the same line: bash must not read on if this file is replaced
+# while it runs.
+main "$@"; exit

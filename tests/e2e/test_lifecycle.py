@@ -78,13 +78,15 @@ class Lifecycle(unittest.TestCase):
 
         ct = c.call("container.pause", key)
         self.assertEqual(ct["state"], "paused")
-        with open("/proc/%d/status" % pid) as f:
-            self.assertTrue(any(l.startswith("State:") and ("S" in l or "D" in l or "T" in l) for l in f))
-        freeze = "/sys/fs/cgroup/%s/containers/%s/cgroup.freeze" % (env.cgname, ct["id"])
+        freeze = env.cgroup_dir("containers", ct["id"], "cgroup.freeze")
+        with open(freeze) as f:
+            self.assertEqual(f.read().strip(), "1", "the container cgroup is not frozen")
         self.assertEqual(self.states("busybox", "1.0", "paused")[-1]["previous"], "running")
 
         ct = c.call("container.resume", key)
         self.assertEqual(ct["state"], "running")
+        with open(freeze) as f:
+            self.assertEqual(f.read().strip(), "0", "the container cgroup is still frozen")
         self.states("busybox", "1.0", "running")
 
         ct = c.call("container.stop", dict(key, timeout=10))
