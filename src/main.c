@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,6 +218,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "light-containerd: another light-containerd is running with runtime dir %s\n", rt);
                 return 1;
         }
+
+        /* orphaned conmon processes become our children, so they are reaped
+         * (runtime.c) even where PID 1 does not reap */
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
 
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);

@@ -20,7 +20,7 @@
 #define LCD_PATH_MAX 4096
 
 typedef struct {
-        int version;            /* 2, or 1 for v1/hybrid hosts */
+        int version; /* 2, or 1 for v1/hybrid hosts */
         bool delegated;
         char own[LCD_PATH_MAX]; /* "/user.slice/.../x" ("" when unknown) */
         char controllers[256];  /* enabled for containers, e.g. "cpu memory pids" */

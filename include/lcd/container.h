@@ -55,21 +55,21 @@ typedef struct lcd_container {
         char *workdir;      /* may be NULL */
         int64_t created_at; /* wall ms */
         /* guarded by mu */
-        char *image_digest; /* NULL until pulled */
+        char *image_digest;   /* NULL until pulled */
         char **effective_cmd; /* what runs (from the bundle), NULL until created */
-        int pid;            /* 0: none */
+        int pid;              /* 0: none */
         bool has_exit_code;
         int exit_code;
         int64_t started_at, finished_at; /* wall ms, 0: null */
-        bool starting;      /* a start job is between crun start and RUNNING */
-        bool exit_pending;  /* an exit arrived while starting; applied after */
+        bool starting;                   /* a start job is between crun start and RUNNING */
+        bool exit_pending;               /* an exit arrived while starting; applied after */
         int pending_code;
 } lcd_container_t;
 
 /* New container in state CREATING with a random id, one reference (the
  * caller's). argv/env arrays are deep-copied. NULL on allocation failure. */
-lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image,
-                                   const char *const *cmd, const char *const *env, const char *workdir);
+lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image, const char *const *cmd,
+                                   const char *const *env, const char *workdir);
 static inline lcd_container_t *lcd_container_from_item(lcd_mapitem_t *it)
 {
         return (lcd_container_t *)it;

@@ -30,10 +30,10 @@ typedef struct {
         const char *runtime_dir; /* crun root, exit files, conmon sockets */
         unsigned workers, queue, max_containers;
         const char *const *insecure_registries; /* NULL-terminated host[:port] list */
-        lcd_runner_t *runner;                    /* borrowed */
-        lcd_events_t *events;                    /* borrowed */
-        int pull_timeout_ms;                     /* skopeo copy */
-        int tool_timeout_ms;                     /* every other tool run */
+        lcd_runner_t *runner;                   /* borrowed */
+        lcd_events_t *events;                   /* borrowed */
+        int pull_timeout_ms;                    /* skopeo copy */
+        int tool_timeout_ms;                    /* every other tool run */
 } lcd_engine_config_t;
 
 /* Called once per accepted operation, on a worker thread. Ownership of
@@ -51,9 +51,9 @@ void lcd_engine_free(lcd_engine_t *e);
 
 typedef struct {
         const char *image;
-        const char *name, *tag;       /* NULL: derived from the image */
+        const char *name, *tag;              /* NULL: derived from the image */
         const char *const *cmd, *const *env; /* NULL-terminated or NULL */
-        const char *workdir;          /* NULL: the image's */
+        const char *workdir;                 /* NULL: the image's */
 } lcd_create_req_t;
 
 typedef enum { LCD_OP_START, LCD_OP_STOP, LCD_OP_KILL, LCD_OP_PAUSE, LCD_OP_RESUME, LCD_OP_REMOVE } lcd_op_t;

@@ -17,7 +17,7 @@
 
 #include "lcd/statemap.h"
 
-#define LCD_REF_MAX 255   /* canonical reference length */
+#define LCD_REF_MAX 255 /* canonical reference length */
 #define LCD_HOST_MAX 255
 #define LCD_DIGEST_LEN 71 /* "sha256:" + 64 hex */
 
@@ -31,12 +31,12 @@ bool lcd_env_valid(const char *s);
 bool lcd_digest_valid(const char *s);
 
 typedef struct {
-        char host[LCD_HOST_MAX + 1];  /* "docker.io", "127.0.0.1:5000" */
-        char repo[LCD_REF_MAX + 1];   /* "library/busybox", "acc/busybox" */
-        char tag[LCD_TAG_MAX + 1];    /* "" when a digest is given without tag */
-        char digest[LCD_DIGEST_LEN + 1]; /* "" or "sha256:..." */
-        char canonical[LCD_REF_MAX + 1]; /* host/repo[:tag][@digest] */
-        char name[LCD_NAME_MAX + 1];  /* default container name: last repo component, "" if unusable */
+        char host[LCD_HOST_MAX + 1];       /* "docker.io", "127.0.0.1:5000" */
+        char repo[LCD_REF_MAX + 1];        /* "library/busybox", "acc/busybox" */
+        char tag[LCD_TAG_MAX + 1];         /* "" when a digest is given without tag */
+        char digest[LCD_DIGEST_LEN + 1];   /* "" or "sha256:..." */
+        char canonical[LCD_REF_MAX + 1];   /* host/repo[:tag][@digest] */
+        char name[LCD_NAME_MAX + 1];       /* default container name: last repo component, "" if unusable */
         char default_tag[LCD_TAG_MAX + 1]; /* tag, or "latest" */
 } lcd_imageref_t;
 

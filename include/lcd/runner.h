@@ -30,11 +30,11 @@ typedef struct {
 } lcd_run_spec_t;
 
 typedef struct {
-        int status;                  /* exit code, or 128 + signal */
-        char *out;                   /* stdout, NUL-terminated (never NULL after a run) */
+        int status; /* exit code, or 128 + signal */
+        char *out;  /* stdout, NUL-terminated (never NULL after a run) */
         size_t out_len;
-        bool out_truncated;          /* stdout exceeded out_cap */
-        char err[LCD_RUN_ERR_TAIL];  /* last bytes of stderr, NUL-terminated */
+        bool out_truncated;         /* stdout exceeded out_cap */
+        char err[LCD_RUN_ERR_TAIL]; /* last bytes of stderr, NUL-terminated */
 } lcd_run_result_t;
 
 typedef struct lcd_runner lcd_runner_t;

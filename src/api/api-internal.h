@@ -12,9 +12,9 @@
 #include "lcd/api.h"
 #include "lcd/rpc.h"
 
-#define LCD_SESSION_QUEUE 1024                   /* messages waiting to be written */
+#define LCD_SESSION_QUEUE 1024                     /* messages waiting to be written */
 #define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
-#define LCD_SESSION_EVENT_ROOM 8                 /* slots kept free for replies */
+#define LCD_SESSION_EVENT_ROOM 8                   /* slots kept free for replies */
 
 /* A message ready for lws_write: LWS_PRE bytes of headroom, then the text.
  * Shared between the sessions that send it (refs: service thread only). */
@@ -25,7 +25,7 @@ typedef struct lcd_msg {
 } lcd_msg_t;
 
 typedef struct lcd_session {
-        unsigned refs; /* the connection's, plus one per pending reply */
+        unsigned refs;   /* the connection's, plus one per pending reply */
         struct lws *wsi; /* NULL once the connection closed */
         lcd_api_t *api;
         lcd_msg_t *queue[LCD_SESSION_QUEUE];
@@ -33,7 +33,7 @@ typedef struct lcd_session {
         size_t q_bytes;
         bool subscribed;
         uint64_t sub_after; /* events with seq > sub_after are sent */
-        char *rx; /* a message being reassembled from fragments */
+        char *rx;           /* a message being reassembled from fragments */
         size_t rx_len;
         bool rx_overflow;
         struct lcd_session *next_sub, *prev_sub; /* the subscriber list */

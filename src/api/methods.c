@@ -51,8 +51,7 @@ static int m_list(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return *result ? 0 : LCD_ERR;
 }
 
-static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
-                     lcd_error_t **err)
+static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
         static const char *const keys[] = {"name", "tag", NULL};
         const char *name, *tag;
@@ -108,8 +107,7 @@ static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return ASYNC;
 }
 
-static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
-                    lcd_error_t **err)
+static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
         static const char *const keys[] = {"image", "name", "tag", "cmd", "env", "workdir", NULL};
         lcd_create_req_t cr = {0};
@@ -184,8 +182,7 @@ static int m_pause(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, jso
         return simple_op(api, s, req, LCD_OP_PAUSE, err);
 }
 
-static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
-                    lcd_error_t **err)
+static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
         return simple_op(api, s, req, LCD_OP_RESUME, err);
 }
@@ -228,8 +225,7 @@ static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return run_op(api, s, req, &op, err);
 }
 
-static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
-                    lcd_error_t **err)
+static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
         static const char *const keys[] = {"name", "tag", "force", NULL};
         lcd_op_req_t op = {.op = LCD_OP_REMOVE};
@@ -245,10 +241,10 @@ static const struct {
         const char *name;
         handler_fn fn;
 } methods[] = {
-        {"system.ping", m_ping},          {"system.info", m_info},          {"image.pull", m_pull},
-        {"container.create", m_create},   {"container.start", m_start},     {"container.stop", m_stop},
-        {"container.kill", m_kill},       {"container.pause", m_pause},     {"container.resume", m_resume},
-        {"container.remove", m_remove},   {"container.list", m_list},       {"container.inspect", m_inspect},
+        {"system.ping", m_ping},           {"system.info", m_info},      {"image.pull", m_pull},
+        {"container.create", m_create},    {"container.start", m_start}, {"container.stop", m_stop},
+        {"container.kill", m_kill},        {"container.pause", m_pause}, {"container.resume", m_resume},
+        {"container.remove", m_remove},    {"container.list", m_list},   {"container.inspect", m_inspect},
         {"events.subscribe", m_subscribe},
 };
 

@@ -69,8 +69,7 @@ int lcd_rpc_decode(const char *text, size_t len, lcd_rpc_request_t *req, lcd_err
                         return lcd_error_set(err, LCD_E_INVALID, "params must be an object");
                 req->params = json_object_is_type(v, json_type_null) ? NULL : v;
         }
-        json_object_object_foreach(root, key, val)
-        {
+        json_object_object_foreach (root, key, val) {
                 (void)val;
                 if (strcmp(key, "jsonrpc") && strcmp(key, "method") && strcmp(key, "params") && strcmp(key, "id"))
                         return lcd_error_set(err, LCD_E_BAD_REQUEST, "unknown member '%.64s' in request", key);
@@ -168,8 +167,7 @@ int lcd_rpc_check_keys(json_object *params, const char *const *allowed, lcd_erro
                 return 0;
         if (!json_object_is_type(params, json_type_object))
                 return lcd_error_set(err, LCD_E_INVALID, "params must be an object");
-        json_object_object_foreach(params, key, val)
-        {
+        json_object_object_foreach (params, key, val) {
                 (void)val;
                 bool ok = false;
                 for (size_t i = 0; allowed[i] != NULL && !ok; i++)

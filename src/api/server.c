@@ -463,8 +463,7 @@ static const struct lws_protocols protocols[] = {
 
 static void lws_log_emit(int level, const char *line)
 {
-        lcd_log(level == LLL_ERR ? LCD_LOG_ERROR : level == LLL_WARN ? LCD_LOG_WARN : LCD_LOG_DEBUG, "lws: %s",
-                line);
+        lcd_log(level == LLL_ERR ? LCD_LOG_ERROR : level == LLL_WARN ? LCD_LOG_WARN : LCD_LOG_DEBUG, "lws: %s", line);
 }
 
 void lcd_api_wake(void *arg)

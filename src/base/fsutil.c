@@ -145,8 +145,8 @@ int lcd_find_on_path(const char *name, char *buf, size_t len)
         while (*path) {
                 const char *end = strchr(path, ':');
                 size_t n = end ? (size_t)(end - path) : strlen(path);
-                if (n > 0 && snprintf(buf, len, "%.*s/%s", (int)n, path, name) < (int)len &&
-                    access(buf, X_OK) == 0 && buf[0] == '/')
+                if (n > 0 && snprintf(buf, len, "%.*s/%s", (int)n, path, name) < (int)len && access(buf, X_OK) == 0 &&
+                    buf[0] == '/')
                         return 0;
                 path += n + (end ? 1 : 0);
         }

@@ -39,4 +39,3 @@ void lcd_strv_free(char **v)
                 lcd_free(v[i]);
         lcd_free(v);
 }
-

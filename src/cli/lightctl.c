@@ -204,7 +204,8 @@ static int cmd_each(const char *method, int argc, char **argv, json_object *extr
         int worst = 0;
         for (int i = 0; i < argc; i++) {
                 json_object *p = key_params(argv[i]);
-                json_object_object_foreach(extra, k, v) json_object_object_add(p, k, json_object_get(v));
+                json_object_object_foreach (extra, k, v)
+                        json_object_object_add(p, k, json_object_get(v));
                 int status;
                 json_object *reply = call(method, p, &status);
                 if (reply == NULL) {
@@ -309,8 +310,8 @@ static int cmd_events(int argc, char **argv)
                                            *code = str(params, "exitCode"), *error = str(params, "error");
                                 printf("%s %-6s %-18s %s:%s %s%s%s%s%s%s\n", str(params, "time"), str(params, "seq"),
                                        str(params, "type"), str(params, "name") ? str(params, "name") : "-",
-                                       str(params, "tag") ? str(params, "tag") : "-", prev ? prev : "", prev ? " -> " : "",
-                                       st ? st : "", code ? " exit " : "", code ? code : "",
+                                       str(params, "tag") ? str(params, "tag") : "-", prev ? prev : "",
+                                       prev ? " -> " : "", st ? st : "", code ? " exit " : "", code ? code : "",
                                        error ? error : "");
                         }
                         fflush(stdout);
@@ -323,12 +324,10 @@ static int cmd_events(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-        static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
-                                             {"url", required_argument, NULL, 'u'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+                {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
+                {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
+                {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
         char sock[PATH_MAX];
         const char *env_sock = getenv("LIGHTCTL_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
         if (env_sock != NULL)
@@ -370,8 +369,8 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        static const char *const known[] = {"ps",    "inspect", "pull", "create", "start", "stop", "kill", "pause",
-                                            "resume", "rm",     "events", "info", "ping", NULL};
+        static const char *const known[] = {"ps",    "inspect", "pull", "create", "start", "stop", "kill",
+                                            "pause", "resume",  "rm",   "events", "info",  "ping", NULL};
         bool ok = false;
         for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(cmd, known[i]) == 0;

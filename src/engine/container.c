@@ -11,7 +11,7 @@
 #include <sys/random.h>
 
 static const char *const state_names[LCD_CS__COUNT] = {
-        [LCD_CS_CREATING] = "creating", [LCD_CS_CREATED] = "created", [LCD_CS_RUNNING] = "running",
+        [LCD_CS_CREATING] = "creating", [LCD_CS_CREATED] = "created",   [LCD_CS_RUNNING] = "running",
         [LCD_CS_PAUSED] = "paused",     [LCD_CS_STOPPING] = "stopping", [LCD_CS_EXITED] = "exited",
         [LCD_CS_REMOVING] = "removing",
 };
@@ -35,8 +35,8 @@ static void container_release(lcd_mapitem_t *it)
         lcd_free(c);
 }
 
-lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image,
-                                   const char *const *cmd, const char *const *env, const char *workdir)
+lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image, const char *const *cmd,
+                                   const char *const *env, const char *workdir)
 {
         lcd_container_t *c = lcd_calloc(1, sizeof *c);
         if (c == NULL)
@@ -206,8 +206,8 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         add(o, "tag", json_object_new_string(c->item.tag), false, &nomem);
         add(o, "id", json_object_new_string(c->id), false, &nomem);
         add(o, "image", json_object_new_string(c->image), false, &nomem);
-        add(o, "imageDigest", c->image_digest ? json_object_new_string(c->image_digest) : NULL,
-            c->image_digest == NULL, &nomem);
+        add(o, "imageDigest", c->image_digest ? json_object_new_string(c->image_digest) : NULL, c->image_digest == NULL,
+            &nomem);
         add(o, "state", json_object_new_string(lcd_cstate_name(state)), false, &nomem);
         bool has_pid = c->pid > 0 && (state == LCD_CS_RUNNING || state == LCD_CS_PAUSED || state == LCD_CS_STOPPING ||
                                       state == LCD_CS_CREATED);

@@ -20,8 +20,8 @@ static const struct {
         const char *name;
         int sig;
 } signals[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},   {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},   {"WINCH", SIGWINCH},
+        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH},
         {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"ABRT", SIGABRT}, {"TSTP", SIGTSTP},
 };
 
@@ -88,8 +88,7 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         e->rt = lcd_runtime_new(cfg->data_dir, cfg->runtime_dir, &e->cg, cfg->runner, cfg->tool_timeout_ms, err);
         if (e->rt == NULL)
                 goto fail;
-        e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms,
-                                       err);
+        e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms, err);
         if (e->images == NULL)
                 goto fail;
         int stale = lcd_runtime_clean_stale(e->rt);
@@ -175,9 +174,9 @@ json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err)
         int rc = 0;
         rc |= json_object_object_add(cg, "version", json_object_new_int(e->cg.version));
         rc |= json_object_object_add(cg, "delegated", json_object_new_boolean(e->cg.delegated));
-        rc |= json_object_object_add(cg, "path", e->cg.own[0] || e->cg.version == 2
-                                                         ? json_object_new_string(e->cg.own[0] ? e->cg.own : "/")
-                                                         : NULL);
+        rc |= json_object_object_add(
+                cg, "path",
+                e->cg.own[0] || e->cg.version == 2 ? json_object_new_string(e->cg.own[0] ? e->cg.own : "/") : NULL);
         rc |= json_object_object_add(cg, "controllers", json_object_new_string(e->cg.controllers));
         if (!e->cg.delegated)
                 rc |= json_object_object_add(cg, "reason", json_object_new_string(e->cg.why));

@@ -102,8 +102,7 @@ int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err)
         if (e->watch_fd < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "inotify: %s", strerror(errno));
         if (inotify_add_watch(e->watch_fd, lcd_runtime_exit_dir(e->rt), IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
-                return lcd_error_set(err, LCD_E_INTERNAL, "watch %s: %s", lcd_runtime_exit_dir(e->rt),
-                                     strerror(errno));
+                return lcd_error_set(err, LCD_E_INTERNAL, "watch %s: %s", lcd_runtime_exit_dir(e->rt), strerror(errno));
         if (pipe2(e->stop_pipe, O_CLOEXEC) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));
         if (pthread_create(&e->watcher, NULL, watch_main, e) != 0)

@@ -124,9 +124,9 @@ static bool host_valid(const char *s, size_t len)
         return port >= 1 && port <= 65535;
 }
 
-static const char *const transports[] = {"oci",          "oci-archive",     "dir",      "docker-archive",
-                                         "docker-daemon", "containers-storage", "ostree", "sif",
-                                         "tarball",      "atomic",          NULL};
+static const char *const transports[] = {
+        "oci",     "oci-archive", "dir", "docker-archive", "docker-daemon", "containers-storage", "ostree", "sif",
+        "tarball", "atomic",      NULL};
 
 int lcd_imageref_parse(const char *s, lcd_imageref_t *out, const char **why)
 {

@@ -7,6 +7,7 @@
 #include "lcd/imagestore.h"
 
 #include "lcd/alloc.h"
+#include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 
@@ -20,6 +21,9 @@
 #include <unistd.h>
 
 #define REFNAME "image"
+/* The manifest digest as the registry knows it (skopeo --digestfile): for a
+ * Docker-format image it differs from the converted one in index.json. */
+#define DIGESTFILE "registry-digest"
 
 struct gate {
         struct gate *next;
@@ -30,7 +34,7 @@ struct gate {
 };
 
 struct lcd_imagestore {
-        char *dir; /* <data>/images */
+        char *dir;    /* <data>/images */
         char *policy; /* our policy file when the system has none, else NULL */
         char **insecure;
         lcd_runner_t *runner;
@@ -194,6 +198,16 @@ static int cached_digest(const char *dir, char *digest)
                         }
                 }
         json_object_put(idx);
+        if (r == 0) {
+                char *path2 = lcd_strdup_printf("%s/" DIGESTFILE, dir);
+                char buf[LCD_DIGEST_LEN + 2];
+                if (path2 != NULL && lcd_read_small(path2, buf, sizeof buf) > 0) {
+                        buf[strcspn(buf, "\n")] = '\0';
+                        if (lcd_digest_valid(buf))
+                                snprintf(digest, LCD_DIGEST_LEN + 1, "%s", buf);
+                }
+                lcd_free(path2);
+        }
         return r;
 }
 
@@ -206,14 +220,14 @@ static bool is_insecure(lcd_imagestore_t *s, const char *host)
 }
 
 /* skopeo copy under the writer gate. */
-static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char *dir, char *digest,
-                       lcd_error_t **err)
+static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char *dir, char *digest, lcd_error_t **err)
 {
         cleanup_free char *src = lcd_strdup_printf("docker://%s", ref->canonical);
         cleanup_free char *dst = lcd_strdup_printf("oci:%s:%s", dir, REFNAME);
-        if (src == NULL || dst == NULL)
+        cleanup_free char *digestfile = lcd_strdup_printf("%s/" DIGESTFILE, dir);
+        if (src == NULL || dst == NULL || digestfile == NULL)
                 return lcd_error_nomem(err);
-        const char *argv[12];
+        const char *argv[14];
         int n = 0;
         argv[n++] = "skopeo";
         if (s->policy != NULL) {
@@ -223,6 +237,8 @@ static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const cha
         argv[n++] = "copy";
         argv[n++] = "--quiet";
         argv[n++] = is_insecure(s, ref->host) ? "--src-tls-verify=false" : "--src-tls-verify=true";
+        argv[n++] = "--digestfile";
+        argv[n++] = digestfile;
         argv[n++] = src;
         argv[n++] = dst;
         argv[n] = NULL;

@@ -335,8 +335,8 @@ static void stop_job(void *arg)
         lcd_container_t *c = j->c;
         lcd_error_t *err = NULL;
         int was = -1;
-        if (lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED),
-                                     LCD_CS_STOPPING, NULL, NULL, &was) < 0) {
+        if (lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), LCD_CS_STOPPING,
+                                     NULL, NULL, &was) < 0) {
                 finish_container(j, NULL); /* exited meanwhile: nothing to stop */
                 return;
         }
@@ -414,26 +414,20 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
                 [LCD_OP_PAUSE] = {pause_job, LCD_CS_BIT(LCD_CS_RUNNING), "pause"},
                 [LCD_OP_RESUME] = {resume_job, LCD_CS_BIT(LCD_CS_PAUSED), "resume"},
                 [LCD_OP_REMOVE] = {remove_job,
-                                   LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED) |
-                                           (req->force ? LIVE : 0),
+                                   LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED) | (req->force ? LIVE : 0),
                                    "remove"},
         };
         int st = lcd_container_state(c);
-        int rc = LCD_ERR;
         struct job *j = NULL;
         if ((req->op == LCD_OP_PAUSE || req->op == LCD_OP_RESUME) && !e->cg.delegated) {
                 lcd_error_set(err, LCD_E_UNSUPPORTED, "%s needs a delegated cgroup v2 subtree: %s", ops[req->op].verb,
                               e->cg.why);
                 goto out;
         }
-        if (req->op == LCD_OP_STOP && (st == LCD_CS_CREATED || st == LCD_CS_EXITED)) {
-                /* nothing runs: answer with the container as it is */
-                j = lcd_calloc(1, sizeof *j);
-                if (j == NULL) {
-                        lcd_error_nomem(err);
-                        goto out;
-                }
-        } else if (!(ops[req->op].from & LCD_CS_BIT(st))) {
+        unsigned accept = ops[req->op].from;
+        if (req->op == LCD_OP_STOP) /* like docker: stopping what does not run answers with it as it is */
+                accept |= LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED);
+        if (!(accept & LCD_CS_BIT(st))) {
                 if (req->op == LCD_OP_REMOVE && (LIVE & LCD_CS_BIT(st)))
                         lcd_error_set(err, LCD_E_CONFLICT, "container %s:%s is %s: stop it first or use force",
                                       req->name, req->tag, lcd_cstate_name(st));
@@ -444,11 +438,9 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         }
         if (!lcd_container_claim(c)) {
                 lcd_error_set(err, LCD_E_CONFLICT, "another operation on %s:%s is in progress", req->name, req->tag);
-                lcd_free(j);
                 goto out;
         }
-        if (j == NULL)
-                j = lcd_calloc(1, sizeof *j);
+        j = lcd_calloc(1, sizeof *j);
         if (j == NULL) {
                 lcd_container_release(c);
                 lcd_error_nomem(err);
@@ -456,13 +448,11 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         }
         j->e = e;
         j->op = *req;
+        j->op.name = j->op.tag = NULL; /* they point into the request; jobs use c->item */
         j->c = c;
         j->done = done;
         j->ctx = ctx;
-        lcd_job_fn fn = ops[req->op].fn;
-        if (req->op == LCD_OP_STOP && (st == LCD_CS_CREATED || st == LCD_CS_EXITED))
-                fn = stop_job; /* stop_job answers at once when nothing runs */
-        if (queue_job(e, j, fn, err) < 0) {
+        if (queue_job(e, j, ops[req->op].fn, err) < 0) {
                 lcd_container_release(c);
                 lcd_free(j);
                 goto out;
@@ -470,5 +460,5 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         return 0; /* the job owns the reference now */
 out:
         lcd_container_unref(c);
-        return rc;
+        return LCD_ERR;
 }

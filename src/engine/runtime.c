@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SUBID_SIZE 65536
@@ -100,16 +101,15 @@ lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, co
         getpwuid_r(rt->uid, &pw, pwbuf, sizeof pwbuf, &pwp);
         const char *user = pwp ? pwp->pw_name : NULL;
         char path[PATH_MAX];
-        bool have_map_tools =
-                lcd_find_on_path("newuidmap", path, sizeof path) == 0 && lcd_find_on_path("newgidmap", path, sizeof path) == 0;
+        bool have_map_tools = lcd_find_on_path("newuidmap", path, sizeof path) == 0 &&
+                              lcd_find_on_path("newgidmap", path, sizeof path) == 0;
         if (rt->uid != 0 && have_map_tools) {
                 rt->subuid = find_subid("/etc/subuid", user, rt->uid);
                 rt->subgid = find_subid("/etc/subgid", user, rt->uid);
         }
         if (rt->subuid && rt->subgid) {
                 snprintf(rt->idmap_desc, sizeof rt->idmap_desc, "0->%u, 1..%d->%lu.. (uid); 0->%u, 1..%d->%lu.. (gid)",
-                         (unsigned)rt->uid, SUBID_SIZE - 1, rt->subuid, (unsigned)rt->gid, SUBID_SIZE - 1,
-                         rt->subgid);
+                         (unsigned)rt->uid, SUBID_SIZE - 1, rt->subuid, (unsigned)rt->gid, SUBID_SIZE - 1, rt->subgid);
         } else {
                 rt->subuid = rt->subgid = 0;
                 snprintf(rt->idmap_desc, sizeof rt->idmap_desc, "single: 0->%u", (unsigned)rt->uid);
@@ -273,6 +273,86 @@ static int drop_netns(json_object *linux_)
         return 0;
 }
 
+/* The capabilities a container's root gets: the usual engine default
+ * (what Docker and podman give), bounded by the user namespace anyway. */
+static const char *const default_caps[] = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",     "CAP_FSETID",
+                                           "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",    "CAP_SETGID",
+                                           "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT", NULL};
+
+static int set_caps(json_object *proc)
+{
+        json_object *caps = json_object_new_object();
+        if (caps == NULL)
+                return -ENOMEM;
+        static const char *const sets[] = {"bounding", "effective", "permitted", NULL};
+        for (int i = 0; sets[i] != NULL; i++) {
+                json_object *a = strv_to_json(default_caps);
+                if (a == NULL || json_object_object_add(caps, sets[i], a) != 0) {
+                        json_object_put(a);
+                        json_object_put(caps);
+                        return -ENOMEM;
+                }
+        }
+        if (json_object_object_add(proc, "capabilities", caps) != 0) {
+                json_object_put(caps);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_namespace(json_object *linux_, const char *type)
+{
+        json_object *ns = get_or_add(linux_, "namespaces", json_type_array);
+        if (ns == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(ns); i++) {
+                json_object *t = NULL;
+                if (json_object_object_get_ex(json_object_array_get_idx(ns, i), "type", &t) &&
+                    strcmp(json_object_get_string(t), type) == 0)
+                        return 0;
+        }
+        json_object *o = json_object_new_object();
+        json_object *t = json_object_new_string(type);
+        if (o == NULL || t == NULL || json_object_object_add(o, "type", t) != 0 || json_object_array_add(ns, o) != 0) {
+                json_object_put(t);
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A private cgroup namespace and a read-only cgroup2 mount: without them
+ * the /sys bind below would show the container the daemon's own (writable)
+ * cgroup tree, and its root could freeze or kill its siblings. */
+static int private_cgroup_view(json_object *root, json_object *linux_)
+{
+        if (add_namespace(linux_, "cgroup") < 0)
+                return -ENOMEM;
+        json_object *mounts = get_or_add(root, "mounts", json_type_array);
+        static const char *const opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
+        json_object *m = json_object_new_object();
+        json_object *o = strv_to_json(opts);
+        json_object *d = json_object_new_string("/sys/fs/cgroup"), *t = json_object_new_string("cgroup"),
+                    *src = json_object_new_string("cgroup");
+        if (mounts == NULL || m == NULL || o == NULL || d == NULL || t == NULL || src == NULL) {
+                json_object_put(m);
+                json_object_put(o);
+                json_object_put(d);
+                json_object_put(t);
+                json_object_put(src);
+                return -ENOMEM;
+        }
+        json_object_object_add(m, "destination", d);
+        json_object_object_add(m, "type", t);
+        json_object_object_add(m, "source", src);
+        json_object_object_add(m, "options", o);
+        if (json_object_array_add(mounts, m) != 0) {
+                json_object_put(m);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* sysfs cannot be mounted without our own network namespace: bind the
  * host's read-only instead. */
 static int fix_sys_mount(json_object *root)
@@ -344,7 +424,13 @@ static int edit_config(lcd_runtime_t *rt, const char *id, const lcd_bundle_spec_
                 goto nomem;
         }
         drop_netns(linux_);
-        if (fix_sys_mount(root) < 0)
+        if (fix_sys_mount(root) < 0 || set_caps(proc) < 0)
+                goto nomem;
+        if (rt->cg->version == 2 && private_cgroup_view(root, linux_) < 0)
+                goto nomem;
+        char hostname[13];
+        snprintf(hostname, sizeof hostname, "%.12s", id);
+        if (json_object_object_add(root, "hostname", json_object_new_string(hostname)) != 0)
                 goto nomem;
         char cgpath[LCD_PATH_MAX + 80];
         lcd_cgroup_container_path(rt->cg, id, cgpath, sizeof cgpath);
@@ -460,12 +546,38 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
         snprintf(exit_file, sizeof exit_file, "%s/%s", rt->exit_dir, id);
         unlink(exit_file);
         unlink(out);
-        const char *argv[] = {"conmon",     "--api-version", "1",       "-c",          id,           "-u",
-                              id,           "-n",            name,      "-r",          crun_path,    "-b",
-                              bundle,       "-p",            pidfile,   "-P",          cpidfile,     "-l",
-                              log,          "--exit-dir",    rt->exit_dir, "--socket-dir-path", rt->sock_dir,
-                              "--runtime-arg", "--root",     "--runtime-arg", rt->crun_root, "--runtime-arg",
-                              "--cgroup-manager=cgroupfs", "--log-level", "warning", NULL};
+        const char *argv[] = {"conmon",
+                              "--api-version",
+                              "1",
+                              "-c",
+                              id,
+                              "-u",
+                              id,
+                              "-n",
+                              name,
+                              "-r",
+                              crun_path,
+                              "-b",
+                              bundle,
+                              "-p",
+                              pidfile,
+                              "-P",
+                              cpidfile,
+                              "-l",
+                              log,
+                              "--exit-dir",
+                              rt->exit_dir,
+                              "--socket-dir-path",
+                              rt->sock_dir,
+                              "--runtime-arg",
+                              "--root",
+                              "--runtime-arg",
+                              rt->crun_root,
+                              "--runtime-arg",
+                              "--cgroup-manager=cgroupfs",
+                              "--log-level",
+                              "warning",
+                              NULL};
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));
@@ -526,6 +638,15 @@ static void kill_conmon(lcd_runtime_t *rt, const char *id)
         snprintf(commpath, sizeof commpath, "/proc/%ld/comm", pid);
         if (lcd_read_small(commpath, comm, sizeof comm) > 0 && strncmp(comm, "conmon", 6) == 0)
                 kill((pid_t)pid, SIGKILL);
+        /* the daemon is a child subreaper: an orphaned conmon is our child
+         * and must be reaped here (bounded wait); ECHILD when it is not */
+        int64_t deadline = lcd_now_ms() + 2000;
+        for (;;) {
+                pid_t w = waitpid((pid_t)pid, NULL, WNOHANG);
+                if (w == (pid_t)pid || (w < 0 && errno != EINTR) || lcd_now_ms() > deadline)
+                        break;
+                usleep(5 * 1000);
+        }
 }
 
 void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)
@@ -551,6 +672,8 @@ int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
         }
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", rt->exit_dir, id);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/%s", rt->sock_dir, id); /* conmon leaves this link */
         unlink(path);
         bundle_path(rt, id, NULL, path, sizeof path);
         int r = lcd_rmtree(path);

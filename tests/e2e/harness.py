@@ -352,14 +352,22 @@ class Env:
         return Client(self.socket, **kw)
 
     def teardown(self):
+        """Stop everything; a daemon that does not exit 0 on SIGTERM, or
+        whose log shows a sanitizer report (leaks included), fails the suite."""
+        problem = None
         if self.daemon is not None:
-            self.stop_daemon()
+            rc = self.stop_daemon()
+            log = self.daemon_log(tail=None)
+            if rc != 0 or "Sanitizer" in log:
+                problem = "daemon exit status %s at shutdown:\n%s" % (rc, log[-8000:])
         subprocess.run([SANDBOX, "sweep", self.cgname], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.registry_dir:
             subprocess.run([SANDBOX, "registry-stop", self.registry_dir], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         if self.tmp and not os.environ.get("LCD_KEEP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if problem:
+            raise AssertionError(problem)
 
 
 # ---------------------------------------------------------------- host state

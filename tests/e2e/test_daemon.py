@@ -93,6 +93,7 @@ class Daemon(unittest.TestCase):
         c.close()
         rc = env.stop_daemon(signal.SIGTERM)
         self.assertEqual(rc, 0, env.daemon_log())
+        self.assertNotIn("Sanitizer", env.daemon_log(tail=None))
         for p in pids:
             self.assertFalse(pid_alive(p), "container process %d outlived the daemon" % p)
         self.assertEqual(user_processes("conmon"), [])

@@ -141,6 +141,23 @@ class Lifecycle(unittest.TestCase):
         c.call("container.start", {"name": "envy", "tag": "1"})
         self.assertEqual(self.states("envy", "1", "exited")[-1]["exitCode"], 0)
 
+    def test_isolation(self):
+        """root in the container: full id mapping, the usual capabilities, a
+        private read-only cgroup view, its own hostname; host network."""
+        script = ("grep -qx 0::/ /proc/self/cgroup || exit 10; "
+                  "echo 1 2>/dev/null > /sys/fs/cgroup/cgroup.freeze && exit 11; "
+                  "touch /tmp/f && /bin/busybox chown 1000:1000 /tmp/f || exit 12; "
+                  "hostname | grep -qE '^[0-9a-f]{12}$' || exit 13; "
+                  "test \"$(id -u)\" = 0 || exit 14; "
+                  "grep -q ' 200000 ' /proc/self/uid_map || exit 15; exit 0")
+        c = self.c
+        ct = c.call("container.create", {"image": self.env.image, "name": "iso", "tag": "1",
+                                         "cmd": ["/bin/sh", "-c", script]})
+        c.call("container.start", {"name": "iso", "tag": "1"})
+        e = self.states("iso", "1", "exited")[-1]
+        self.assertEqual(e["exitCode"], 0, "isolation check %s failed" % e["exitCode"])
+        self.assertEqual(ct["cmd"], ["/bin/sh", "-c", script])
+
     def test_conflict_and_wrong_state(self):
         c = self.c
         args = {"image": self.env.image, "name": "dup", "tag": "x", "cmd": ["/bin/sleep", "100"]}

@@ -77,13 +77,11 @@ static void test_transitions_ordered(void **state)
         lcd_container_t *c = lcd_container_new("web", "1", "h.io/web:1", NULL, NULL, NULL);
         assert_non_null(ev);
         assert_non_null(c);
-        assert_int_equal(lcd_container_transition(c, ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_RUNNING, NULL, NULL,
-                                                   NULL),
+        assert_int_equal(lcd_container_transition(c, ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_RUNNING, NULL, NULL, NULL),
                          0);
         /* a transition from a state we are not in changes nothing */
         int found;
-        assert_int_equal(lcd_container_transition(c, ev, LCD_CS_BIT(LCD_CS_CREATED), LCD_CS_EXITED, NULL, NULL,
-                                                   &found),
+        assert_int_equal(lcd_container_transition(c, ev, LCD_CS_BIT(LCD_CS_CREATED), LCD_CS_EXITED, NULL, NULL, &found),
                          -EBUSY);
         assert_int_equal(found, LCD_CS_RUNNING);
         assert_int_equal(lcd_events_latest(ev), 1);

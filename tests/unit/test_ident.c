@@ -152,9 +152,12 @@ static void test_default_name_unusable(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_names),          cmocka_unit_test(test_tags),
-                cmocka_unit_test(test_env),            cmocka_unit_test(test_refs_good),
-                cmocka_unit_test(test_refs_bad),       cmocka_unit_test(test_dirname_is_reversible),
+                cmocka_unit_test(test_names),
+                cmocka_unit_test(test_tags),
+                cmocka_unit_test(test_env),
+                cmocka_unit_test(test_refs_good),
+                cmocka_unit_test(test_refs_bad),
+                cmocka_unit_test(test_dirname_is_reversible),
                 cmocka_unit_test(test_default_name_unusable),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,8 +159,9 @@ static void test_params(void **state)
         json_object_put(p);
 
         /* bad names and tags never pass */
-        const char *bad[] = {"{\"name\":\"../x\",\"tag\":\"a\"}", "{\"name\":\"x\",\"tag\":\"../a\"}",
-                             "{\"name\":\"x\"}", "{\"name\":5,\"tag\":\"a\"}", "{\"name\":\"X\",\"tag\":\"a\"}", NULL};
+        const char *bad[] = {
+                "{\"name\":\"../x\",\"tag\":\"a\"}", "{\"name\":\"x\",\"tag\":\"../a\"}", "{\"name\":\"x\"}",
+                "{\"name\":5,\"tag\":\"a\"}",        "{\"name\":\"X\",\"tag\":\"a\"}",    NULL};
         for (int i = 0; bad[i]; i++) {
                 p = params(bad[i]);
                 assert_int_equal(lcd_rpc_get_key(p, &name, &tag, &err), LCD_ERR);
@@ -198,9 +199,12 @@ static void test_error_wrap_and_nomem(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_decode_ok),      cmocka_unit_test(test_decode_errors),
-                cmocka_unit_test(test_oversize),       cmocka_unit_test(test_error_envelope),
-                cmocka_unit_test(test_error_codes),    cmocka_unit_test(test_params),
+                cmocka_unit_test(test_decode_ok),
+                cmocka_unit_test(test_decode_errors),
+                cmocka_unit_test(test_oversize),
+                cmocka_unit_test(test_error_envelope),
+                cmocka_unit_test(test_error_codes),
+                cmocka_unit_test(test_params),
                 cmocka_unit_test(test_error_wrap_and_nomem),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
