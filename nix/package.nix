@@ -21,7 +21,6 @@ stdenv.mkDerivation {
 
   meta = {
     description = "Rootless OCI container engine daemon with a live JSON-RPC/WebSocket API";
-    license = lib.licenses.asl20;
     platforms = lib.platforms.linux;
     mainProgram = "light-containerd";
   };

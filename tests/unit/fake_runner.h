@@ -1,0 +1,24 @@
+/* fake_runner.h - a scripted lcd_runner_t for unit tests: no tool is run.
+ * It imitates just enough of skopeo, umoci, conmon and crun (files they
+ * write, the conmon sync pipe, exit files) for the engine to work, and lets
+ * a test make any tool fail or hang. Thread-safe (workers call it). */
+#ifndef LCD_FAKE_RUNNER_H
+#define LCD_FAKE_RUNNER_H
+
+#include "lcd/runner.h"
+
+typedef struct {
+        lcd_runner_t base;
+        /* set by the test before use */
+        const char *exit_dir;  /* where "conmon" writes exit files on kill */
+        const char *fail_tool; /* "skopeo", "umoci", "conmon", "crun start", ...: exit 1 */
+        const char *fail_stderr;
+        int conmon_reports_error; /* sync pipe {"data":-1,"message":...} */
+        int block_ms;             /* every tool sleeps this long first */
+        /* counters */
+        int calls_skopeo, calls_umoci, calls_conmon, calls_crun;
+} fake_runner_t;
+
+fake_runner_t *fake_runner_new(void);
+
+#endif
