@@ -1,0 +1,80 @@
+"""lightctl against the real daemon: tables, --json, events, exit codes."""
+import json
+import os
+import subprocess
+import unittest
+
+from harness import Env, run_suite
+
+
+class Cli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        try:
+            cls.env.setup()
+            cls.env.start_daemon(["--listen", "127.0.0.1:0"])
+        except BaseException:
+            cls.env.teardown()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.teardown()
+
+    def ctl(self, *args, check=None, timeout=120):
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        if check is not None:
+            self.assertEqual(r.returncode, check, "lightctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def test_lifecycle_through_cli(self):
+        events = subprocess.Popen([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json",
+                                   "events", "--count", "4"], stdout=subprocess.PIPE, text=True)
+        r = self.ctl("create", "--name", "cli", "--tag", "v1", "--env", "X=1", self.env.image,
+                     "/bin/sh", "-c", "exit 5", check=0)
+        self.assertEqual(r.stdout.strip(), "cli:v1 created")
+        self.ctl("start", "cli:v1", check=0)
+        out, _ = events.communicate(timeout=60)
+        states = [json.loads(l)["state"] for l in out.splitlines()]
+        self.assertEqual(states, ["creating", "created", "running", "exited"])
+        ps = self.ctl("ps", check=0).stdout.splitlines()
+        self.assertTrue(ps[0].startswith("NAME"))
+        row = [l for l in ps if l.startswith("cli ")][0].split()
+        self.assertEqual(row[1:5], ["v1", "exited", "-", "5"])
+        ct = json.loads(self.ctl("inspect", "cli:v1", check=0).stdout)
+        self.assertEqual((ct["exitCode"], ct["cmd"]), (5, ["/bin/sh", "-c", "exit 5"]))
+        listed = json.loads(self.ctl("--json", "ps", check=0).stdout)
+        self.assertEqual([c["name"] for c in listed], ["cli"])
+        self.ctl("rm", "cli:v1", check=0)
+        self.assertEqual(json.loads(self.ctl("--json", "ps", check=0).stdout), [])
+
+    def test_exit_codes(self):
+        r = self.ctl("start", "nothere:1", check=1)
+        self.assertIn("not_found", r.stderr)
+        self.assertIn("no container nothere:1", r.stderr)
+        self.ctl("frobnicate", check=2)
+        self.ctl("inspect", check=2)
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", "/nonexistent.sock", "ps"],
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("is light-containerd running", r.stderr)
+
+    def test_info_and_tcp(self):
+        info = json.loads(self.ctl("info", check=0).stdout)
+        self.assertTrue(info["rootless"])
+        self.assertTrue(info["cgroup"]["delegated"])
+        self.assertEqual(info["cgroup"]["path"], "/" + self.env.cgname)
+        for tool in ("skopeo", "umoci", "crun", "conmon"):
+            self.assertIn("version", info["tools"][tool])
+        # the same API on the TCP listener (port chosen by the kernel)
+        log = self.env.daemon_log(tail=None)
+        port = int(log.split("ws://127.0.0.1:")[1].split("/")[0])
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--url", "ws://127.0.0.1:%d" % port, "ping"],
+                           stdout=subprocess.PIPE, text=True)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, '"pong"'))
+
+
+if __name__ == "__main__":
+    run_suite("test_cli")
