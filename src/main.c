@@ -282,6 +282,8 @@ out:
         }
         if (engine != NULL)
                 lcd_engine_shutdown(engine);
+        if (events != NULL)
+                lcd_events_set_wake(events, NULL, NULL); /* the API goes first */
         lcd_api_free(api);
         lcd_engine_free(engine);
         lcd_events_free(events);

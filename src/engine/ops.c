@@ -19,6 +19,7 @@
 #include "lcd/timeutil.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct job {
         lcd_engine_t *e;
         lcd_op_req_t op;
         lcd_container_t *c; /* a reference; NULL for pull */
+        bool claimed;       /* holds c's one-operation flag */
         lcd_imageref_t ref; /* create, pull */
         lcd_engine_done_fn done;
         void *ctx;
@@ -43,7 +45,7 @@ static void finish(struct job *j, json_object *result, lcd_error_t *err)
                 lcd_error_nomem(&err);
         /* release before replying: a client may send its next operation on
          * this container as soon as it reads the reply */
-        if (j->c != NULL)
+        if (j->claimed)
                 lcd_container_release(j->c);
         j->done(j->ctx, result, err);
         if (j->c != NULL)
@@ -222,6 +224,7 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                                      lcd_statemap_max(e->map));
         }
         lcd_container_claim(c);
+        j->claimed = true;
         j->e = e;
         j->c = c; /* the caller's reference moves to the job */
         j->done = done;
@@ -410,7 +413,7 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         } ops[] = {
                 [LCD_OP_START] = {start_job, LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), "start"},
                 [LCD_OP_STOP] = {stop_job, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), "stop"},
-                [LCD_OP_KILL] = {kill_job, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), "kill"},
+                [LCD_OP_KILL] = {kill_job, LIVE, "kill"},
                 [LCD_OP_PAUSE] = {pause_job, LCD_CS_BIT(LCD_CS_RUNNING), "pause"},
                 [LCD_OP_RESUME] = {resume_job, LCD_CS_BIT(LCD_CS_PAUSED), "resume"},
                 [LCD_OP_REMOVE] = {remove_job,
@@ -436,16 +439,21 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
                                       req->name, req->tag, lcd_cstate_name(st));
                 goto out;
         }
-        if (!lcd_container_claim(c)) {
+        /* kill changes no state, so it may overtake an operation in flight
+         * (a slow stop, say); every other operation is exclusive */
+        bool exclusive = req->op != LCD_OP_KILL;
+        if (exclusive && !lcd_container_claim(c)) {
                 lcd_error_set(err, LCD_E_CONFLICT, "another operation on %s:%s is in progress", req->name, req->tag);
                 goto out;
         }
         j = lcd_calloc(1, sizeof *j);
         if (j == NULL) {
-                lcd_container_release(c);
+                if (exclusive)
+                        lcd_container_release(c);
                 lcd_error_nomem(err);
                 goto out;
         }
+        j->claimed = exclusive;
         j->e = e;
         j->op = *req;
         j->op.name = j->op.tag = NULL; /* they point into the request; jobs use c->item */
@@ -453,7 +461,8 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         j->done = done;
         j->ctx = ctx;
         if (queue_job(e, j, ops[req->op].fn, err) < 0) {
-                lcd_container_release(c);
+                if (exclusive)
+                        lcd_container_release(c);
                 lcd_free(j);
                 goto out;
         }

@@ -345,6 +345,12 @@ class Env:
         self.daemon = None
         return rc
 
+    def conmons(self, container_id=""):
+        """Live conmon processes of this daemon (its runtime dir is in their
+        argv), optionally of one container; other sandboxes are not counted."""
+        return user_processes("conmon .*%s.*%s" % (container_id, self.run) if container_id
+                              else "conmon .*%s" % self.run)
+
     def cgroup_dir(self, *parts):
         return os.path.join(host_cgroup2(), self.cgname, *parts)
 

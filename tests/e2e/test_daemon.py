@@ -5,7 +5,7 @@ import threading
 import time
 import unittest
 
-from harness import Env, pid_alive, run_suite, user_processes, wait_until
+from harness import Env, pid_alive, run_suite, wait_until
 
 
 class Daemon(unittest.TestCase):
@@ -96,7 +96,7 @@ class Daemon(unittest.TestCase):
         self.assertNotIn("Sanitizer", env.daemon_log(tail=None))
         for p in pids:
             self.assertFalse(pid_alive(p), "container process %d outlived the daemon" % p)
-        self.assertEqual(user_processes("conmon"), [])
+        self.assertEqual(self.env.conmons(), [])
         self.assertEqual(os.listdir(os.path.join(env.data, "containers")), [])
         self.assertEqual(os.listdir(os.path.join(env.run, "crun")), [])
         self.assertEqual(self.cgroup_children(), [])
@@ -140,7 +140,7 @@ class Daemon(unittest.TestCase):
         self.assertEqual(os.listdir(os.path.join(env.data, "containers")), [])
         self.assertEqual(os.listdir(os.path.join(env.run, "crun")), [])
         self.assertEqual(self.cgroup_children(), [])
-        self.assertEqual(user_processes("conmon"), [])
+        self.assertEqual(self.env.conmons(), [])
         # and the new run works, with the same names
         c.call("container.create", {"image": env.image, "name": "k0", "tag": "1", "cmd": ["/bin/true"]})
         c.close()

@@ -2,7 +2,7 @@
 import os
 import unittest
 
-from harness import WS, Env, RPCError, run_suite, user_processes
+from harness import WS, Env, RPCError, run_suite
 
 
 class Inputs(unittest.TestCase):
@@ -31,7 +31,7 @@ class Inputs(unittest.TestCase):
         bundles = os.path.join(self.env.data, "containers")
         self.assertEqual(os.listdir(bundles) if os.path.isdir(bundles) else [], [])
         self.assertEqual(os.listdir(os.path.join(self.env.run, "crun")), [])
-        self.assertEqual(user_processes("conmon"), [])
+        self.assertEqual(self.env.conmons(), [])
 
     def test_malformed_messages_keep_connection(self):
         ws = self.c.ws
@@ -134,6 +134,16 @@ class Inputs(unittest.TestCase):
         self.assertEqual(r, {"ref": self.env.image, "digest": self.env.image_digest})
         err = self.c.error("image.pull", {"ref": "%s/acc/missing:1" % self.env.registry})
         self.assertEqual(err["data"]["reason"], "tool_failed")
+
+    def test_plain_http_is_404(self):
+        import socket
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(self.env.socket)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        head = s.recv(4096).decode(errors="replace")
+        s.close()
+        self.assertTrue(head.startswith("HTTP/1.1 404"), head)
 
     def test_wrong_path_and_cross_origin_refused(self):
         with self.assertRaises(Exception):

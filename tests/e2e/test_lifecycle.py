@@ -3,7 +3,7 @@ import os
 import time
 import unittest
 
-from harness import Env, RPCError, pid_alive, run_suite, user_processes, wait_until
+from harness import Env, RPCError, pid_alive, run_suite, wait_until
 
 
 class Lifecycle(unittest.TestCase):
@@ -106,7 +106,7 @@ class Lifecycle(unittest.TestCase):
         self.assertFalse(os.path.exists(bundle), "bundle left behind")
         self.assertFalse(os.path.exists(os.path.join(env.run, "crun", ct["id"])), "crun state left behind")
         self.assertFalse(os.path.exists(os.path.dirname(freeze)), "container cgroup left behind")
-        self.assertEqual(user_processes("conmon.*" + ct["id"]), [], "conmon left behind")
+        self.assertEqual(env.conmons(ct["id"]), [], "conmon left behind")
 
     def test_exit_code_pushed(self):
         c = self.c
@@ -132,6 +132,23 @@ class Lifecycle(unittest.TestCase):
         c.call("container.kill", {"name": "k", "tag": "1", "signal": "SIGKILL"})
         e = self.states("k", "1", "exited")[-1]
         self.assertEqual(e["exitCode"], 137)
+
+    def test_kill_overtakes_slow_stop(self):
+        """sleep as PID 1 ignores SIGTERM: a stop with a long timeout waits,
+        and a kill sent meanwhile ends it at once."""
+        c = self.c
+        key = {"name": "slow", "tag": "1"}
+        c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sleep", "1000"]))
+        c.call("container.start", key)
+        t0 = time.time()
+        stop_id = c.send("container.stop", dict(key, timeout=60))
+        self.states("slow", "1", "stopping")
+        # another exclusive operation is refused while the stop runs
+        self.assertEqual(c.error("container.pause", key)["code"], -32002)
+        c.call("container.kill", dict(key, signal=9))
+        r = c.wait(stop_id)
+        self.assertEqual((r["result"]["state"], r["result"]["exitCode"]), ("exited", 137))
+        self.assertLess(time.time() - t0, 30)
 
     def test_env_workdir_and_logs(self):
         c = self.c
