@@ -289,6 +289,9 @@ static int cmd_events(int argc, char **argv)
         json_object *reply = call("events.subscribe", json_object_new_object(), &status);
         if (reply == NULL)
                 return status;
+        /* on stderr, so stdout stays pure events (and a script can wait for it) */
+        json_object *seq = json_object_object_get(result_of(reply), "seq");
+        fprintf(stderr, "lightctl: watching events after seq %s\n", seq ? json_object_get_string(seq) : "?");
         json_object_put(reply);
         fflush(stdout);
         for (long n = 0; count < 0 || n < count;) {

@@ -31,12 +31,16 @@ class Cli(unittest.TestCase):
 
     def test_lifecycle_through_cli(self):
         events = subprocess.Popen([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json",
-                                   "events", "--count", "4"], stdout=subprocess.PIPE, text=True)
+                                   "events", "--count", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        # subscribed before anything happens
+        self.assertIn("watching events after seq", events.stderr.readline())
         r = self.ctl("create", "--name", "cli", "--tag", "v1", "--env", "X=1", self.env.image,
                      "/bin/sh", "-c", "exit 5", check=0)
         self.assertEqual(r.stdout.strip(), "cli:v1 created")
         self.ctl("start", "cli:v1", check=0)
-        out, _ = events.communicate(timeout=60)
+        out, err = events.communicate(timeout=60)
+        self.assertEqual(events.returncode, 0, err)
         states = [json.loads(l)["state"] for l in out.splitlines()]
         self.assertEqual(states, ["creating", "created", "running", "exited"])
         ps = self.ctl("ps", check=0).stdout.splitlines()
