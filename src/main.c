@@ -14,6 +14,7 @@
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/runner.h"
+#include "lcd/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -241,7 +242,13 @@ int main(int argc, char **argv)
                 lcd_error_log("out of memory at start-up");
                 goto out;
         }
+        /* before any thread: our own user and mount namespace */
+        static lcd_userns_t userns;
+        if (lcd_userns_enter(&userns, &err) < 0)
+                goto out;
+        lcd_info("user namespace: %s", userns.desc);
         lcd_engine_config_t ecfg = {
+                .userns = &userns,
                 .data_dir = data,
                 .runtime_dir = rt,
                 .workers = workers,

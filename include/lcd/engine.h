@@ -22,6 +22,7 @@
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "lcd/runner.h"
+#include "lcd/userns.h"
 
 typedef struct lcd_engine lcd_engine_t;
 
@@ -34,6 +35,8 @@ typedef struct {
         lcd_events_t *events;                   /* borrowed */
         int pull_timeout_ms;                    /* skopeo copy */
         int tool_timeout_ms;                    /* every other tool run */
+        const lcd_userns_t *userns;             /* borrowed; NULL: none entered */
+        bool no_overlay;                        /* unit tests: do not mount overlays */
 } lcd_engine_config_t;
 
 /* Called once per accepted operation, on a worker thread. Ownership of

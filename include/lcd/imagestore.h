@@ -3,10 +3,9 @@
  * DESIGN: images are fetched with skopeo into <data>/images/<ref-dir>/, a
  * separate OCI layout per canonical reference, so concurrent pulls of
  * different images never share an index.json. Per reference, a small
- * reader/writer gate (one mutex + condvar over a list of busy references)
- * makes a pull exclusive and lets unpacks share: concurrent creates of one
- * uncached image pull once (the first pulls, the rest wait and find it
- * cached). The store survives restarts (it is a cache). Workers call it;
+ * reader/writer gate (gate.h) makes a pull exclusive and lets unpacks
+ * share: concurrent creates of one uncached image pull once (the first
+ * pulls, the rest wait and find it cached). The store survives restarts (it is a cache). Workers call it;
  * it blocks only workers.
  */
 #ifndef LCD_IMAGESTORE_H

@@ -1,11 +1,16 @@
-/* runtime.h - the OCI runtime side: bundles, conmon and crun.
+/* runtime.h - the OCI runtime side: image roots, overlays, bundles, conmon
+ * and crun.
  *
  * DESIGN: everything that knows how a container is laid out on disk and
- * how crun and conmon are driven lives here, so that the next step
- * (one unpacked root per image, an overlay per container, a daemon user
- * namespace) changes only this module. A bundle is <data>/containers/<id>/
- * (config.json, rootfs, conmon's pid files, the k8s-file log); crun keeps
- * its state under <runtime>/crun; conmon writes exit codes to
+ * how crun and conmon are driven lives here. Each image is unpacked once
+ * per manifest digest into a read-only image root, <data>/roots/<hex>/
+ * (rootfs + umoci's config.json as a template); concurrent creates of one
+ * image unpack once (a gate per digest). A container's bundle,
+ * <data>/containers/<id>/, holds only its config.json, conmon's files and
+ * the overlay dirs: rootfs is a kernel overlay mount (lower = the image
+ * root, upper/work = the container's own), made in the daemon's private
+ * mount namespace (userns.h), so create cost does not grow with the image.
+ * crun keeps its state under <runtime>/crun; conmon writes exit codes to
  * <runtime>/exits/<id>. Workers call these functions; each blocks on tools
  * with the configured timeout. The id is always a validated hex id.
  */
@@ -17,6 +22,7 @@
 #include "lcd/cgroup.h"
 #include "lcd/error.h"
 #include "lcd/runner.h"
+#include "lcd/userns.h"
 
 typedef struct lcd_runtime lcd_runtime_t;
 
@@ -26,19 +32,22 @@ typedef struct {
         const char *workdir;    /* NULL: the image's */
 } lcd_bundle_spec_t;
 
+/* cg and ns are borrowed and must outlive the runtime; ns NULL: no user
+ * namespace was entered. no_overlay (unit tests): leave rootfs an empty
+ * directory instead of mounting. */
 lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, const lcd_cgroup_t *cg,
-                               lcd_runner_t *runner, int timeout_ms, lcd_error_t **err);
+                               const lcd_userns_t *ns, lcd_runner_t *runner, int timeout_ms, bool no_overlay,
+                               lcd_error_t **err);
 void lcd_runtime_free(lcd_runtime_t *rt);
 
-/* "single" or "subuid" and a human description of the id mapping. */
-const char *lcd_runtime_idmap(lcd_runtime_t *rt);
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt);
 
-/* Unpack the image (layout "<dir>:<ref>") into a new bundle and write its
- * config.json. *argv gets the command that will run (caller frees with
- * lcd_strv_free). Leaves nothing behind on failure. */
-int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const lcd_bundle_spec_t *spec,
-                        char ***argv, lcd_error_t **err);
+/* Make the bundle: the image root for digest (unpacked from layout
+ * "<dir>:<ref>" the first time), the overlay, config.json. *argv gets the
+ * command that will run (caller frees with lcd_strv_free). Leaves nothing
+ * of the container behind on failure. */
+int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const char *digest,
+                        const lcd_bundle_spec_t *spec, char ***argv, lcd_error_t **err);
 /* Create the container under conmon (crun create); *pid its init pid. */
 int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int *pid, lcd_error_t **err);
 int lcd_runtime_start(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
@@ -49,12 +58,13 @@ int lcd_runtime_kill(lcd_runtime_t *rt, const char *id, int sig, lcd_error_t **e
  * before a re-create of an exited container. Best effort. */
 void lcd_runtime_reset(lcd_runtime_t *rt, const char *id);
 /* Remove everything of the container: processes, crun state, cgroup,
- * conmon, exit file, bundle. Best effort; returns the first error. */
+ * conmon, exit file, overlay mount, bundle. Best effort; returns the first
+ * error. */
 int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
 /* Exit code from conmon's exit file: 0 with *code, or -ENOENT. */
 int lcd_runtime_exit_code(lcd_runtime_t *rt, const char *id, int *code);
-/* Start-up: destroy every container a dead earlier run left behind.
- * Returns how many were found. */
+/* Start-up: destroy every container a dead earlier run left behind, and
+ * half-unpacked image roots. Returns how many containers were found. */
 int lcd_runtime_clean_stale(lcd_runtime_t *rt);
 
 #endif

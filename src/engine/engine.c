@@ -85,7 +85,8 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 lcd_error_nomem(err);
                 goto fail;
         }
-        e->rt = lcd_runtime_new(cfg->data_dir, cfg->runtime_dir, &e->cg, cfg->runner, cfg->tool_timeout_ms, err);
+        e->rt = lcd_runtime_new(cfg->data_dir, cfg->runtime_dir, &e->cg, cfg->userns, cfg->runner, cfg->tool_timeout_ms,
+                                cfg->no_overlay, err);
         if (e->rt == NULL)
                 goto fail;
         e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms, err);
@@ -184,9 +185,10 @@ json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err)
                 rc |= json_object_object_add(tools, lcd_tool_names[i],
                                              e->tool_version[i] ? json_object_new_string(e->tool_version[i]) : NULL);
         rc |= json_object_object_add(o, "version", json_object_new_string(LCD_VERSION));
-        rc |= json_object_object_add(o, "rootless", json_object_new_boolean(getuid() != 0));
-        rc |= json_object_object_add(o, "uid", json_object_new_int((int)getuid()));
-        rc |= json_object_object_add(o, "idmap", json_object_new_string(lcd_runtime_idmap(e->rt)));
+        uid_t uid = e->cfg.userns ? e->cfg.userns->host_uid : getuid();
+        rc |= json_object_object_add(o, "rootless", json_object_new_boolean(uid != 0));
+        rc |= json_object_object_add(o, "uid", json_object_new_int((int)uid));
+        rc |= json_object_object_add(o, "idmap", json_object_new_string(e->cfg.userns ? e->cfg.userns->desc : "none"));
         rc |= json_object_object_add(o, "cgroup", cg);
         cg = NULL;
         rc |= json_object_object_add(o, "tools", tools);

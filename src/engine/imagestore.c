@@ -1,20 +1,18 @@
 /* imagestore.c - see imagestore.h.
  *
- * Lock order: `mu` only; it is never held while a tool runs. A gate entry
- * lives while some worker uses its reference (readers or a writer), so the
- * list holds at most one entry per busy worker.
+ * The per-reference gate (gate.h) is never held by the service thread.
  */
 #include "lcd/imagestore.h"
 
 #include "lcd/alloc.h"
 #include "lcd/fsutil.h"
+#include "lcd/gate.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,23 +23,13 @@
  * Docker-format image it differs from the converted one in index.json. */
 #define DIGESTFILE "registry-digest"
 
-struct gate {
-        struct gate *next;
-        char ref[LCD_REF_MAX + 1];
-        unsigned readers;
-        bool writer;
-        unsigned users; /* holders and waiters */
-};
-
 struct lcd_imagestore {
         char *dir;    /* <data>/images */
         char *policy; /* our policy file when the system has none, else NULL */
         char **insecure;
         lcd_runner_t *runner;
         int pull_timeout_ms;
-        pthread_mutex_t mu;
-        pthread_cond_t cond;
-        struct gate *gates;
+        lcd_gate_t *gate; /* per canonical reference: pull writes, unpack reads */
 };
 
 lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *insecure, lcd_runner_t *runner,
@@ -62,8 +50,12 @@ lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *in
         }
         s->runner = runner;
         s->pull_timeout_ms = pull_timeout_ms;
-        pthread_mutex_init(&s->mu, NULL);
-        pthread_cond_init(&s->cond, NULL);
+        s->gate = lcd_gate_new();
+        if (s->gate == NULL) {
+                lcd_imagestore_free(s);
+                lcd_error_nomem(err);
+                return NULL;
+        }
         if (mkdir(s->dir, 0700) < 0 && errno != EEXIST) {
                 lcd_error_set(err, LCD_E_INTERNAL, "create %s: %s", s->dir, strerror(errno));
                 lcd_imagestore_free(s);
@@ -96,72 +88,11 @@ void lcd_imagestore_free(lcd_imagestore_t *s)
 {
         if (s == NULL)
                 return;
-        if (s->gates == NULL) {
-                pthread_cond_destroy(&s->cond);
-                pthread_mutex_destroy(&s->mu);
-        }
+        lcd_gate_free(s->gate);
         lcd_free(s->dir);
         lcd_free(s->policy);
         lcd_strv_free(s->insecure);
         lcd_free(s);
-}
-
-/* ---- the per-reference gate ---- */
-
-static struct gate *gate_enter(lcd_imagestore_t *s, const char *ref, bool write)
-{
-        pthread_mutex_lock(&s->mu);
-        struct gate *g = s->gates;
-        while (g != NULL && strcmp(g->ref, ref) != 0)
-                g = g->next;
-        if (g == NULL) {
-                g = lcd_calloc(1, sizeof *g);
-                if (g == NULL) {
-                        pthread_mutex_unlock(&s->mu);
-                        return NULL;
-                }
-                snprintf(g->ref, sizeof g->ref, "%s", ref);
-                g->next = s->gates;
-                s->gates = g;
-        }
-        g->users++;
-        while (g->writer || (write && g->readers > 0))
-                pthread_cond_wait(&s->cond, &s->mu);
-        if (write)
-                g->writer = true;
-        else
-                g->readers++;
-        pthread_mutex_unlock(&s->mu);
-        return g;
-}
-
-static void gate_leave(lcd_imagestore_t *s, struct gate *g, bool write)
-{
-        pthread_mutex_lock(&s->mu);
-        if (write)
-                g->writer = false;
-        else
-                g->readers--;
-        if (--g->users == 0) {
-                for (struct gate **pp = &s->gates; *pp; pp = &(*pp)->next)
-                        if (*pp == g) {
-                                *pp = g->next;
-                                break;
-                        }
-                lcd_free(g);
-        }
-        pthread_cond_broadcast(&s->cond);
-        pthread_mutex_unlock(&s->mu);
-}
-
-static struct gate *gate_find(lcd_imagestore_t *s, const char *ref)
-{
-        pthread_mutex_lock(&s->mu);
-        struct gate *g = s->gates;
-        while (g != NULL && strcmp(g->ref, ref) != 0)
-                g = g->next;
-        pthread_mutex_unlock(&s->mu);
-        return g;
 }
 
 /* ---- the OCI layout ---- */
@@ -263,11 +194,10 @@ int lcd_imagestore_pull(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *di
         cleanup_free char *dir = layout_dir(s, ref);
         if (dir == NULL)
                 return lcd_error_nomem(err);
-        struct gate *g = gate_enter(s, ref->canonical, true);
-        if (g == NULL)
+        if (lcd_gate_enter(s->gate, ref->canonical, true) < 0)
                 return lcd_error_nomem(err);
         int r = pull_locked(s, ref, dir, digest, err);
-        gate_leave(s, g, true);
+        lcd_gate_leave(s->gate, ref->canonical, true);
         return r;
 }
 
@@ -279,28 +209,26 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
         if (dir == NULL)
                 return lcd_error_nomem(err);
         for (;;) {
-                struct gate *g = gate_enter(s, ref->canonical, false);
-                if (g == NULL)
+                if (lcd_gate_enter(s->gate, ref->canonical, false) < 0)
                         return lcd_error_nomem(err);
                 int r = cached_digest(dir, digest);
                 if (r == 0) {
                         *layout = lcd_strdup_printf("%s:%s", dir, REFNAME);
                         if (*layout == NULL) {
-                                gate_leave(s, g, false);
+                                lcd_gate_leave(s->gate, ref->canonical, false);
                                 return lcd_error_nomem(err);
                         }
                         return 0; /* stays a reader until release */
                 }
-                gate_leave(s, g, false);
+                lcd_gate_leave(s->gate, ref->canonical, false);
                 if (r == -ENOMEM)
                         return lcd_error_nomem(err);
                 /* not cached: become the writer; the first one in pulls, the
                  * others find it cached when they get the gate */
-                g = gate_enter(s, ref->canonical, true);
-                if (g == NULL)
+                if (lcd_gate_enter(s->gate, ref->canonical, true) < 0)
                         return lcd_error_nomem(err);
                 r = cached_digest(dir, digest) == 0 ? 0 : pull_locked(s, ref, dir, digest, err);
-                gate_leave(s, g, true);
+                lcd_gate_leave(s->gate, ref->canonical, true);
                 if (r < 0)
                         return r;
         }
@@ -308,7 +236,5 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
 
 void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref)
 {
-        struct gate *g = gate_find(s, ref->canonical);
-        if (g != NULL)
-                gate_leave(s, g, false);
+        lcd_gate_leave(s->gate, ref->canonical, false);
 }

@@ -154,7 +154,7 @@ static void create_job(void *arg)
         c->image_digest = d;
         pthread_mutex_unlock(&c->mu);
         lcd_bundle_spec_t spec = {(const char *const *)c->cmd, (const char *const *)c->env, c->workdir};
-        int r = lcd_runtime_prepare(e->rt, c->id, layout, &spec, &x.argv, &err);
+        int r = lcd_runtime_prepare(e->rt, c->id, layout, digest, &spec, &x.argv, &err);
         lcd_imagestore_release(e->images, &j->ref);
         lcd_free(layout);
         if (r < 0)

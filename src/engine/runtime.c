@@ -1,17 +1,20 @@
 /* runtime.c - see runtime.h.
  *
- * Rootless layout: crun runs as the daemon's user and creates the
- * container's user namespace itself. With a subordinate range in
- * /etc/subuid and /etc/subgid the container gets the full mapping
- * (0 -> the user, 1..65535 -> the range; crun calls newuidmap/newgidmap);
- * without one it gets the single mapping 0 -> the user and a warning.
- * The network namespace is the host's, so /sys is bind-mounted rather
- * than mounted fresh (sysfs needs a network namespace of our own).
+ * Inside the daemon's user namespace (userns.h) crun runs as that
+ * namespace's root and the containers share it: config.json gets no user
+ * namespace of its own. Image roots are unpacked by umoci as that root,
+ * so files keep their owners (with the full mapping; a single-id namespace
+ * unpacks --rootless). The network namespace is the host's, so /sys is
+ * bind-mounted rather than mounted fresh (sysfs needs a network namespace
+ * of our own); a private cgroup namespace and a read-only cgroup mount
+ * keep the container out of the daemon's cgroup tree.
  */
 #include "lcd/runtime.h"
 
 #include "lcd/alloc.h"
 #include "lcd/fsutil.h"
+#include "lcd/gate.h"
+#include "lcd/ident.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
@@ -22,56 +25,34 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SUBID_SIZE 65536
-
 struct lcd_runtime {
         char bundles[PATH_MAX]; /* <data>/containers */
+        char roots[PATH_MAX];   /* <data>/roots */
         char crun_root[PATH_MAX];
         char exit_dir[PATH_MAX];
         char sock_dir[PATH_MAX];
         const lcd_cgroup_t *cg;
+        const lcd_userns_t *ns;
         lcd_runner_t *runner;
         int timeout_ms;
-        uid_t uid;
-        gid_t gid;
-        unsigned long subuid, subgid; /* 0: no range */
-        char idmap_desc[128];
+        lcd_gate_t *roots_gate; /* per digest: unpack writes, use reads */
+        bool no_overlay;        /* unit tests: rootfs stays an empty directory */
 };
 
-/* Find "<user>:<start>:<count>" (or "<uid>:...") in a subid file. */
-static unsigned long find_subid(const char *file, const char *user, unsigned long id)
-{
-        FILE *f = fopen(file, "re");
-        if (f == NULL)
-                return 0;
-        char line[512], idstr[32];
-        snprintf(idstr, sizeof idstr, "%lu", id);
-        unsigned long start = 0;
-        while (start == 0 && fgets(line, sizeof line, f) != NULL) {
-                char *save = NULL;
-                char *who = strtok_r(line, ":", &save), *s = strtok_r(NULL, ":", &save),
-                     *n = strtok_r(NULL, ":\n", &save);
-                if (who == NULL || s == NULL || n == NULL)
-                        continue;
-                if ((user != NULL && strcmp(who, user) == 0) || strcmp(who, idstr) == 0)
-                        if (strtoul(n, NULL, 10) >= SUBID_SIZE - 1)
-                                start = strtoul(s, NULL, 10);
-        }
-        fclose(f);
-        return start;
-}
+static const lcd_userns_t no_userns = {.entered = false, .desc = "none"};
 
 lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, const lcd_cgroup_t *cg,
-                               lcd_runner_t *runner, int timeout_ms, lcd_error_t **err)
+                               const lcd_userns_t *ns, lcd_runner_t *runner, int timeout_ms, bool no_overlay,
+                               lcd_error_t **err)
 {
         lcd_runtime_t *rt = lcd_calloc(1, sizeof *rt);
         if (rt == NULL) {
@@ -79,11 +60,12 @@ lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, co
                 return NULL;
         }
         snprintf(rt->bundles, sizeof rt->bundles, "%s/containers", data_dir);
+        snprintf(rt->roots, sizeof rt->roots, "%s/roots", data_dir);
         snprintf(rt->crun_root, sizeof rt->crun_root, "%s/crun", runtime_dir);
         snprintf(rt->exit_dir, sizeof rt->exit_dir, "%s/exits", runtime_dir);
         snprintf(rt->sock_dir, sizeof rt->sock_dir, "%s/sockets", runtime_dir);
-        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir};
-        for (size_t i = 0; i < 4; i++) {
+        const char *dirs[] = {rt->bundles, rt->roots, rt->crun_root, rt->exit_dir, rt->sock_dir};
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
                 int r = lcd_mkdir_p(dirs[i], 0700);
                 if (r < 0) {
                         lcd_error_set(err, LCD_E_INTERNAL, "create %s: %s", dirs[i], strerror(-r));
@@ -91,44 +73,26 @@ lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, co
                         return NULL;
                 }
         }
+        rt->roots_gate = lcd_gate_new();
+        if (rt->roots_gate == NULL) {
+                lcd_free(rt);
+                lcd_error_nomem(err);
+                return NULL;
+        }
         rt->cg = cg;
+        rt->ns = ns ? ns : &no_userns;
+        rt->no_overlay = no_overlay;
         rt->runner = runner;
         rt->timeout_ms = timeout_ms;
-        rt->uid = getuid();
-        rt->gid = getgid();
-        char pwbuf[1024];
-        struct passwd pw, *pwp = NULL;
-        getpwuid_r(rt->uid, &pw, pwbuf, sizeof pwbuf, &pwp);
-        const char *user = pwp ? pwp->pw_name : NULL;
-        char path[PATH_MAX];
-        bool have_map_tools = lcd_find_on_path("newuidmap", path, sizeof path) == 0 &&
-                              lcd_find_on_path("newgidmap", path, sizeof path) == 0;
-        if (rt->uid != 0 && have_map_tools) {
-                rt->subuid = find_subid("/etc/subuid", user, rt->uid);
-                rt->subgid = find_subid("/etc/subgid", user, rt->uid);
-        }
-        if (rt->subuid && rt->subgid) {
-                snprintf(rt->idmap_desc, sizeof rt->idmap_desc, "0->%u, 1..%d->%lu.. (uid); 0->%u, 1..%d->%lu.. (gid)",
-                         (unsigned)rt->uid, SUBID_SIZE - 1, rt->subuid, (unsigned)rt->gid, SUBID_SIZE - 1, rt->subgid);
-        } else {
-                rt->subuid = rt->subgid = 0;
-                snprintf(rt->idmap_desc, sizeof rt->idmap_desc, "single: 0->%u", (unsigned)rt->uid);
-                if (rt->uid != 0)
-                        lcd_warn("no subordinate id range for %s in /etc/subuid and /etc/subgid%s: containers get a "
-                                 "single-id mapping (only root inside them; see README)",
-                                 user ? user : "this user", have_map_tools ? "" : " (or newuidmap missing)");
-        }
         return rt;
 }
 
 void lcd_runtime_free(lcd_runtime_t *rt)
 {
+        if (rt == NULL)
+                return;
+        lcd_gate_free(rt->roots_gate);
         lcd_free(rt);
-}
-
-const char *lcd_runtime_idmap(lcd_runtime_t *rt)
-{
-        return rt->idmap_desc;
 }
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt)
@@ -215,30 +179,6 @@ static json_object *strv_to_json(const char *const *v)
         return a;
 }
 
-static json_object *idmap_json(unsigned long host_id, unsigned long sub_start)
-{
-        json_object *a = json_object_new_array();
-        if (a == NULL)
-                return NULL;
-        for (int i = 0; i < (sub_start ? 2 : 1); i++) {
-                json_object *m = json_object_new_object();
-                if (m == NULL || json_object_array_add(a, m) != 0) {
-                        json_object_put(m);
-                        json_object_put(a);
-                        return NULL;
-                }
-                json_object *c = json_object_new_int64(i == 0 ? 0 : 1);
-                json_object *h = json_object_new_int64(i == 0 ? (int64_t)host_id : (int64_t)sub_start);
-                json_object *sz = json_object_new_int64(i == 0 ? 1 : SUBID_SIZE - 1);
-                if (c == NULL || h == NULL || sz == NULL || json_object_object_add(m, "containerID", c) != 0 ||
-                    json_object_object_add(m, "hostID", h) != 0 || json_object_object_add(m, "size", sz) != 0) {
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
 /* Replace the env entry with the same key, or append. */
 static int env_set(json_object *env, const char *kv)
 {
@@ -258,19 +198,22 @@ static int env_set(json_object *env, const char *kv)
         return 0;
 }
 
-/* Keep every namespace but the network one (host network for now). */
-static int drop_netns(json_object *linux_)
+/* Drop the network namespace (host network for now) and the user one (the
+ * container shares the daemon's). */
+static void drop_namespaces(json_object *linux_)
 {
         json_object *ns = NULL;
         if (!json_object_object_get_ex(linux_, "namespaces", &ns) || !json_object_is_type(ns, json_type_array))
-                return 0;
+                return;
         for (size_t i = json_object_array_length(ns); i-- > 0;) {
                 json_object *t = NULL;
                 if (json_object_object_get_ex(json_object_array_get_idx(ns, i), "type", &t) &&
-                    strcmp(json_object_get_string(t), "network") == 0)
+                    (strcmp(json_object_get_string(t), "network") == 0 ||
+                     strcmp(json_object_get_string(t), "user") == 0))
                         json_object_array_del_idx(ns, i, 1);
         }
-        return 0;
+        json_object_object_del(linux_, "uidMappings");
+        json_object_object_del(linux_, "gidMappings");
 }
 
 /* The capabilities a container's root gets: the usual engine default
@@ -366,7 +309,7 @@ static int fix_sys_mount(json_object *root)
                     strcmp(json_object_get_string(dst), "/sys") != 0)
                         continue;
                 static const char *const opts[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
-                json_object *o = strv_to_json(opts);
+                json_object *o = strv_to_json(opts); /* whatever umoci wrote (sysfs or a bind) */
                 if (o == NULL || json_object_object_add(m, "options", o) != 0 ||
                     json_object_object_add(m, "type", json_object_new_string("bind")) != 0 ||
                     json_object_object_add(m, "source", json_object_new_string("/sys")) != 0) {
@@ -377,14 +320,15 @@ static int fix_sys_mount(json_object *root)
         return 0;
 }
 
-static int edit_config(lcd_runtime_t *rt, const char *id, const lcd_bundle_spec_t *spec, char ***argv_out,
-                       lcd_error_t **err)
+/* Write the container's config.json from the image root's template. */
+static int write_config(lcd_runtime_t *rt, const char *id, const char *template, const lcd_bundle_spec_t *spec,
+                        char ***argv_out, lcd_error_t **err)
 {
         char path[PATH_MAX];
         bundle_path(rt, id, "config.json", path, sizeof path);
-        json_object *root = json_object_from_file(path);
+        json_object *root = json_object_from_file(template);
         if (root == NULL)
-                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", path, json_util_get_last_err());
+                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", template, json_util_get_last_err());
         int rc = LCD_ERR;
         json_object *proc = get_or_add(root, "process", json_type_object);
         json_object *linux_ = get_or_add(root, "linux", json_type_object);
@@ -413,17 +357,7 @@ static int edit_config(lcd_runtime_t *rt, const char *id, const lcd_bundle_spec_
                         goto nomem;
         if (spec->workdir != NULL && json_object_object_add(proc, "cwd", json_object_new_string(spec->workdir)) != 0)
                 goto nomem;
-        json_object *um = idmap_json(rt->uid, rt->subuid), *gm = idmap_json(rt->gid, rt->subgid);
-        if (um == NULL || gm == NULL || json_object_object_add(linux_, "uidMappings", um) != 0) {
-                json_object_put(um);
-                json_object_put(gm);
-                goto nomem;
-        }
-        if (json_object_object_add(linux_, "gidMappings", gm) != 0) {
-                json_object_put(gm);
-                goto nomem;
-        }
-        drop_netns(linux_);
+        drop_namespaces(linux_);
         if (fix_sys_mount(root) < 0 || set_caps(proc) < 0)
                 goto nomem;
         if (rt->cg->version == 2 && private_cgroup_view(root, linux_) < 0)
@@ -439,6 +373,10 @@ static int edit_config(lcd_runtime_t *rt, const char *id, const lcd_bundle_spec_
         else if (json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cgpath)) != 0)
                 goto nomem;
         json_object_object_del(linux_, "resources"); /* devices rules: nothing a rootless user may set */
+        json_object *rootobj = get_or_add(root, "root", json_type_object);
+        if (rootobj == NULL || json_object_object_add(rootobj, "path", json_object_new_string("rootfs")) != 0)
+                goto nomem;
+        json_object_object_del(rootobj, "readonly");
         /* the command that will run, for the container object */
         size_t n = json_object_array_length(args);
         char **argv = lcd_calloc(n + 1, sizeof *argv);
@@ -468,23 +406,114 @@ out:
         return rc;
 }
 
-int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const lcd_bundle_spec_t *spec,
-                        char ***argv, lcd_error_t **err)
+/* The image root for digest, unpacked once. On success the caller holds the
+ * digest's gate as a reader (so the root cannot be half-written under it)
+ * and must leave it. */
+static int hold_root(lcd_runtime_t *rt, const char *layout, const char *digest, char *dir, size_t len,
+                     lcd_error_t **err)
 {
-        char bundle[PATH_MAX];
-        bundle_path(rt, id, NULL, bundle, sizeof bundle);
-        const char *uargv[] = {"umoci", "unpack", "--rootless", "--image", layout, bundle, NULL};
-        lcd_run_spec_t rs = {.argv = uargv, .timeout_ms = rt->timeout_ms * 5, .pass_fd = -1, .out_cap = 64 * 1024};
-        lcd_run_result_t res;
-        int64_t t0 = lcd_now_ms();
-        int r = lcd_run_tool(rt->runner, &rs, &res, "unpack", err);
-        lcd_run_result_clear(&res);
-        if (r == 0) {
-                lcd_debug("unpacked %s in %lld ms", id, (long long)(lcd_now_ms() - t0));
-                r = edit_config(rt, id, spec, argv, err);
+        if (!lcd_digest_valid(digest))
+                return lcd_error_set(err, LCD_E_INTERNAL, "bad image digest '%s'", digest);
+        snprintf(dir, len, "%s/%s", rt->roots, digest + 7);
+        char cfg[PATH_MAX + 16];
+        snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+        for (;;) {
+                if (lcd_gate_enter(rt->roots_gate, digest, false) < 0)
+                        return lcd_error_nomem(err);
+                if (access(cfg, F_OK) == 0)
+                        return 0;
+                lcd_gate_leave(rt->roots_gate, digest, false);
+                if (lcd_gate_enter(rt->roots_gate, digest, true) < 0)
+                        return lcd_error_nomem(err);
+                int r = 0;
+                if (access(cfg, F_OK) != 0) {
+                        /* unpack beside, then rename: a root is complete or absent */
+                        char tmp[PATH_MAX + 16];
+                        snprintf(tmp, sizeof tmp, "%s/.tmp-%s", rt->roots, digest + 7);
+                        lcd_rmtree(tmp);
+                        const char *argv[8];
+                        int n = 0;
+                        argv[n++] = "umoci";
+                        argv[n++] = "unpack";
+                        if (rt->ns->entered && !rt->ns->full) /* only uid 0 exists: umoci must not chown */
+                                argv[n++] = "--rootless";
+                        argv[n++] = "--image";
+                        argv[n++] = layout;
+                        argv[n++] = tmp;
+                        argv[n] = NULL;
+                        lcd_run_spec_t rs = {
+                                .argv = argv, .timeout_ms = rt->timeout_ms * 10, .pass_fd = -1, .out_cap = 64 * 1024};
+                        lcd_run_result_t res;
+                        int64_t t0 = lcd_now_ms();
+                        r = lcd_run_tool(rt->runner, &rs, &res, "unpack", err);
+                        lcd_run_result_clear(&res);
+                        if (r == 0 && rename(tmp, dir) < 0)
+                                r = lcd_error_set(err, LCD_E_INTERNAL, "rename %s: %s", tmp, strerror(errno));
+                        if (r < 0)
+                                lcd_rmtree(tmp);
+                        else
+                                lcd_info("unpacked image %.19s in %lld ms", digest, (long long)(lcd_now_ms() - t0));
+                }
+                lcd_gate_leave(rt->roots_gate, digest, true);
+                if (r < 0)
+                        return r;
         }
-        if (r < 0)
+}
+
+static void unmount_rootfs(lcd_runtime_t *rt, const char *id)
+{
+        char path[PATH_MAX];
+        bundle_path(rt, id, "rootfs", path, sizeof path);
+        if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                lcd_warn("unmount %s: %s", path, strerror(errno));
+}
+
+static int mount_overlay(lcd_runtime_t *rt, const char *id, const char *rootdir, lcd_error_t **err)
+{
+        char upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX];
+        bundle_path(rt, id, "upper", upper, sizeof upper);
+        bundle_path(rt, id, "work", work, sizeof work);
+        bundle_path(rt, id, "rootfs", merged, sizeof merged);
+        const char *dirs[] = {upper, work, merged};
+        for (size_t i = 0; i < 3; i++)
+                if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST)
+                        return lcd_error_set(err, LCD_E_INTERNAL, "mkdir %s: %s", dirs[i], strerror(errno));
+        char opts[3 * PATH_MAX + 64];
+        int n = snprintf(opts, sizeof opts, "lowerdir=%s/rootfs,upperdir=%s,workdir=%s,userxattr", rootdir, upper,
+                         work);
+        if (n < 0 || (size_t)n >= sizeof opts || n >= 4000)
+                return lcd_error_set(err, LCD_E_INTERNAL, "overlay options too long (data dir path too long)");
+        if (rt->no_overlay)
+                return 0;
+        if (mount("overlay", merged, "overlay", MS_NODEV, opts) == 0)
+                return 0;
+        /* as real root (no user namespace) userxattr is refused: without it */
+        opts[n - strlen(",userxattr")] = '\0';
+        if (mount("overlay", merged, "overlay", MS_NODEV, opts) == 0)
+                return 0;
+        return lcd_error_set(err, LCD_E_INTERNAL, "mount the overlay on %s: %s", merged, strerror(errno));
+}
+
+int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const char *digest,
+                        const lcd_bundle_spec_t *spec, char ***argv, lcd_error_t **err)
+{
+        char rootdir[PATH_MAX], bundle[PATH_MAX], template[PATH_MAX + 16];
+        if (hold_root(rt, layout, digest, rootdir, sizeof rootdir, err) < 0)
+                return LCD_ERR;
+        bundle_path(rt, id, NULL, bundle, sizeof bundle);
+        int r = 0;
+        if (mkdir(bundle, 0700) < 0)
+                r = lcd_error_set(err, LCD_E_INTERNAL, "mkdir %s: %s", bundle, strerror(errno));
+        if (r == 0)
+                r = mount_overlay(rt, id, rootdir, err);
+        snprintf(template, sizeof template, "%s/config.json", rootdir);
+        if (r == 0)
+                r = write_config(rt, id, template, spec, argv, err);
+        lcd_gate_leave(rt->roots_gate, digest, false);
+        if (r < 0) {
+                unmount_rootfs(rt, id);
                 lcd_rmtree(bundle);
+        }
         return r;
 }
 
@@ -675,6 +704,7 @@ int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
         unlink(path);
         snprintf(path, sizeof path, "%s/%s", rt->sock_dir, id); /* conmon leaves this link */
         unlink(path);
+        unmount_rootfs(rt, id);
         bundle_path(rt, id, NULL, path, sizeof path);
         int r = lcd_rmtree(path);
         if (r < 0)
@@ -733,5 +763,15 @@ int lcd_runtime_clean_stale(lcd_runtime_t *rt)
         if (d != NULL)
                 closedir(d);
         n += lcd_cgroup_clean_stale(rt->cg);
+        /* image roots a dead run was unpacking */
+        d = opendir(rt->roots);
+        while (d != NULL && (de = readdir(d)) != NULL)
+                if (strncmp(de->d_name, ".tmp-", 5) == 0) {
+                        char path[PATH_MAX];
+                        snprintf(path, sizeof path, "%s/%s", rt->roots, de->d_name);
+                        lcd_rmtree(path);
+                }
+        if (d != NULL)
+                closedir(d);
         return n;
 }

@@ -65,7 +65,7 @@ SELF=$(readlink -f "${BASH_SOURCE[0]}")
 readonly SELF
 readonly BUSYBOX_APPLETS=(sh true false sleep echo cat ls env pwd id ps kill
                           mkdir rm touch printf test wc head tail grep hostname
-                          uname date mount)
+                          uname date mount stat chown)
 
 die() { printf 'sandbox: %s\n' "$*" >&2; exit 1; }
 note() { printf 'sandbox: %s\n' "$*" >&2; }
@@ -201,6 +201,11 @@ build_layout() {
     printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
         > "$bundle/rootfs/etc/passwd"
     printf 'root:x:0:\nnogroup:x:65534:\n' > "$bundle/rootfs/etc/group"
+    # files of other owners, so tests can see ownership survive the unpack
+    install -d -m 0755 -o 1000 -g 1000 "$bundle/rootfs/home/app"
+    printf 'app\n' > "$bundle/rootfs/home/app/owned"
+    chown 1000:1000 "$bundle/rootfs/home/app/owned"
+    install -d -m 0750 -o 33 -g 33 "$bundle/rootfs/srv/www"
     umoci repack --image "$oci:latest" "$bundle" >/dev/null
     umoci config --image "$oci:latest" \
         --config.cmd /bin/sh \
@@ -211,9 +216,9 @@ build_layout() {
     chmod -R a+rX "$oci"
 }
 
-# Build the busybox image once, as OCI layout $IMAGE_CACHE/busybox.
+# Build the busybox image once, as OCI layout $IMAGE_CACHE/busybox-v2.
 build_image() {
-    local layout=$IMAGE_CACHE/busybox work lockfd rc=0
+    local layout=$IMAGE_CACHE/busybox-v2 work lockfd rc=0
     mkdir -p "$IMAGE_CACHE"
     exec {lockfd}>"$IMAGE_CACHE/.lock"
     flock "$lockfd"
@@ -238,7 +243,7 @@ cmd_image() {
     digestfile=$(mktemp)
     if ! skopeo copy --quiet --dest-tls-verify=false --digestfile "$digestfile" \
             --format "$IMAGE_FORMAT" \
-            "oci:$IMAGE_CACHE/busybox:latest" "docker://127.0.0.1:$port/$ref" >&2; then
+            "oci:$IMAGE_CACHE/busybox-v2:latest" "docker://127.0.0.1:$port/$ref" >&2; then
         rm -f "$digestfile"
         die "skopeo copy to 127.0.0.1:$port/$ref failed"
     fi

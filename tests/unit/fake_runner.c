@@ -92,7 +92,10 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
                 if (df != NULL)
                         write_text(df, "sha256:2222222222222222222222222222222222222222222222222222222222222222");
         } else if (strcmp(argv[0], "umoci") == 0) {
-                const char *bundle = argv[5];
+                size_t n = 0;
+                while (argv[n] != NULL)
+                        n++;
+                const char *bundle = argv[n - 1]; /* umoci unpack [--rootless] --image LAYOUT DIR */
                 lcd_mkdir_p(bundle, 0700);
                 char path[4200];
                 snprintf(path, sizeof path, "%s/rootfs", bundle);
