@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,6 +219,14 @@ int main(int argc, char **argv)
         if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
                 fprintf(stderr, "light-containerd: another light-containerd is running with runtime dir %s\n", rt);
                 return 1;
+        }
+
+        /* room for many clients: the soft open-file limit up to the hard one,
+         * and at most what the service thread's tables are sized for */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+                setrlimit(RLIMIT_NOFILE, &rl);
         }
 
         /* orphaned conmon processes become our children, so they are reaped

@@ -27,7 +27,7 @@ typedef enum { LCD_EV_STATE, LCD_EV_REMOVED, LCD_EV_FAILED, LCD_EV__COUNT } lcd_
 
 typedef struct {
         uint64_t seq;    /* set by publish */
-        int64_t time_ms; /* wall clock, set by publish */
+        int64_t time_us; /* wall clock in microseconds, set by publish */
         lcd_event_type_t type;
         char name[LCD_NAME_MAX + 1];
         char tag[LCD_TAG_MAX + 1];

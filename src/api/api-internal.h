@@ -12,6 +12,7 @@
 #include "lcd/api.h"
 #include "lcd/rpc.h"
 
+#define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */
 #define LCD_SESSION_QUEUE 1024                     /* messages waiting to be written */
 #define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
 #define LCD_SESSION_EVENT_ROOM 8                   /* slots kept free for replies */
@@ -28,8 +29,8 @@ typedef struct lcd_session {
         unsigned refs;   /* the connection's, plus one per pending reply */
         struct lws *wsi; /* NULL once the connection closed */
         lcd_api_t *api;
-        lcd_msg_t *queue[LCD_SESSION_QUEUE];
-        unsigned q_head, q_count;
+        lcd_msg_t **queue; /* a ring of q_cap slots, grown on demand up to LCD_SESSION_QUEUE */
+        unsigned q_cap, q_head, q_count;
         size_t q_bytes;
         bool subscribed;
         uint64_t sub_after; /* events with seq > sub_after are sent */

@@ -70,9 +70,10 @@ static void session_unref(lcd_session_t *s)
                 return;
         while (s->q_count > 0) {
                 msg_unref(s->queue[s->q_head]);
-                s->q_head = (s->q_head + 1) % LCD_SESSION_QUEUE;
+                s->q_head = (s->q_head + 1) % s->q_cap;
                 s->q_count--;
         }
+        lcd_free(s->queue);
         lcd_free(s->rx);
         lcd_free(s);
 }
@@ -112,8 +113,22 @@ static int session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
                 return 0; /* closed: drop quietly */
         if (s->q_count + 1 + room > LCD_SESSION_QUEUE || s->q_bytes + m->len > LCD_SESSION_QUEUE_BYTES)
                 return -ENOSPC;
+        if (s->q_count == s->q_cap) { /* grow the ring (idle sessions stay small) */
+                unsigned cap = s->q_cap ? s->q_cap * 2 : 8;
+                if (cap > LCD_SESSION_QUEUE)
+                        cap = LCD_SESSION_QUEUE;
+                lcd_msg_t **q = lcd_malloc(cap * sizeof *q);
+                if (q == NULL)
+                        return -ENOSPC;
+                for (unsigned i = 0; i < s->q_count; i++)
+                        q[i] = s->queue[(s->q_head + i) % s->q_cap];
+                lcd_free(s->queue);
+                s->queue = q;
+                s->q_cap = cap;
+                s->q_head = 0;
+        }
         m->refs++;
-        s->queue[(s->q_head + s->q_count) % LCD_SESSION_QUEUE] = m;
+        s->queue[(s->q_head + s->q_count) % s->q_cap] = m;
         s->q_count++;
         s->q_bytes += m->len;
         lws_callback_on_writable(s->wsi);
@@ -226,7 +241,7 @@ static json_object *event_json(const lcd_event_t *e, const char *boot_id)
         if (o == NULL)
                 return NULL;
         char ts[40];
-        lcd_rfc3339(e->time_ms, ts, sizeof ts);
+        lcd_rfc3339_us(e->time_us, ts, sizeof ts);
         int rc = 0;
         rc |= json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
         rc |= json_object_object_add(o, "time", json_object_new_string(ts));
@@ -394,7 +409,7 @@ static int on_writable(lcd_session_t *s, struct lws *wsi)
         if (s->q_count == 0)
                 return 0;
         lcd_msg_t *m = s->queue[s->q_head];
-        s->q_head = (s->q_head + 1) % LCD_SESSION_QUEUE;
+        s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_count--;
         s->q_bytes -= m->len;
         int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
@@ -495,6 +510,8 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
         struct lws_context_creation_info info;
         memset(&info, 0, sizeof info);
         info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+        /* lws sizes its fd tables by this: connections are bounded here */
+        info.fd_limit_per_thread = LCD_MAX_FDS;
         info.user = api;
         info.gid = (gid_t)-1;
         info.uid = (uid_t)-1;

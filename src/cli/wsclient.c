@@ -337,3 +337,13 @@ void lcd_ws_close(lcd_ws_t *ws)
         close(ws->fd);
         lcd_free(ws);
 }
+
+int lcd_ws_fd(lcd_ws_t *ws)
+{
+        return ws->fd;
+}
+
+size_t lcd_ws_buffered(lcd_ws_t *ws)
+{
+        return ws->have;
+}

@@ -19,5 +19,9 @@ int lcd_ws_send(lcd_ws_t *ws, const char *text, size_t len);
  * -ECONNRESET (closed), -EMSGSIZE, -EPROTO or -errno. timeout_ms < 0: wait forever. */
 int lcd_ws_recv(lcd_ws_t *ws, char **msg, size_t *len, int timeout_ms);
 void lcd_ws_close(lcd_ws_t *ws);
+/* For event-loop users (the benchmark client): the socket, and how many
+ * bytes were read past the handshake but not yet consumed. */
+int lcd_ws_fd(lcd_ws_t *ws);
+size_t lcd_ws_buffered(lcd_ws_t *ws);
 
 #endif

@@ -72,7 +72,7 @@ uint64_t lcd_events_publish(lcd_events_t *ev, lcd_event_t *e)
 {
         pthread_mutex_lock(&ev->mu);
         e->seq = ev->next_seq++;
-        e->time_ms = lcd_wall_ms();
+        e->time_us = lcd_wall_us();
         ev->ring[e->seq % ev->cap] = *e;
         atomic_store_explicit(&ev->latest, e->seq, memory_order_release);
         void (*wake)(void *) = ev->wake;

@@ -15,9 +15,10 @@
 #       DIR, in the background. Prints "PORT PID".
 #   sandbox.sh registry-stop DIR
 #       Stop the registry started with DIR (pid in DIR/registry.pid).
-#   sandbox.sh image PORT [REPO:TAG]
+#   sandbox.sh image PORT [REPO:TAG [EXTRA_MB]]
 #       Build (once, cached) a busybox OCI image with umoci and push it to
-#       docker://127.0.0.1:PORT/REPO:TAG (default acc/busybox:1.0).
+#       docker://127.0.0.1:PORT/REPO:TAG (default acc/busybox:1.0). With
+#       EXTRA_MB, the image gets a layer of that many MB of random files.
 #       Prints the pushed manifest digest.
 #   sandbox.sh run [--cgroup-name NAME] [--keep] -- CMD [ARGS...]
 #       In a private mount namespace with a fresh cgroup2 mount, create the
@@ -234,16 +235,56 @@ build_image() {
     (( rc == 0 )) || die "building the busybox image failed"
 }
 
-cmd_image() {
-    [[ $# -ge 1 && $# -le 2 ]] || die "usage: sandbox.sh image PORT [REPO:TAG]"
-    local port=$1 ref=${2:-$DEFAULT_IMAGE_REF} digestfile
-    [[ $port =~ ^[0-9]+$ ]] || die "bad port: $port"
-    need_root
+# Add a layer of MB one-megabyte files of random data to the busybox
+# layout $1 (copied to $2): an image whose size is not in its metadata.
+build_big_layout() {
+    local src=$1 oci=$2 mb=$3 bundle=$2.bundle i
+    cp -a "$src" "$oci"
+    umoci unpack --image "$oci:latest" "$bundle" >/dev/null
+    install -d -m 0755 "$bundle/rootfs/data"
+    for (( i = 0; i < mb; i++ )); do
+        head -c 1048576 /dev/urandom > "$bundle/rootfs/data/blob-$i"
+    done
+    umoci repack --image "$oci:latest" "$bundle" >/dev/null
+    umoci gc --layout "$oci"
+    rm -rf "$bundle"
+    chmod -R a+rX "$oci"
+}
+
+# Build (once) the busybox image plus MB megabytes, as $IMAGE_CACHE/big-MB.
+build_big_image() {
+    local mb=$1 layout=$IMAGE_CACHE/big-$1 work lockfd rc=0
     build_image
+    exec {lockfd}>"$IMAGE_CACHE/.lock"
+    flock "$lockfd"
+    if [[ ! -f $layout/index.json ]]; then
+        rm -rf "$layout"
+        work=$(mktemp -d "$IMAGE_CACHE/.build.XXXXXX")
+        "$SELF" __build-big-layout "$IMAGE_CACHE/busybox-v2" "$work/oci" "$mb" >&2 || rc=$?
+        if (( rc == 0 )); then mv "$work/oci" "$layout"; fi
+        rm -rf "$work"
+    fi
+    exec {lockfd}>&-
+    (( rc == 0 )) || die "building the ${mb} MB image failed"
+}
+
+cmd_image() {
+    [[ $# -ge 1 && $# -le 3 ]] || die "usage: sandbox.sh image PORT [REPO:TAG [EXTRA_MB]]"
+    local port=$1 ref=${2:-$DEFAULT_IMAGE_REF} mb=${3:-0} digestfile layout
+    [[ $port =~ ^[0-9]+$ ]] || die "bad port: $port"
+    [[ $mb =~ ^[0-9]+$ ]] || die "bad size: $mb"
+    need_root
+    if (( mb > 0 )); then
+        build_big_image "$mb"
+        layout=$IMAGE_CACHE/big-$mb
+    else
+        build_image
+        layout=$IMAGE_CACHE/busybox-v2
+    fi
     digestfile=$(mktemp)
     if ! skopeo copy --quiet --dest-tls-verify=false --digestfile "$digestfile" \
             --format "$IMAGE_FORMAT" \
-            "oci:$IMAGE_CACHE/busybox-v2:latest" "docker://127.0.0.1:$port/$ref" >&2; then
+            "oci:$layout:latest" "docker://127.0.0.1:$port/$ref" >&2; then
         rm -f "$digestfile"
         die "skopeo copy to 127.0.0.1:$port/$ref failed"
     fi
@@ -485,6 +526,7 @@ main() {
         __run-inner) run_inner "$@" ;;
         __sweep-inner) sweep_inner "$@" ;;
         __build-layout) build_layout "$@" ;;
+        __build-big-layout) build_big_layout "$@" ;;
         *) die "unknown subcommand: $sub" ;;
     esac
 }

@@ -42,7 +42,7 @@ static void test_seq_and_ring(void **state)
         assert_int_equal(lcd_events_get(ev, 3, &out), 0);
         assert_string_equal(out.name, "c3");
         assert_int_equal(out.seq, 3);
-        assert_true(out.time_ms > 0);
+        assert_true(out.time_us > 0);
         assert_int_equal(lcd_events_get(ev, 6, &out), 0);
         assert_int_equal(lcd_events_get(ev, 7, &out), -EAGAIN);
         lcd_events_free(ev);
@@ -102,7 +102,7 @@ static void test_transitions_ordered(void **state)
                 if (cur.previous != prev.state)
                         fail_msg("event %llu: previous %d but the event before says %d", (unsigned long long)s,
                                  cur.previous, prev.state);
-                assert_true(cur.time_ms >= prev.time_ms);
+                assert_true(cur.time_us >= prev.time_us);
                 prev = cur;
         }
         /* the map state equals the last event's state */

@@ -1,0 +1,286 @@
+"""light-containerd benchmark: figures side by side with the bare runtime
+(and podman when installed), on the real tools, on this machine.
+
+    scripts/dev bench [--quick]
+
+Prints a Markdown table of medians and p99s. Asserts nothing: it is a
+measurement, not a test. --quick uses fewer repetitions and 100 containers
+instead of 1000 (for a smoke run).
+"""
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from harness import SANDBOX, USER, Env, SkipSuite, sh  # noqa: E402
+
+QUICK = "--quick" in sys.argv
+REPS = 15 if QUICK else 40
+MANY = 100 if QUICK else 1000
+BIG_MB = 100
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))] if xs else float("nan")
+
+
+def ms(xs):
+    return "%.1f ms" % statistics.median(xs), "%.1f ms" % pct(xs, 99)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def private_kib(pid):
+    """The daemon's own memory: resident pages no other process shares."""
+    total = 0
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1])
+    return total
+
+
+def pss_kib(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+class Bench:
+    def __init__(self):
+        self.rows = []
+        self.notes = []
+
+    def row(self, what, ours, floor="", podman="", target=""):
+        self.rows.append((what, ours, floor, podman, target))
+        print("  %-58s %-28s %-22s %s" % (what, ours, floor, podman), flush=True)
+
+    def setup(self):
+        self.env = Env()
+        self.env.setup()
+        env = self.env
+        self.small = env.image
+        self.big = "%s/acc/big:%d" % (env.registry, BIG_MB)
+        sh(SANDBOX, "image", str(env.port), "acc/big:%d" % BIG_MB, str(BIG_MB))
+        self.wsbench = os.path.join(env.bin, "wsbench")
+        shutil.copy2(os.path.join(os.environ["LCD_BUILD_DIR"], "tests", "wsbench"), self.wsbench)
+        env.start_daemon(["--log-level", "warn", "--max-containers", str(max(1024, MANY + 50))])
+        self.pid = env.daemon_pid()
+        self.c = env.client()
+        self.w = env.client()
+        self.w.call("events.subscribe", {})
+        self.podman = shutil.which("podman")
+
+    def wait_state(self, name, state):
+        self.w.wait_event(lambda e: e.get("name") == name and e.get("state") == state, timeout=120)
+
+    def create_start(self):
+        c = self.c
+        c.call("image.pull", {"ref": self.small})
+        c.call("container.create", {"image": self.small, "name": "warmup", "tag": "1", "cmd": ["/bin/true"]})
+        c.call("container.remove", {"name": "warmup", "tag": "1"})
+        lat, exit_lat = [], []
+        for i in range(REPS):
+            key = {"name": "cs%d" % i, "tag": "1"}
+            t0 = time.perf_counter()
+            c.call("container.create", dict(key, image=self.small, cmd=["/bin/sleep", "1000"]))
+            c.call("container.start", key)
+            self.wait_state(key["name"], "running")
+            lat.append((time.perf_counter() - t0) * 1000)
+        for i in range(REPS):
+            c.call("container.remove", {"name": "cs%d" % i, "tag": "1", "force": True})
+        for i in range(REPS):
+            key = {"name": "rt%d" % i, "tag": "1"}
+            t0 = time.perf_counter()
+            c.call("container.create", dict(key, image=self.small, cmd=["/bin/true"]))
+            c.call("container.start", key)
+            self.wait_state(key["name"], "exited")
+            c.call("container.remove", key)
+            exit_lat.append((time.perf_counter() - t0) * 1000)
+        floor = self.crun_floor()
+        podman = self.podman_runs()
+        self.row("warm create+start -> `running` event", "%s / %s" % ms(lat),
+                 "%s / %s" % ms(floor) if floor else "n/a", podman[0])
+        self.ratio_create = statistics.median(lat) / statistics.median(floor) if floor else None
+        self.row("run to exit of /bin/true (create, start, exited, remove)", "%s / %s" % ms(exit_lat), "", podman[1])
+
+    def crun_floor(self):
+        work = tempfile.mkdtemp(prefix="lcd-floor-", dir=self.env.tmp)
+        shutil.chown(work, USER, USER)
+        script = os.path.join(self.env.bin, "crun_floor.py")
+        shutil.copy2(os.path.join(HERE, "crun_floor.py"), script)
+        r = subprocess.run([SANDBOX, "run", "--cgroup-name", "lcd-floor-%d" % os.getpid(), "--", "/usr/bin/python3",
+                            script, "/var/cache/lcd-test/images/busybox-v2", work, str(REPS)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            self.notes.append("crun floor failed: %s" % r.stderr.strip()[-300:])
+            return None
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    def podman_runs(self):
+        if not self.podman:
+            msg = "podman not installed: column skipped"
+            print("  NOTE: %s" % msg, flush=True)
+            self.notes.append(msg)
+            return ("skipped (not installed)", "skipped (not installed)")
+        return ("not measured", "not measured")
+
+    def create_by_size(self):
+        c = self.c
+        for label, image in (("2 MB", self.small), ("%d MB" % BIG_MB, self.big)):
+            first = None
+            warm = []
+            for i in range(REPS // 2 + 1):
+                key = {"name": "sz%d" % i, "tag": label.split()[0]}
+                t0 = time.perf_counter()
+                c.call("container.create", dict(key, image=image, cmd=["/bin/true"]), timeout=600)
+                dt = (time.perf_counter() - t0) * 1000
+                if first is None and image == self.big:
+                    first = dt
+                elif first is None:
+                    first = -1  # the small image is cached already; first create measured below
+                else:
+                    warm.append(dt)
+                c.call("container.remove", key)
+            self.row("create (%s image), warm" % label, "%s / %s" % ms(warm))
+            if image == self.big:
+                self.row("create (%s image), first: pull + unpack" % label, "%.0f ms" % first)
+                self.big_warm = statistics.median(warm)
+            else:
+                self.small_warm = statistics.median(warm)
+
+    def rtt(self, clients, method, params, seconds=3):
+        r = subprocess.run([self.wsbench, "rtt", self.env.socket, str(clients), "16", str(seconds), method,
+                            json.dumps(params)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("wsbench: %s" % r.stderr)
+        return dict(kv.split("=") for kv in r.stdout.split()[1:])
+
+    def throughput(self):
+        c = self.c
+        c.call("container.create", {"image": self.small, "name": "probe", "tag": "1", "cmd": ["/bin/sleep", "1000"]})
+        for n in (1, 16, 64):
+            r = self.rtt(n, "container.inspect", {"name": "probe", "tag": "1"})
+            self.row("container.inspect round trips/s, %d client%s (16 in flight each)" % (n, "s" if n > 1 else ""),
+                     "%s/s (p50 %s us, p99 %s us)" % (r["rps"], r["p50_us"], r["p99_us"]))
+            if r["errors"] != "0":
+                self.notes.append("inspect at %d clients: %s errors" % (n, r["errors"]))
+            if n == 16:
+                self.rps16 = float(r["rps"])
+
+    def many(self):
+        c = self.c
+        idle = self.rss_idle
+        sizes = {}
+        ids = []
+        for i in range(MANY):
+            ids.append(c.send("container.create", {"image": self.small, "name": "m%d" % i, "tag": "1",
+                                                   "cmd": ["/bin/sleep", "100000"]}))
+            if len(ids) >= 48:   # stay within the queue
+                for x in ids:
+                    c.wait(x, timeout=600)
+                ids = []
+        for x in ids:
+            c.wait(x, timeout=600)
+        for i in range(MANY):
+            c.call("container.start", {"name": "m%d" % i, "tag": "1"})
+            if i + 1 == 100:
+                sizes[100] = (rss_kib(self.pid), private_kib(self.pid))
+        sizes[MANY] = (rss_kib(self.pid), private_kib(self.pid))
+        self.row("daemon RSS idle (private)", "%.1f MiB (%.1f MiB)" % (idle / 1024.0, self.private_idle / 1024.0))
+        for n in sorted(sizes):
+            self.row("daemon RSS with %d running containers (private)" % n,
+                     "%.1f MiB (%.1f MiB)" % (sizes[n][0] / 1024.0, sizes[n][1] / 1024.0))
+        self.rss_many = sizes[MANY][0]
+        conmons = [int(p) for p in subprocess.run(["pgrep", "-u", USER, "-f", "conmon .*%s" % self.env.run],
+                                                  stdout=subprocess.PIPE, text=True).stdout.split()]
+        rss = [rss_kib(p) for p in conmons]
+        pss = [pss_kib(p) for p in conmons]
+        self.row("conmon per container (%d of them): RSS / PSS" % len(conmons),
+                 "%.0f KiB / %.0f KiB" % (statistics.mean(rss), statistics.mean(pss)))
+        r = self.rtt(1, "container.list", {}, seconds=3)
+        self.row("container.list with %d containers, 1 client" % (MANY + 1),
+                 "%s/s (p50 %.1f ms)" % (r["rps"], int(r["p50_us"]) / 1000.0))
+
+    def fanout(self):
+        c = self.c
+        c.call("container.start", {"name": "probe", "tag": "1"})
+        self.fan = {}
+        for n in (1, 100, 1000):
+            r = subprocess.run([self.wsbench, "fanout", self.env.socket, str(n), "10" if n < 1000 else "5",
+                                "probe", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0:
+                self.notes.append("fan-out at %d: %s" % (n, r.stderr.strip()))
+                continue
+            f = dict(kv.split("=") for kv in r.stdout.split()[1:])
+            self.fan[n] = int(f["p99_us"])
+            self.row("event fan-out to %d subscriber%s: publish -> arrival" % (n, "s" if n > 1 else ""),
+                     "%.2f ms / %.2f ms" % (int(f["p50_us"]) / 1000.0, int(f["p99_us"]) / 1000.0))
+
+    def run(self):
+        print("light-containerd benchmark: %d cores, %s, reps %d" % (os.cpu_count(), time.strftime("%Y-%m-%d"), REPS))
+        print("  %-58s %-28s %-22s %s" % ("", "light-containerd (median / p99)", "bare crun run -d", "podman"))
+        self.setup()
+        time.sleep(0.5)
+        self.rss_idle = rss_kib(self.pid)
+        self.private_idle = private_kib(self.pid)
+        self.create_start()
+        self.create_by_size()
+        self.throughput()
+        self.many()
+        self.fanout()
+        print()
+        print("| | light-containerd (median / p99) | bare `crun run -d` | podman |")
+        print("|---|---|---|---|")
+        for what, ours, floor, podman, _ in self.rows:
+            print("| %s | %s | %s | %s |" % (what, ours, floor, podman))
+        print()
+        print("Against the targets:")
+        if self.ratio_create:
+            print("- warm create+start: %.2fx the bare crun floor (target <= 1.3x)" % self.ratio_create)
+        print("- warm create, %d MB vs 2 MB image: %.2fx (target <= 1.2x)" % (BIG_MB, self.big_warm / self.small_warm))
+        print("- inspect at 16 clients: %.0f/s (target >= 50000/s)" % self.rps16)
+        print("- RSS idle %.1f MiB (target <= 4), with %d containers %.1f MiB (target <= 16)"
+              % (self.rss_idle / 1024.0, MANY, self.rss_many / 1024.0))
+        if 1000 in self.fan:
+            print("- fan-out p99 at 1000 subscribers: %.2f ms (target <= 10)" % (self.fan[1000] / 1000.0))
+        for n in self.notes:
+            print("- NOTE: %s" % n)
+
+
+def main():
+    b = Bench()
+    try:
+        b.run()
+    except SkipSuite as e:
+        print("SKIP: %s" % e, file=sys.stderr)
+        sys.exit(77)
+    finally:
+        if getattr(b, "env", None):
+            for cl in (getattr(b, "c", None), getattr(b, "w", None)):
+                if cl:
+                    cl.close()
+            b.env.teardown()
+
+
+if __name__ == "__main__":
+    main()
