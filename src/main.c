@@ -38,7 +38,8 @@ static volatile sig_atomic_t stop_requested;
 static const char usage_line[] =
         "usage: light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
         "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
-        "                        [--log-level error|warn|info|debug] [--allow-root] [--version] [--help]\n";
+        "                        [--log-level error|warn|info|debug] [--no-new-keyring] [--allow-root] [--version]\n"
+        "                        [--help]\n";
 
 static void help(void)
 {
@@ -53,6 +54,8 @@ static void help(void)
               "  --max-containers N     containers at most (default 1024, 1..65536)\n"
               "  --insecure-registry H  allow plain HTTP / unverified TLS for registry H (repeatable)\n"
               "  --log-level LEVEL      error, warn, info (default) or debug\n"
+              "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
+              "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
               stdout);
 }
@@ -90,8 +93,20 @@ int main(int argc, char **argv)
         unsigned workers = 4, queue = 64, max_containers = 1024;
         const char *insecure[MAX_INSECURE + 1] = {0};
         size_t n_insecure = 0;
-        bool allow_root = false;
-        enum { O_SOCKET = 256, O_LISTEN, O_DATA, O_RUNTIME, O_WORKERS, O_QUEUE, O_MAX, O_INSECURE, O_LOG, O_ROOT };
+        bool allow_root = false, shared_keyring = false;
+        enum {
+                O_SOCKET = 256,
+                O_LISTEN,
+                O_DATA,
+                O_RUNTIME,
+                O_WORKERS,
+                O_QUEUE,
+                O_MAX,
+                O_INSECURE,
+                O_LOG,
+                O_ROOT,
+                O_KEYRING
+        };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
                 {"listen", required_argument, NULL, O_LISTEN},
@@ -103,6 +118,7 @@ int main(int argc, char **argv)
                 {"insecure-registry", required_argument, NULL, O_INSECURE},
                 {"log-level", required_argument, NULL, O_LOG},
                 {"allow-root", no_argument, NULL, O_ROOT},
+                {"no-new-keyring", no_argument, NULL, O_KEYRING},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -151,6 +167,9 @@ int main(int argc, char **argv)
                 }
                 case O_ROOT:
                         allow_root = true;
+                        break;
+                case O_KEYRING:
+                        shared_keyring = true;
                         break;
                 case 'V':
                         printf("light-containerd %s\n", LCD_VERSION);
@@ -258,6 +277,7 @@ int main(int argc, char **argv)
         lcd_info("user namespace: %s", userns.desc);
         lcd_engine_config_t ecfg = {
                 .userns = &userns,
+                .shared_keyring = shared_keyring,
                 .data_dir = data,
                 .runtime_dir = rt,
                 .workers = workers,

@@ -36,6 +36,7 @@ typedef struct {
         int pull_timeout_ms;                    /* skopeo copy */
         int tool_timeout_ms;                    /* every other tool run */
         const lcd_userns_t *userns;             /* borrowed; NULL: none entered */
+        bool shared_keyring;                    /* --no-new-keyring */
         bool no_overlay;                        /* unit tests: do not mount overlays */
 } lcd_engine_config_t;
 

@@ -32,12 +32,17 @@ typedef struct {
         const char *workdir;    /* NULL: the image's */
 } lcd_bundle_spec_t;
 
-/* cg and ns are borrowed and must outlive the runtime; ns NULL: no user
- * namespace was entered. no_overlay (unit tests): leave rootfs an empty
- * directory instead of mounting. */
-lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, const lcd_cgroup_t *cg,
-                               const lcd_userns_t *ns, lcd_runner_t *runner, int timeout_ms, bool no_overlay,
-                               lcd_error_t **err);
+typedef struct {
+        const char *data_dir, *runtime_dir;
+        const lcd_cgroup_t *cg; /* borrowed; must outlive the runtime */
+        const lcd_userns_t *ns; /* borrowed; NULL: no user namespace was entered */
+        lcd_runner_t *runner;   /* borrowed */
+        int timeout_ms;         /* every tool run (an unpack gets 10x) */
+        bool shared_keyring;    /* containers share the daemon's session keyring */
+        bool no_overlay;        /* unit tests: rootfs stays an empty directory */
+} lcd_runtime_opts_t;
+
+lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *opts, lcd_error_t **err);
 void lcd_runtime_free(lcd_runtime_t *rt);
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt);

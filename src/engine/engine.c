@@ -85,8 +85,17 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 lcd_error_nomem(err);
                 goto fail;
         }
-        e->rt = lcd_runtime_new(cfg->data_dir, cfg->runtime_dir, &e->cg, cfg->userns, cfg->runner, cfg->tool_timeout_ms,
-                                cfg->no_overlay, err);
+        lcd_runtime_opts_t ro = {
+                .data_dir = cfg->data_dir,
+                .runtime_dir = cfg->runtime_dir,
+                .cg = &e->cg,
+                .ns = cfg->userns,
+                .runner = cfg->runner,
+                .timeout_ms = cfg->tool_timeout_ms,
+                .shared_keyring = cfg->shared_keyring,
+                .no_overlay = cfg->no_overlay,
+        };
+        e->rt = lcd_runtime_new(&ro, err);
         if (e->rt == NULL)
                 goto fail;
         e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms, err);

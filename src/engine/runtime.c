@@ -46,19 +46,19 @@ struct lcd_runtime {
         int timeout_ms;
         lcd_gate_t *roots_gate; /* per digest: unpack writes, use reads */
         bool no_overlay;        /* unit tests: rootfs stays an empty directory */
+        bool shared_keyring;    /* conmon --no-new-keyring */
 };
 
 static const lcd_userns_t no_userns = {.entered = false, .desc = "none"};
 
-lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, const lcd_cgroup_t *cg,
-                               const lcd_userns_t *ns, lcd_runner_t *runner, int timeout_ms, bool no_overlay,
-                               lcd_error_t **err)
+lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
 {
         lcd_runtime_t *rt = lcd_calloc(1, sizeof *rt);
         if (rt == NULL) {
                 lcd_error_nomem(err);
                 return NULL;
         }
+        const char *data_dir = o->data_dir, *runtime_dir = o->runtime_dir;
         snprintf(rt->bundles, sizeof rt->bundles, "%s/containers", data_dir);
         snprintf(rt->roots, sizeof rt->roots, "%s/roots", data_dir);
         snprintf(rt->crun_root, sizeof rt->crun_root, "%s/crun", runtime_dir);
@@ -79,11 +79,12 @@ lcd_runtime_t *lcd_runtime_new(const char *data_dir, const char *runtime_dir, co
                 lcd_error_nomem(err);
                 return NULL;
         }
-        rt->cg = cg;
-        rt->ns = ns ? ns : &no_userns;
-        rt->no_overlay = no_overlay;
-        rt->runner = runner;
-        rt->timeout_ms = timeout_ms;
+        rt->cg = o->cg;
+        rt->ns = o->ns ? o->ns : &no_userns;
+        rt->no_overlay = o->no_overlay;
+        rt->shared_keyring = o->shared_keyring;
+        rt->runner = o->runner;
+        rt->timeout_ms = o->timeout_ms;
         return rt;
 }
 
@@ -606,7 +607,10 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
                               "--cgroup-manager=cgroupfs",
                               "--log-level",
                               "warning",
+                              NULL,
                               NULL};
+        if (rt->shared_keyring)
+                argv[sizeof argv / sizeof argv[0] - 2] = "--no-new-keyring";
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));
@@ -652,6 +656,13 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
                          s == -ETIMEDOUT ? "no answer from conmon in time" : "conmon reported no container pid");
         if (s == -ETIMEDOUT)
                 return lcd_error_set(err, LCD_E_TIMEOUT, "create: %s", msg);
+        if (strstr(msg, "keyring") != NULL && strstr(msg, "quota") != NULL) {
+                size_t end = strcspn(msg, "\n");
+                snprintf(msg + end, sizeof msg - end,
+                         " (each container gets a session keyring and this user's key "
+                         "quota is full: raise the sysctl kernel.keys.maxkeys, or start "
+                         "the daemon with --no-new-keyring)");
+        }
         return lcd_error_tool(err, "conmon", tail[0] ? tail : msg, "create: %s", msg);
 }
 

@@ -78,6 +78,25 @@ class Runtime(unittest.TestCase):
         c.close()
         w.close()
 
+    def test_keyring_per_container_or_shared(self):
+        """By default crun gives each container a session keyring named after
+        its id; --no-new-keyring shares the daemon's (for > ~200 containers)."""
+        env = self.env
+        script = "grep -q \"$(hostname)\" /proc/keys"
+        env.start_daemon()
+        c, w = env.client(), env.client()
+        w.call("events.subscribe", {})
+        self.assertEqual(self.run_to_exit(c, w, "own", script), 0, "no keyring of its own")
+        c.close()
+        w.close()
+        env.stop_daemon()
+        env.start_daemon(["--no-new-keyring"])
+        c, w = env.client(), env.client()
+        w.call("events.subscribe", {})
+        self.assertEqual(self.run_to_exit(c, w, "shared", script), 1, "a keyring of its own despite the option")
+        c.close()
+        w.close()
+
     def test_twenty_containers_share_one_root(self):
         env = self.env
         env.start_daemon()
