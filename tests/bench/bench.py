@@ -125,6 +125,7 @@ class Bench:
         self.row("warm create+start -> `running` event", "%s / %s" % ms(lat),
                  "%s / %s" % ms(floor) if floor else "n/a", podman[0])
         self.ratio_create = statistics.median(lat) / statistics.median(floor) if floor else None
+        self.create_start_median = statistics.median(lat)
         self.row("run to exit of /bin/true (create, start, exited, remove)", "%s / %s" % ms(exit_lat), "", podman[1])
 
     def crun_floor(self):
@@ -142,11 +143,22 @@ class Bench:
 
     def podman_runs(self):
         if not self.podman:
-            msg = "podman not installed: column skipped"
+            msg = "podman not installed: its column is skipped"
             print("  NOTE: %s" % msg, flush=True)
             self.notes.append(msg)
             return ("skipped (not installed)", "skipped (not installed)")
-        return ("not measured", "not measured")
+        script = os.path.join(self.env.bin, "podman_runs.py")
+        shutil.copy2(os.path.join(HERE, "podman_runs.py"), script)
+        r = subprocess.run([SANDBOX, "run", "--cgroup-name", "lcd-podman-%d" % os.getpid(), "--", "/usr/bin/python3",
+                            script, self.small, str(REPS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            msg = "podman failed here: %s" % r.stderr.strip()[-300:]
+            print("  NOTE: %s" % msg, flush=True)
+            self.notes.append(msg)
+            return ("failed", "failed")
+        res = json.loads(r.stdout.strip().splitlines()[-1])
+        self.podman_run_d = statistics.median(res["run_d"])
+        return ("`run -d` %s / %s" % ms(res["run_d"]), "`run --rm` %s / %s" % ms(res["run_rm"]))
 
     def create_by_size(self):
         c = self.c
@@ -244,6 +256,8 @@ class Bench:
     def run(self):
         print("light-containerd benchmark: %d cores, %s, reps %d" % (os.cpu_count(), time.strftime("%Y-%m-%d"), REPS))
         print("  %-58s %-28s %-22s %s" % ("", "light-containerd (median / p99)", "bare crun run -d", "podman"))
+        if shutil.which("podman"):
+            print("  (%s)" % subprocess.run(["podman", "--version"], stdout=subprocess.PIPE, text=True).stdout.strip())
         self.setup()
         time.sleep(0.5)
         self.rss_idle = rss_kib(self.pid)
@@ -262,6 +276,9 @@ class Bench:
         print("Against the targets:")
         if self.ratio_create:
             print("- warm create+start: %.2fx the bare crun floor (target <= 1.3x)" % self.ratio_create)
+        if getattr(self, "podman_run_d", None):
+            print("- warm create+start: %.2fx podman run -d (target <= 0.2x)"
+                  % (self.create_start_median / self.podman_run_d))
         print("- warm create, %d MB vs 2 MB image: %.2fx (target <= 1.2x)" % (BIG_MB, self.big_warm / self.small_warm))
         print("- inspect at 16 clients: %.0f/s (target >= 50000/s)" % self.rps16)
         print("- RSS idle %.1f MiB (target <= 4), with %d containers %.1f MiB (target <= 16)"

@@ -69,6 +69,8 @@ class WS:
         self.status = head.split(b"\r\n")[0].decode()
         if " 101 " not in self.status + " ":
             raise WSError("handshake refused: " + self.status)
+        # an open connection may stay quiet for long: waits have their own timeouts
+        self.sock.settimeout(None)
 
     def send_text(self, text):
         self._send(0x1, text.encode())

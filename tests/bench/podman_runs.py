@@ -1,0 +1,27 @@
+"""The podman column: `podman run -d` and `podman run --rm` of the same image,
+rootless, as the unprivileged user inside the sandbox, host network and the
+cgroupfs manager (as light-containerd here). Prints
+{"run_d": [ms...], "run_rm": [ms...]}. Run by bench.py through sandbox.sh run.
+"""
+import json
+import subprocess
+import sys
+import time
+
+image, n = sys.argv[1], int(sys.argv[2])
+podman = ["podman", "--cgroup-manager=cgroupfs", "--events-backend=file"]
+quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": True}
+subprocess.run(podman + ["pull", "--tls-verify=false", "docker://" + image], **quiet)
+subprocess.run(podman + ["run", "--rm", "--network", "host", image, "true"], **quiet)  # warm-up
+run_d, run_rm = [], []
+for i in range(n):
+    t0 = time.perf_counter()
+    subprocess.run(podman + ["run", "-d", "--network", "host", "--name", "bench%d" % i, image, "sleep", "1000"],
+                   **quiet)
+    run_d.append((time.perf_counter() - t0) * 1000)
+    subprocess.run(podman + ["rm", "-f", "-t", "0", "bench%d" % i], **quiet)
+for i in range(n):
+    t0 = time.perf_counter()
+    subprocess.run(podman + ["run", "--rm", "--network", "host", image, "true"], **quiet)
+    run_rm.append((time.perf_counter() - t0) * 1000)
+print(json.dumps({"run_d": run_d, "run_rm": run_rm}))
