@@ -13,6 +13,9 @@ int lcd_mkdir_p(const char *path, mode_t mode);
 int lcd_rmtree(const char *path);
 /* Read up to len-1 bytes of a small file, NUL-terminated. Bytes read or -errno. */
 ssize_t lcd_read_small(const char *path, char *buf, size_t len);
+/* Write text to an existing file in one write(2), no O_CREAT: control
+ * files of procfs and cgroupfs. 0 or -errno. */
+int lcd_write_small(const char *path, const char *text);
 /* Write a whole file atomically (temp file + rename). 0 or -errno. */
 int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode);
 /* Find an executable on PATH; 0 with the absolute path in buf, or -ENOENT. */

@@ -108,6 +108,17 @@ ssize_t lcd_read_small(const char *path, char *buf, size_t len)
         return (ssize_t)got;
 }
 
+int lcd_write_small(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = write(fd, text, strlen(text));
+        int e = n < 0 ? -errno : 0;
+        close(fd);
+        return e;
+}
+
 int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode)
 {
         char tmp[PATH_MAX];

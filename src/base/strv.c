@@ -39,3 +39,17 @@ void lcd_strv_free(char **v)
                 lcd_free(v[i]);
         lcd_free(v);
 }
+
+json_object *lcd_strv_to_json(const char *const *v)
+{
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a != NULL && v[i] != NULL; i++) {
+                json_object *s = json_object_new_string(v[i]);
+                if (s == NULL || json_object_array_add(a, s) != 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}

@@ -1,6 +1,7 @@
 /* cgroup.c - see cgroup.h. Main thread at start-up, workers later (kill). */
 #include "lcd/cgroup.h"
 
+#include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/timeutil.h"
 
@@ -18,29 +19,6 @@
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
-
-static int write_file(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = write(fd, text, strlen(text));
-        int e = n < 0 ? -errno : 0;
-        close(fd);
-        return e;
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = read(fd, buf, len - 1);
-        int e = n < 0 ? -errno : 0;
-        close(fd);
-        buf[n > 0 ? n : 0] = '\0';
-        return e;
-}
 
 static void abs_path(char *buf, size_t len, const char *rel, const char *leaf)
 {
@@ -61,7 +39,7 @@ static void enable_controllers(const char *rel, char *enabled, size_t len)
 {
         char p[LCD_PATH_MAX + 64], avail[256];
         abs_path(p, sizeof p, rel, "cgroup.controllers");
-        if (read_file(p, avail, sizeof avail) < 0)
+        if (lcd_read_small(p, avail, sizeof avail) < 0)
                 return;
         abs_path(p, sizeof p, rel, "cgroup.subtree_control");
         enabled[0] = '\0';
@@ -69,7 +47,7 @@ static void enable_controllers(const char *rel, char *enabled, size_t len)
         for (char *c = strtok_r(avail, " \n", &save); c != NULL; c = strtok_r(NULL, " \n", &save)) {
                 char req[64];
                 snprintf(req, sizeof req, "+%s", c);
-                if (write_file(p, req) == 0) {
+                if (lcd_write_small(p, req) == 0) {
                         size_t n = strlen(enabled);
                         snprintf(enabled + n, len - n, "%s%s", n ? " " : "", c);
                 }
@@ -115,7 +93,7 @@ void lcd_cgroup_setup(lcd_cgroup_t *cg)
         if (mkdir(p, 0755) < 0 && errno != EEXIST)
                 goto fail;
         abs_path(p, sizeof p, cg->own, "daemon/cgroup.procs");
-        if (write_file(p, "0") < 0)
+        if (lcd_write_small(p, "0") < 0)
                 goto fail;
         enable_controllers(cg->own, cg->controllers, sizeof cg->controllers);
         abs_path(p, sizeof p, cg->own, "containers");
@@ -158,13 +136,13 @@ int lcd_cgroup_kill_remove(const char *rel, int timeout_ms)
         if (d != NULL)
                 closedir(d);
         abs_path(p, sizeof p, rel, "cgroup.kill");
-        bool killed = write_file(p, "1") == 0;
+        bool killed = lcd_write_small(p, "1") == 0;
         int64_t deadline = lcd_now_ms() + timeout_ms;
         for (;;) {
                 if (!killed) {
                         char procs[4096];
                         abs_path(p, sizeof p, rel, "cgroup.procs");
-                        if (read_file(p, procs, sizeof procs) == 0)
+                        if (lcd_read_small(p, procs, sizeof procs) >= 0)
                                 for (char *c = procs; *c;) {
                                         long pid = strtol(c, &c, 10);
                                         if (pid > 0)

@@ -161,27 +161,6 @@ static json_object *time_or_null(int64_t ms)
         return json_object_new_string(buf);
 }
 
-static json_object *strv_json(char **v, bool *nomem)
-{
-        if (v == NULL)
-                return NULL;
-        json_object *a = json_object_new_array();
-        if (a == NULL)
-                goto fail;
-        for (size_t i = 0; v[i] != NULL; i++) {
-                json_object *s = json_object_new_string(v[i]);
-                if (s == NULL || json_object_array_add(a, s) != 0) {
-                        json_object_put(s);
-                        json_object_put(a);
-                        goto fail;
-                }
-        }
-        return a;
-fail:
-        *nomem = true;
-        return NULL;
-}
-
 /* json-c returns NULL on allocation failure; `add` tracks it. Adding a NULL
  * value on purpose (JSON null) is expressed by want_null. */
 static void add(json_object *o, const char *key, json_object *v, bool want_null, bool *nomem)
@@ -217,7 +196,7 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         add(o, "startedAt", time_or_null(c->started_at), c->started_at == 0, &nomem);
         add(o, "finishedAt", time_or_null(c->finished_at), c->finished_at == 0, &nomem);
         char **cmd = c->effective_cmd ? c->effective_cmd : c->cmd;
-        add(o, "cmd", strv_json(cmd, &nomem), cmd == NULL, &nomem);
+        add(o, "cmd", cmd ? lcd_strv_to_json((const char *const *)cmd) : NULL, cmd == NULL, &nomem);
         pthread_mutex_unlock(&c->mu);
         if (nomem) {
                 json_object_put(o);

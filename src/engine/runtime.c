@@ -166,20 +166,6 @@ static json_object *get_or_add(json_object *o, const char *key, json_type type)
         return v;
 }
 
-static json_object *strv_to_json(const char *const *v)
-{
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; a != NULL && v[i] != NULL; i++) {
-                json_object *s = json_object_new_string(v[i]);
-                if (s == NULL || json_object_array_add(a, s) != 0) {
-                        json_object_put(s);
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
 /* Replace the env entry with the same key, or append. */
 static int env_set(json_object *env, const char *kv)
 {
@@ -230,7 +216,7 @@ static int set_caps(json_object *proc)
                 return -ENOMEM;
         static const char *const sets[] = {"bounding", "effective", "permitted", NULL};
         for (int i = 0; sets[i] != NULL; i++) {
-                json_object *a = strv_to_json(default_caps);
+                json_object *a = lcd_strv_to_json(default_caps);
                 if (a == NULL || json_object_object_add(caps, sets[i], a) != 0) {
                         json_object_put(a);
                         json_object_put(caps);
@@ -275,7 +261,7 @@ static int private_cgroup_view(json_object *root, json_object *linux_)
         json_object *mounts = get_or_add(root, "mounts", json_type_array);
         static const char *const opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
         json_object *m = json_object_new_object();
-        json_object *o = strv_to_json(opts);
+        json_object *o = lcd_strv_to_json(opts);
         json_object *d = json_object_new_string("/sys/fs/cgroup"), *t = json_object_new_string("cgroup"),
                     *src = json_object_new_string("cgroup");
         if (mounts == NULL || m == NULL || o == NULL || d == NULL || t == NULL || src == NULL) {
@@ -310,7 +296,7 @@ static int fix_sys_mount(json_object *root)
                     strcmp(json_object_get_string(dst), "/sys") != 0)
                         continue;
                 static const char *const opts[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
-                json_object *o = strv_to_json(opts); /* whatever umoci wrote (sysfs or a bind) */
+                json_object *o = lcd_strv_to_json(opts); /* whatever umoci wrote (sysfs or a bind) */
                 if (o == NULL || json_object_object_add(m, "options", o) != 0 ||
                     json_object_object_add(m, "type", json_object_new_string("bind")) != 0 ||
                     json_object_object_add(m, "source", json_object_new_string("/sys")) != 0) {
@@ -341,7 +327,7 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
         json_object_object_del(proc, "rlimits");
         json_object_object_del(proc, "capabilities_ambient_unused");
         if (spec->cmd != NULL) {
-                json_object *a = strv_to_json(spec->cmd);
+                json_object *a = lcd_strv_to_json(spec->cmd);
                 if (a == NULL || json_object_object_add(proc, "args", a) != 0) {
                         json_object_put(a);
                         goto nomem;

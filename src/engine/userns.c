@@ -40,17 +40,6 @@ static unsigned long find_subid(const char *file, const char *user, unsigned lon
         return start;
 }
 
-static int write_proc(const char *path, const char *text)
-{
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = write(fd, text, strlen(text));
-        int e = n < 0 ? -errno : 0;
-        close(fd);
-        return e;
-}
-
 /* Run tool with argv and wait; the exit status or -errno. (A child of a
  * single-threaded process: fork + exec is fine here.) */
 static int run_wait(const char *path, char *const argv[])
@@ -154,13 +143,13 @@ static int enter_single(lcd_userns_t *ns, lcd_error_t **err)
                                      "cannot create a user namespace: %s (are unprivileged user namespaces enabled?)",
                                      strerror(errno));
         char map[64];
-        int r = write_proc("/proc/self/setgroups", "deny");
+        int r = lcd_write_small("/proc/self/setgroups", "deny");
         snprintf(map, sizeof map, "0 %u 1\n", (unsigned)ns->host_uid);
         if (r == 0)
-                r = write_proc("/proc/self/uid_map", map);
+                r = lcd_write_small("/proc/self/uid_map", map);
         snprintf(map, sizeof map, "0 %u 1\n", (unsigned)ns->host_gid);
         if (r == 0)
-                r = write_proc("/proc/self/gid_map", map);
+                r = lcd_write_small("/proc/self/gid_map", map);
         if (r < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "write the user namespace's id map: %s", strerror(-r));
         return 0;

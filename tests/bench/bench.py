@@ -10,7 +10,6 @@ instead of 1000 (for a smoke run).
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys

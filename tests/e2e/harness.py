@@ -318,6 +318,13 @@ class Env:
                 time.sleep(0.05)
         raise RuntimeError("daemon not ready in %ds:\n%s" % (timeout, self.daemon_log()))
 
+    def kill_daemon(self):
+        """SIGKILL the daemon, as a crash would (its containers live on)."""
+        os.kill(self.daemon_pid(), signal.SIGKILL)
+        self.daemon.wait(timeout=30)
+        self.log.close()
+        self.daemon = None
+
     def daemon_log(self, tail=6000):
         try:
             with open(self.log_path) as f:
@@ -419,6 +426,41 @@ def wait_until(pred, timeout=10, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+class DaemonSuite(unittest.TestCase):
+    """One registry and one daemon for the whole class (daemon_args adds
+    options); subclasses use self.env."""
+    daemon_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        try:
+            cls.env.setup()
+            cls.env.start_daemon(list(cls.daemon_args))
+        except BaseException:
+            cls.env.teardown()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.teardown()
+
+
+class FreshEnvCase(unittest.TestCase):
+    """A registry per test; each test starts its daemon(s) as it needs."""
+
+    def setUp(self):
+        self.env = Env()
+        try:
+            self.env.setup()
+        except BaseException:
+            self.env.teardown()
+            raise
+
+    def tearDown(self):
+        self.env.teardown()
 
 
 def run_suite(module_name):

@@ -2,25 +2,12 @@
 import json
 import os
 import subprocess
-import unittest
 
-from harness import Env, run_suite
+from harness import DaemonSuite, run_suite
 
 
-class Cli(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = Env()
-        try:
-            cls.env.setup()
-            cls.env.start_daemon(["--listen", "127.0.0.1:0"])
-        except BaseException:
-            cls.env.teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.teardown()
+class Cli(DaemonSuite):
+    daemon_args = ("--listen", "127.0.0.1:0")
 
     def ctl(self, *args, check=None, timeout=120):
         r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket] + list(args),

@@ -1,25 +1,12 @@
 """Daemon-level behaviour: concurrency, the bounded queue, shutdown, crash recovery."""
 import os
 import signal
-import threading
 import time
-import unittest
 
-from harness import Env, pid_alive, run_suite, wait_until
+from harness import FreshEnvCase, pid_alive, run_suite, wait_until
 
 
-class Daemon(unittest.TestCase):
-    def setUp(self):
-        self.env = Env()
-        try:
-            self.env.setup()
-        except BaseException:
-            self.env.teardown()
-            raise
-
-    def tearDown(self):
-        self.env.teardown()
-
+class Daemon(FreshEnvCase):
     def cgroup_children(self):
         d = self.env.cgroup_dir("containers")
         return sorted(x for x in os.listdir(d) if os.path.isdir(os.path.join(d, x))) if os.path.isdir(d) else []
@@ -123,11 +110,7 @@ class Daemon(unittest.TestCase):
             pids.append(c.call("container.start", {"name": "k%d" % i, "tag": "1"})["pid"])
         c.call("container.create", {"image": env.image, "name": "notstarted", "tag": "1", "cmd": ["/bin/true"]})
         c.close()
-        daemon = env.daemon_pid()
-        os.kill(daemon, signal.SIGKILL)
-        env.daemon.wait(timeout=30)
-        env.log.close()
-        env.daemon = None
+        env.kill_daemon()
         # the containers outlived the daemon's death for now
         self.assertTrue(all(pid_alive(p) for p in pids))
         t0 = time.time()

@@ -1,24 +1,10 @@
 """Bad input gets a clear error and changes nothing; tool failures leave nothing behind."""
 import os
-import unittest
 
-from harness import WS, Env, RPCError, run_suite
+from harness import WS, DaemonSuite, RPCError, run_suite
 
 
-class Inputs(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = Env()
-        try:
-            cls.env.setup()
-            cls.env.start_daemon()
-        except BaseException:
-            cls.env.teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.teardown()
+class Inputs(DaemonSuite):
 
     def setUp(self):
         self.c = self.env.client()

@@ -1,25 +1,11 @@
 """The container lifecycle end to end on the real tools, with events."""
 import os
 import time
-import unittest
 
-from harness import Env, RPCError, pid_alive, run_suite, wait_until
+from harness import DaemonSuite, RPCError, pid_alive, run_suite, wait_until
 
 
-class Lifecycle(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.env = Env()
-        try:
-            cls.env.setup()
-            cls.env.start_daemon()
-        except BaseException:
-            cls.env.teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.teardown()
+class Lifecycle(DaemonSuite):
 
     def setUp(self):
         self.c = self.env.client()

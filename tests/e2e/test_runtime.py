@@ -3,10 +3,8 @@ container, file ownership kept, the daemon's own user namespace, and crash
 recovery with overlays mounted."""
 import glob
 import os
-import signal
-import unittest
 
-from harness import Env, pid_alive, run_suite, wait_until
+from harness import FreshEnvCase, pid_alive, run_suite, wait_until
 
 
 def mounts_under(path):
@@ -24,18 +22,7 @@ def mounts_under(path):
     return found
 
 
-class Runtime(unittest.TestCase):
-    def setUp(self):
-        self.env = Env()
-        try:
-            self.env.setup()
-        except BaseException:
-            self.env.teardown()
-            raise
-
-    def tearDown(self):
-        self.env.teardown()
-
+class Runtime(FreshEnvCase):
     def run_to_exit(self, c, watch, name, script):
         c.call("container.create", {"image": self.env.image, "name": name, "tag": "1",
                                     "cmd": ["/bin/sh", "-c", script]})
@@ -131,10 +118,7 @@ class Runtime(unittest.TestCase):
         c.close()
         bundles = os.path.join(env.data, "containers")
         self.assertEqual(len(mounts_under(bundles + "/")) >= 3, True)
-        os.kill(env.daemon_pid(), signal.SIGKILL)
-        env.daemon.wait(timeout=30)
-        env.log.close()
-        env.daemon = None
+        env.kill_daemon()
         # the overlays live on in the dead daemon's namespace while its containers do
         self.assertTrue(all(pid_alive(p) for p in pids))
         env.start_daemon(keep=True)
