@@ -31,15 +31,15 @@
 #include <unistd.h>
 
 #define MAX_INSECURE 32
-#define EVENT_HISTORY 4096
+#define EVENT_HISTORY 4096 /* default --event-history */
 
 static volatile sig_atomic_t stop_requested;
 
 static const char usage_line[] =
         "usage: light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
         "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
-        "                        [--log-level error|warn|info|debug] [--no-new-keyring] [--allow-root] [--version]\n"
-        "                        [--help]\n";
+        "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
+        "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
 
 static void help(void)
 {
@@ -54,6 +54,8 @@ static void help(void)
               "  --max-containers N     containers at most (default 1024, 1..65536)\n"
               "  --insecure-registry H  allow plain HTTP / unverified TLS for registry H (repeatable)\n"
               "  --log-level LEVEL      error, warn, info (default) or debug\n"
+              "  --event-history N      events kept for replay with events.subscribe since (default 4096)\n"
+              "  --heartbeat SECONDS    heartbeat events on idle subscriptions (default 15, 0: none)\n"
               "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
               "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
@@ -90,7 +92,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
         const char *socket_path = NULL, *listen = "127.0.0.1:7780", *data_dir = NULL, *runtime_dir = NULL;
-        unsigned workers = 4, queue = 64, max_containers = 1024;
+        unsigned workers = 4, queue = 64, max_containers = 1024, history = EVENT_HISTORY, heartbeat = 15;
         const char *insecure[MAX_INSECURE + 1] = {0};
         size_t n_insecure = 0;
         bool allow_root = false, shared_keyring = false;
@@ -105,7 +107,9 @@ int main(int argc, char **argv)
                 O_INSECURE,
                 O_LOG,
                 O_ROOT,
-                O_KEYRING
+                O_KEYRING,
+                O_HISTORY,
+                O_HEARTBEAT
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -119,6 +123,8 @@ int main(int argc, char **argv)
                 {"log-level", required_argument, NULL, O_LOG},
                 {"allow-root", no_argument, NULL, O_ROOT},
                 {"no-new-keyring", no_argument, NULL, O_KEYRING},
+                {"event-history", required_argument, NULL, O_HISTORY},
+                {"heartbeat", required_argument, NULL, O_HEARTBEAT},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -170,6 +176,14 @@ int main(int argc, char **argv)
                         break;
                 case O_KEYRING:
                         shared_keyring = true;
+                        break;
+                case O_HISTORY:
+                        if (parse_uint(optarg, 16, 1048576, &history) < 0)
+                                return bad_usage("--event-history must be 16..1048576, not '%s'", optarg);
+                        break;
+                case O_HEARTBEAT:
+                        if (parse_uint(optarg, 0, 3600, &heartbeat) < 0)
+                                return bad_usage("--heartbeat must be 0..3600 seconds, not '%s'", optarg);
                         break;
                 case 'V':
                         printf("light-containerd %s\n", LCD_VERSION);
@@ -265,7 +279,7 @@ int main(int argc, char **argv)
         lcd_api_t *api = NULL;
         lcd_engine_t *engine = NULL;
         lcd_runner_t *runner = lcd_runner_spawn_new();
-        lcd_events_t *events = lcd_events_new(EVENT_HISTORY, lcd_api_wake, NULL);
+        lcd_events_t *events = lcd_events_new(history, lcd_api_wake, NULL);
         if (runner == NULL || events == NULL) {
                 lcd_error_log("out of memory at start-up");
                 goto out;
@@ -298,6 +312,7 @@ int main(int argc, char **argv)
                 .listen_port = (int)port,
                 .engine = engine,
                 .events = events,
+                .heartbeat_s = (int)heartbeat,
         };
         api = lcd_api_new(&acfg, &err);
         if (api == NULL)

@@ -25,7 +25,7 @@ typedef struct {
         int listen_port;
         lcd_engine_t *engine; /* borrowed */
         lcd_events_t *events; /* borrowed */
-        unsigned long boot_id_hi, boot_id_lo;
+        int heartbeat_s;      /* heartbeat on idle subscriptions; 0: none */
 } lcd_api_config_t;
 
 /* Create the listeners. NULL with err on failure. Service thread. */

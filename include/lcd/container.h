@@ -61,6 +61,7 @@ typedef struct lcd_container {
         bool has_exit_code;
         int exit_code;
         int64_t started_at, finished_at; /* wall ms, 0: null */
+        uint64_t revision;               /* rises with every published change (events carry it) */
         bool starting;                   /* a start job is between crun start and RUNNING */
         bool exit_pending;               /* an exit arrived while starting; applied after */
         int pending_code;

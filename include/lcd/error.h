@@ -15,6 +15,7 @@
 #define LCD_ERROR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LCD_OK 0
 #define LCD_ERR (-1)
@@ -45,9 +46,10 @@ typedef enum {
 
 typedef struct lcd_error {
         lcd_errkind_t kind;
-        char *msg;         /* human message, never NULL */
-        char *tool;        /* tool_failed: the tool's name, else NULL */
-        char *stderr_tail; /* tool_failed: last bytes of its stderr, else NULL */
+        char *msg;          /* human message, never NULL */
+        char *tool;         /* tool_failed: the tool's name, else NULL */
+        char *stderr_tail;  /* tool_failed: last bytes of its stderr, else NULL */
+        int64_t oldest_seq; /* gone: the oldest event still retained, else 0 */
 } lcd_error_t;
 
 /* Set *err (which must be NULL) to a new error; returns LCD_ERR. */

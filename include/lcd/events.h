@@ -31,8 +31,9 @@ typedef struct {
         lcd_event_type_t type;
         char name[LCD_NAME_MAX + 1];
         char tag[LCD_TAG_MAX + 1];
-        int state;    /* lcd_cstate_t, or -1 */
-        int previous; /* lcd_cstate_t, or -1 */
+        uint64_t revision; /* the container's revision after this change */
+        int state;         /* lcd_cstate_t, or -1 */
+        int previous;      /* lcd_cstate_t, or -1 */
         bool has_exit_code;
         int exit_code;
         char error[LCD_EVENT_ERROR_MAX + 1]; /* "" when none */
@@ -50,6 +51,8 @@ void lcd_events_set_wake(lcd_events_t *ev, void (*wake)(void *), void *wake_arg)
 uint64_t lcd_events_publish(lcd_events_t *ev, lcd_event_t *e);
 /* The latest seq published (0 before the first event). */
 uint64_t lcd_events_latest(lcd_events_t *ev);
+/* The oldest seq still in the ring (1 before it wraps; latest+1 when empty). */
+uint64_t lcd_events_oldest(lcd_events_t *ev);
 /* Copy out the event with seq == want. 0, -EAGAIN (not yet published),
  * or -ESTALE (already evicted from the ring). */
 int lcd_events_get(lcd_events_t *ev, uint64_t want, lcd_event_t *out);

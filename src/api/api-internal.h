@@ -25,6 +25,20 @@ typedef struct lcd_msg {
         unsigned char data[]; /* LWS_PRE + len + 1 */
 } lcd_msg_t;
 
+/* What a subscriber receives. */
+typedef struct {
+        char **names;   /* container names, NULL: all (owned) */
+        unsigned types; /* bit (1 << lcd_event_type_t) per type, 0: all */
+} lcd_sub_filter_t;
+
+/* An events.subscribe request, validated by methods.c. */
+typedef struct {
+        bool has_since;
+        uint64_t since;
+        bool initial;
+        lcd_sub_filter_t filter; /* ownership of names moves to the session */
+} lcd_sub_request_t;
+
 typedef struct lcd_session {
         unsigned refs;   /* the connection's, plus one per pending reply */
         struct lws *wsi; /* NULL once the connection closed */
@@ -33,8 +47,10 @@ typedef struct lcd_session {
         unsigned q_cap, q_head, q_count;
         size_t q_bytes;
         bool subscribed;
-        uint64_t sub_after; /* events with seq > sub_after are sent */
-        char *rx;           /* a message being reassembled from fragments */
+        uint64_t sub_after;      /* events with seq > sub_after are sent */
+        lcd_sub_filter_t filter; /* which events */
+        int64_t last_sent_ms;    /* monotonic: when a message was last queued (heartbeats) */
+        char *rx;                /* a message being reassembled from fragments */
         size_t rx_len;
         bool rx_overflow;
         struct lcd_session *next_sub, *prev_sub; /* the subscriber list */
@@ -58,7 +74,10 @@ struct lcd_api {
         lcd_engine_t *engine;
         lcd_events_t *events;
         char boot_id[33];
-        uint64_t delivered; /* last event seq fanned out */
+        uint64_t delivered;    /* last event seq fanned out */
+        uint64_t lagged_count; /* subscriptions ended for lagging */
+        int heartbeat_s;
+        lws_sorted_usec_list_t heartbeat;
         lcd_session_t *subscribers;
         pthread_mutex_t mail_mu; /* guards mail_head/mail_tail */
         lcd_pending_t *mail_head, *mail_tail;
@@ -76,6 +95,23 @@ void lcd_api_pending_free(lcd_pending_t *p);
  * that cannot be queued closes the session (it is not reading). */
 void lcd_session_send_json(lcd_session_t *s, json_object *msg);
 void lcd_session_send_error(lcd_session_t *s, json_object *id, const lcd_error_t *err);
-void lcd_session_subscribe(lcd_session_t *s, uint64_t after);
+/* Messages and sessions (server.c). */
+lcd_msg_t *lcd_msg_from_json(json_object *o);
+void lcd_msg_unref(lcd_msg_t *m);
+/* Queue m (a new reference is taken), keeping `room` slots free after it.
+ * 0, or -ENOSPC when it does not fit. */
+int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room);
+void lcd_session_kill(lcd_session_t *s, const char *why);
+
+/* Subscriptions and event fan-out (subscribe.c). */
+/* Subscribe (see docs/API.md: since, initial, names, types): sends the
+ * reply to id itself, then any replay or initial snapshot. LCD_ERR (gone,
+ * out of memory) with nothing sent. req->filter.names is taken over. */
+int lcd_session_subscribe(lcd_session_t *s, json_object *id, lcd_sub_request_t *req, lcd_error_t **err);
+void lcd_session_unsubscribe(lcd_session_t *s);
+/* Send every published event not yet fanned out to its subscribers. */
+void lcd_events_fan_out(lcd_api_t *api);
+/* Heartbeats on idle subscriptions every interval_s seconds (0: none). */
+void lcd_heartbeat_start(lcd_api_t *api, int interval_s);
 
 #endif

@@ -10,7 +10,9 @@
 #include "lcd/alloc.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
+#include "lcd/strv.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define MAX_ARGS 256
@@ -21,8 +23,11 @@
 typedef int (*handler_fn)(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                           lcd_error_t **err);
 /* A handler returns 0 with *result (answer now), ASYNC (the engine answers
- * later through the pending reply it was given), or LCD_ERR with err. */
+ * later through the pending reply it was given), REPLIED (it has answered
+ * itself), or LCD_ERR with err. */
 #define ASYNC 1
+#define REPLIED 2
+#define MAX_FILTER_NAMES 64
 
 static int m_ping(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
@@ -64,20 +69,47 @@ static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, j
 static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                        lcd_error_t **err)
 {
-        static const char *const keys[] = {NULL};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
-                return LCD_ERR;
-        uint64_t seq = lcd_events_latest(api->events);
-        json_object *o = json_object_new_object();
-        if (o == NULL || json_object_object_add(o, "seq", json_object_new_uint64(seq)) != 0 ||
-            json_object_object_add(o, "bootId", json_object_new_string(api->boot_id)) != 0 ||
-            json_object_object_get(o, "seq") == NULL || json_object_object_get(o, "bootId") == NULL) {
-                json_object_put(o);
-                return lcd_error_nomem(err);
+        static const char *const keys[] = {"since", "initial", "names", "types", NULL};
+        lcd_sub_request_t sr = {0};
+        const char **names = NULL, **types = NULL;
+        bool present;
+        int64_t since;
+        int rc = LCD_ERR;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_int(req->params, "since", 0, INT64_MAX, &sr.has_since, &since, err) < 0 ||
+            lcd_rpc_get_bool(req->params, "initial", &present, &sr.initial, err) < 0 ||
+            lcd_rpc_get_strv(req->params, "names", MAX_FILTER_NAMES, 256, &names, err) < 0 ||
+            lcd_rpc_get_strv(req->params, "types", LCD_EV__COUNT, 64, &types, err) < 0)
+                goto out;
+        sr.since = (uint64_t)since;
+        for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+                if (!lcd_name_valid(names[i])) {
+                        lcd_error_set(err, LCD_E_INVALID, "names[%zu] is not a valid container name", i);
+                        goto out;
+                }
+        for (size_t i = 0; types != NULL && types[i] != NULL; i++) {
+                int t = 0;
+                while (t < LCD_EV__COUNT && strcmp(types[i], lcd_event_type_name((lcd_event_type_t)t)) != 0)
+                        t++;
+                if (t == LCD_EV__COUNT) {
+                        lcd_error_set(err, LCD_E_INVALID,
+                                      "types[%zu] must be container.state, container.removed or container.failed", i);
+                        goto out;
+                }
+                sr.filter.types |= 1u << t;
         }
-        lcd_session_subscribe(s, seq);
-        *result = o;
-        return 0;
+        bool nomem = false;
+        sr.filter.names = lcd_strv_dup(names, &nomem);
+        if (nomem) {
+                lcd_error_nomem(err);
+                goto out;
+        }
+        if (lcd_session_subscribe(s, req->id, &sr, err) == 0)
+                rc = REPLIED;
+out:
+        lcd_free(names);
+        lcd_free(types);
+        return rc;
 }
 
 /* Start an engine call with a pending reply; the pending is freed here when
@@ -261,8 +293,8 @@ void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
                 lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.64s' not found", req->method);
         else
                 rc = methods[i].fn(api, s, req, &result, &err);
-        lcd_debug("%s -> %s", req->method, rc == ASYNC ? "queued" : rc == 0 ? "ok" : err->msg);
-        if (rc == ASYNC)
+        lcd_debug("%s -> %s", req->method, rc == ASYNC ? "queued" : rc >= 0 ? "ok" : err->msg);
+        if (rc == ASYNC || rc == REPLIED)
                 return;
         if (req->has_id) {
                 if (rc == 0)

@@ -126,6 +126,7 @@ json_object *lcd_rpc_error(json_object *id, const lcd_error_t *err)
         if (put(data, "reason", json_object_new_string(lcd_errkind_reason(err->kind))) < 0 ||
             (err->tool != NULL && put(data, "tool", json_object_new_string(err->tool)) < 0) ||
             (err->stderr_tail != NULL && put(data, "stderr", json_object_new_string(err->stderr_tail)) < 0) ||
+            (err->oldest_seq > 0 && put(data, "oldestSeq", json_object_new_int64(err->oldest_seq)) < 0) ||
             put(e, "code", json_object_new_int(lcd_errkind_code(err->kind))) < 0 ||
             put(e, "message", json_object_new_string(err->msg)) < 0)
                 goto fail;

@@ -24,6 +24,7 @@
 #include "lcd/alloc.h"
 #include "lcd/log.h"
 #include "lcd/container.h"
+#include "lcd/strv.h"
 #include "lcd/timeutil.h"
 
 #include <errno.h>
@@ -43,7 +44,7 @@ static struct lws_context *wake_ctx; /* for lcd_api_wake from a signal handler *
 
 /* ---- messages and sessions ---- */
 
-static lcd_msg_t *msg_from_json(json_object *o)
+lcd_msg_t *lcd_msg_from_json(json_object *o)
 {
         size_t len = 0;
         const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
@@ -58,7 +59,7 @@ static lcd_msg_t *msg_from_json(json_object *o)
         return m;
 }
 
-static void msg_unref(lcd_msg_t *m)
+void lcd_msg_unref(lcd_msg_t *m)
 {
         if (m != NULL && --m->refs == 0)
                 lcd_free(m);
@@ -69,45 +70,19 @@ static void session_unref(lcd_session_t *s)
         if (--s->refs > 0)
                 return;
         while (s->q_count > 0) {
-                msg_unref(s->queue[s->q_head]);
+                lcd_msg_unref(s->queue[s->q_head]);
                 s->q_head = (s->q_head + 1) % s->q_cap;
                 s->q_count--;
         }
         lcd_free(s->queue);
         lcd_free(s->rx);
+        lcd_strv_free(s->filter.names);
         lcd_free(s);
-}
-
-static void session_unsubscribe(lcd_session_t *s)
-{
-        if (!s->subscribed)
-                return;
-        lcd_api_t *api = s->api;
-        if (s->prev_sub)
-                s->prev_sub->next_sub = s->next_sub;
-        else
-                api->subscribers = s->next_sub;
-        if (s->next_sub)
-                s->next_sub->prev_sub = s->prev_sub;
-        s->next_sub = s->prev_sub = NULL;
-        s->subscribed = false;
-}
-
-void lcd_session_subscribe(lcd_session_t *s, uint64_t after)
-{
-        s->sub_after = after;
-        if (s->subscribed)
-                return;
-        s->subscribed = true;
-        s->next_sub = s->api->subscribers;
-        if (s->next_sub)
-                s->next_sub->prev_sub = s;
-        s->api->subscribers = s;
 }
 
 /* Queue m (a new reference is taken). room: slots that must stay free
  * after it. -ENOSPC when it does not fit. */
-static int session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
+int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
 {
         if (s->wsi == NULL)
                 return 0; /* closed: drop quietly */
@@ -131,16 +106,17 @@ static int session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
         s->queue[(s->q_head + s->q_count) % s->q_cap] = m;
         s->q_count++;
         s->q_bytes += m->len;
+        s->last_sent_ms = lcd_now_ms();
         lws_callback_on_writable(s->wsi);
         return 0;
 }
 
-static void session_kill(lcd_session_t *s, const char *why)
+void lcd_session_kill(lcd_session_t *s, const char *why)
 {
         if (s->wsi == NULL)
                 return;
         lcd_warn("closing a client connection: %s", why);
-        session_unsubscribe(s);
+        lcd_session_unsubscribe(s);
         lws_close_reason(s->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
@@ -148,18 +124,18 @@ static void session_kill(lcd_session_t *s, const char *why)
 void lcd_session_send_json(lcd_session_t *s, json_object *msg)
 {
         if (msg == NULL) {
-                session_kill(s, "out of memory building a reply");
+                lcd_session_kill(s, "out of memory building a reply");
                 return;
         }
-        lcd_msg_t *m = msg_from_json(msg);
+        lcd_msg_t *m = lcd_msg_from_json(msg);
         json_object_put(msg);
         if (m == NULL) {
-                session_kill(s, "out of memory building a reply");
+                lcd_session_kill(s, "out of memory building a reply");
                 return;
         }
-        if (session_push(s, m, 0) < 0)
-                session_kill(s, "send queue full: the client is not reading");
-        msg_unref(m);
+        if (lcd_session_push(s, m, 0) < 0)
+                lcd_session_kill(s, "send queue full: the client is not reading");
+        lcd_msg_unref(m);
 }
 
 void lcd_session_send_error(lcd_session_t *s, json_object *id, const lcd_error_t *err)
@@ -230,91 +206,6 @@ static void drain_mailbox(lcd_api_t *api)
                 }
                 lcd_api_pending_free(p);
                 p = next;
-        }
-}
-
-/* ---- events ---- */
-
-static json_object *event_json(const lcd_event_t *e, const char *boot_id)
-{
-        json_object *o = json_object_new_object();
-        if (o == NULL)
-                return NULL;
-        char ts[40];
-        lcd_rfc3339_us(e->time_us, ts, sizeof ts);
-        int rc = 0;
-        rc |= json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
-        rc |= json_object_object_add(o, "time", json_object_new_string(ts));
-        rc |= json_object_object_add(o, "type", json_object_new_string(lcd_event_type_name(e->type)));
-        if (e->name[0]) {
-                rc |= json_object_object_add(o, "name", json_object_new_string(e->name));
-                rc |= json_object_object_add(o, "tag", json_object_new_string(e->tag));
-        }
-        const char *st = lcd_cstate_name(e->state);
-        const char *prev = lcd_cstate_name(e->previous);
-        if (e->type == LCD_EV_STATE || e->type == LCD_EV_FAILED || e->type == LCD_EV_REMOVED) {
-                rc |= json_object_object_add(o, "state", st ? json_object_new_string(st) : NULL);
-                rc |= json_object_object_add(o, "previous", prev ? json_object_new_string(prev) : NULL);
-        }
-        if (e->has_exit_code)
-                rc |= json_object_object_add(o, "exitCode", json_object_new_int(e->exit_code));
-        if (e->error[0])
-                rc |= json_object_object_add(o, "error", json_object_new_string(e->error));
-        (void)boot_id;
-        if (rc != 0) {
-                json_object_put(o);
-                return NULL;
-        }
-        return lcd_rpc_notification("event", o);
-}
-
-static void send_lagged(lcd_session_t *s, uint64_t seq)
-{
-        json_object *o = json_object_new_object();
-        if (o != NULL) {
-                json_object_object_add(o, "type", json_object_new_string("lagged"));
-                json_object_object_add(o, "seq", json_object_new_uint64(seq));
-        }
-        session_unsubscribe(s);
-        json_object *n = o ? lcd_rpc_notification("event", o) : NULL;
-        lcd_msg_t *m = n ? msg_from_json(n) : NULL;
-        json_object_put(n);
-        if (m == NULL || session_push(s, m, 0) < 0)
-                session_kill(s, "event queue overflow");
-        msg_unref(m);
-}
-
-static void fan_out_events(lcd_api_t *api)
-{
-        uint64_t latest = lcd_events_latest(api->events);
-        while (api->delivered < latest) {
-                lcd_event_t e;
-                int r = lcd_events_get(api->events, api->delivered + 1, &e);
-                if (r == -ESTALE) {
-                        /* we fell behind the ring: every subscriber missed events */
-                        lcd_warn("event fan-out fell behind the event ring at seq %llu",
-                                 (unsigned long long)api->delivered + 1);
-                        while (api->subscribers)
-                                send_lagged(api->subscribers, api->delivered);
-                        api->delivered = latest;
-                        break;
-                }
-                if (r < 0)
-                        break;
-                api->delivered = e.seq;
-                if (api->subscribers == NULL)
-                        continue;
-                json_object *n = event_json(&e, api->boot_id);
-                lcd_msg_t *m = n ? msg_from_json(n) : NULL;
-                json_object_put(n);
-                for (lcd_session_t *s = api->subscribers, *next; s != NULL; s = next) {
-                        next = s->next_sub;
-                        if (e.seq <= s->sub_after)
-                                continue;
-                        if (m == NULL || session_push(s, m, LCD_SESSION_EVENT_ROOM) < 0)
-                                send_lagged(s, e.seq - 1);
-                }
-                msg_unref(m);
         }
 }
 
@@ -413,7 +304,7 @@ static int on_writable(lcd_session_t *s, struct lws *wsi)
         s->q_count--;
         s->q_bytes -= m->len;
         int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
-        msg_unref(m);
+        lcd_msg_unref(m);
         if (n < 0)
                 return -1;
         if (s->q_count > 0)
@@ -428,9 +319,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
                 if (api != NULL) {
-                        fan_out_events(api);
+                        lcd_events_fan_out(api);
                         drain_mailbox(api);
-                        fan_out_events(api);
+                        lcd_events_fan_out(api);
                 }
                 return 0;
         case LWS_CALLBACK_HTTP:
@@ -460,7 +351,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return pss->s ? on_writable(pss->s, wsi) : 0;
         case LWS_CALLBACK_CLOSED:
                 if (pss->s != NULL) {
-                        session_unsubscribe(pss->s);
+                        lcd_session_unsubscribe(pss->s);
                         pss->s->wsi = NULL;
                         session_unref(pss->s);
                         pss->s = NULL;
@@ -557,6 +448,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 }
                 api->tcp_port = lws_get_vhost_listen_port(vh);
         }
+        lcd_heartbeat_start(api, cfg->heartbeat_s);
         return api;
 fail:
         lcd_api_free(api);
@@ -588,7 +480,7 @@ void lcd_api_free(lcd_api_t *api)
         if (api == NULL)
                 return;
         if (api->ctx != NULL) {
-                fan_out_events(api);
+                lcd_events_fan_out(api);
                 drain_mailbox(api);
                 /* give queued messages a bounded last chance to reach their
                  * clients: each round wakes the loop and runs one service pass */
@@ -597,6 +489,7 @@ void lcd_api_free(lcd_api_t *api)
                         lws_service(api->ctx, 0);
                 }
                 wake_ctx = NULL;
+                lws_sul_cancel(&api->heartbeat);
                 lws_context_destroy(api->ctx);
         }
         drain_mailbox(api);

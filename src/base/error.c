@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 static char nomem_msg[] = "out of memory";
-static lcd_error_t nomem_error = {LCD_E_NOMEM, nomem_msg, NULL, NULL};
+static lcd_error_t nomem_error = {LCD_E_NOMEM, nomem_msg, NULL, NULL, 0};
 
 static const struct {
         int code;

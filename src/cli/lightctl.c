@@ -305,6 +305,11 @@ static int cmd_events(int argc, char **argv)
                 json_object *o = json_tokener_parse(msg);
                 lcd_free(msg);
                 json_object *params = o ? json_object_object_get(o, "params") : NULL;
+                const char *type = params ? str(params, "type") : NULL;
+                if (type != NULL && strcmp(type, "heartbeat") == 0) { /* keep-alive, not a change */
+                        json_object_put(o);
+                        continue;
+                }
                 if (params != NULL) {
                         if (g.json) {
                                 printf("%s\n", json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));

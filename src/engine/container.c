@@ -100,9 +100,11 @@ void lcd_container_release(lcd_container_t *c)
         atomic_store(&c->busy, 0);
 }
 
+/* Under c->mu: a new revision for the change being published. */
 static void fill_event(lcd_container_t *c, lcd_event_t *e, lcd_event_type_t type)
 {
         memset(e, 0, sizeof *e);
+        e->revision = ++c->revision;
         e->type = type;
         snprintf(e->name, sizeof e->name, "%s", c->item.name);
         snprintf(e->tag, sizeof e->tag, "%s", c->item.tag);
@@ -188,6 +190,7 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         add(o, "imageDigest", c->image_digest ? json_object_new_string(c->image_digest) : NULL, c->image_digest == NULL,
             &nomem);
         add(o, "state", json_object_new_string(lcd_cstate_name(state)), false, &nomem);
+        add(o, "revision", json_object_new_uint64(c->revision), false, &nomem);
         bool has_pid = c->pid > 0 && (state == LCD_CS_RUNNING || state == LCD_CS_PAUSED || state == LCD_CS_STOPPING ||
                                       state == LCD_CS_CREATED);
         add(o, "pid", has_pid ? json_object_new_int(c->pid) : NULL, !has_pid, &nomem);

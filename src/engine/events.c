@@ -88,6 +88,15 @@ uint64_t lcd_events_latest(lcd_events_t *ev)
         return atomic_load_explicit(&ev->latest, memory_order_acquire);
 }
 
+uint64_t lcd_events_oldest(lcd_events_t *ev)
+{
+        pthread_mutex_lock(&ev->mu);
+        uint64_t next = ev->next_seq;
+        uint64_t oldest = next > ev->cap ? next - ev->cap : 1;
+        pthread_mutex_unlock(&ev->mu);
+        return oldest;
+}
+
 int lcd_events_get(lcd_events_t *ev, uint64_t want, lcd_event_t *out)
 {
         int r = 0;
