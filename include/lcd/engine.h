@@ -60,12 +60,20 @@ typedef struct {
         const char *workdir;                 /* NULL: the image's */
 } lcd_create_req_t;
 
-typedef enum { LCD_OP_START, LCD_OP_STOP, LCD_OP_KILL, LCD_OP_PAUSE, LCD_OP_RESUME, LCD_OP_REMOVE } lcd_op_t;
+typedef enum {
+        LCD_OP_START,
+        LCD_OP_STOP,
+        LCD_OP_KILL,
+        LCD_OP_PAUSE,
+        LCD_OP_RESUME,
+        LCD_OP_RESTART,
+        LCD_OP_REMOVE
+} lcd_op_t;
 
 typedef struct {
         lcd_op_t op;
         const char *name, *tag;
-        int timeout_s; /* stop: seconds before SIGKILL */
+        int timeout_s; /* stop, restart: seconds before SIGKILL */
         int signal;    /* kill */
         bool force;    /* remove */
 } lcd_op_req_t;
@@ -77,7 +85,15 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                       lcd_error_t **err);
 int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
 
+/* {"lines":[{"time","stream","text"}]}: the last `tail` entries of the
+ * container's log (read on a worker). */
+int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned tail, lcd_engine_done_fn done,
+                    void *ctx, lcd_error_t **err);
+
 /* Synchronous queries; any thread. NULL with err on failure. */
+/* {"cpuUsageUsec","memoryBytes","pids"} from the container's cgroup; null
+ * where a controller (or the cgroup) is not there. */
+json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err);
 json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err);
 json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err);
 json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err);

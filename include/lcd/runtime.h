@@ -66,6 +66,8 @@ void lcd_runtime_reset(lcd_runtime_t *rt, const char *id);
  * conmon, exit file, overlay mount, bundle. Best effort; returns the first
  * error. */
 int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
+/* The container's k8s-file log ("<bundle>/ctr.log") into buf. */
+void lcd_runtime_log_path(lcd_runtime_t *rt, const char *id, char *buf, size_t len);
 /* Exit code from conmon's exit file: 0 with *code, or -ENOENT. */
 int lcd_runtime_exit_code(lcd_runtime_t *rt, const char *id, int *code);
 /* Start-up: destroy every container a dead earlier run left behind, and

@@ -15,6 +15,7 @@
 #define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */
 #define LCD_SESSION_QUEUE 1024                     /* messages waiting to be written */
 #define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
+#define LCD_MAX_WAITERS 4096                       /* container.wait requests parked at once */
 #define LCD_SESSION_EVENT_ROOM 8                   /* slots kept free for replies */
 
 /* A message ready for lws_write: LWS_PRE bytes of headroom, then the text.
@@ -59,6 +60,8 @@ typedef struct lcd_session {
 /* An accepted asynchronous request. Allocated on the service thread before
  * the engine is called; filled by a worker (result/err) and handed back
  * through the mailbox. */
+typedef struct lcd_waiter lcd_waiter_t;
+
 typedef struct lcd_pending {
         struct lcd_pending *next;
         lcd_api_t *api;
@@ -76,6 +79,8 @@ struct lcd_api {
         char boot_id[33];
         uint64_t delivered;    /* last event seq fanned out */
         uint64_t lagged_count; /* subscriptions ended for lagging */
+        lcd_waiter_t *waiters; /* parked container.wait requests */
+        unsigned waiter_count;
         int heartbeat_s;
         lws_sorted_usec_list_t heartbeat;
         lcd_session_t *subscribers;
@@ -111,6 +116,12 @@ int lcd_session_subscribe(lcd_session_t *s, json_object *id, lcd_sub_request_t *
 void lcd_session_unsubscribe(lcd_session_t *s);
 /* Send every published event not yet fanned out to its subscribers. */
 void lcd_events_fan_out(lcd_api_t *api);
+/* container.wait (waiters.c): answer now or park until the exit event. */
+int lcd_waiters_add(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, const char *name, const char *tag,
+                    lcd_error_t **err);
+void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e);
+void lcd_waiters_drop_session(lcd_api_t *api, lcd_session_t *s);
+void lcd_session_unref(lcd_session_t *s);
 /* Heartbeats on idle subscriptions every interval_s seconds (0: none). */
 void lcd_heartbeat_start(lcd_api_t *api, int interval_s);
 

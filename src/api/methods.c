@@ -269,15 +269,78 @@ static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
         return run_op(api, s, req, &op, err);
 }
 
+static int m_restart(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", "timeout", NULL};
+        lcd_op_req_t op = {.op = LCD_OP_RESTART, .timeout_s = 10};
+        bool present;
+        int64_t t;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
+            lcd_rpc_get_int(req->params, "timeout", 0, 3600, &present, &t, err) < 0)
+                return LCD_ERR;
+        if (present)
+                op.timeout_s = (int)t;
+        return run_op(api, s, req, &op, err);
+}
+
+static int m_wait(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", NULL};
+        const char *name, *tag;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0 ||
+            lcd_waiters_add(api, s, req, name, tag, err) < 0)
+                return LCD_ERR;
+        return REPLIED; /* now, or when the container exits */
+}
+
+static int m_stats(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", NULL};
+        const char *name, *tag;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
+                return LCD_ERR;
+        *result = lcd_engine_stats(api->engine, name, tag, err);
+        return *result ? 0 : LCD_ERR;
+}
+
+#define LOG_TAIL_DEFAULT 1000
+#define LOG_TAIL_MAX 100000
+
+static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", "tail", "follow", NULL};
+        const char *name, *tag;
+        bool has_tail, has_follow, follow = false;
+        int64_t tail = LOG_TAIL_DEFAULT;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0 ||
+            lcd_rpc_get_int(req->params, "tail", 0, LOG_TAIL_MAX, &has_tail, &tail, err) < 0 ||
+            lcd_rpc_get_bool(req->params, "follow", &has_follow, &follow, err) < 0)
+                return LCD_ERR;
+        if (!has_tail)
+                tail = LOG_TAIL_DEFAULT;
+        if (follow)
+                return lcd_error_set(err, LCD_E_UNSUPPORTED, "follow is not supported yet: read the tail again");
+        lcd_pending_t *p = pending_or_err(s, req, err);
+        if (p == NULL)
+                return LCD_ERR;
+        if (lcd_engine_logs(api->engine, name, tag, (unsigned)tail, lcd_api_pending_done, p, err) < 0) {
+                lcd_api_pending_free(p);
+                return LCD_ERR;
+        }
+        return ASYNC;
+}
+
 static const struct {
         const char *name;
         handler_fn fn;
 } methods[] = {
-        {"system.ping", m_ping},           {"system.info", m_info},      {"image.pull", m_pull},
-        {"container.create", m_create},    {"container.start", m_start}, {"container.stop", m_stop},
-        {"container.kill", m_kill},        {"container.pause", m_pause}, {"container.resume", m_resume},
-        {"container.remove", m_remove},    {"container.list", m_list},   {"container.inspect", m_inspect},
-        {"events.subscribe", m_subscribe},
+        {"system.ping", m_ping},           {"system.info", m_info},          {"image.pull", m_pull},
+        {"container.create", m_create},    {"container.start", m_start},     {"container.stop", m_stop},
+        {"container.kill", m_kill},        {"container.pause", m_pause},     {"container.resume", m_resume},
+        {"container.remove", m_remove},    {"container.list", m_list},       {"container.inspect", m_inspect},
+        {"events.subscribe", m_subscribe}, {"container.restart", m_restart}, {"container.wait", m_wait},
+        {"container.stats", m_stats},      {"container.logs", m_logs},
 };
 
 void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)

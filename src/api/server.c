@@ -65,7 +65,7 @@ void lcd_msg_unref(lcd_msg_t *m)
                 lcd_free(m);
 }
 
-static void session_unref(lcd_session_t *s)
+void lcd_session_unref(lcd_session_t *s)
 {
         if (--s->refs > 0)
                 return;
@@ -168,7 +168,7 @@ void lcd_api_pending_free(lcd_pending_t *p)
         json_object_put(p->id);
         json_object_put(p->result);
         lcd_error_free(p->err);
-        session_unref(p->session);
+        lcd_session_unref(p->session);
         lcd_free(p);
 }
 
@@ -352,8 +352,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         case LWS_CALLBACK_CLOSED:
                 if (pss->s != NULL) {
                         lcd_session_unsubscribe(pss->s);
+                        lcd_waiters_drop_session(api, pss->s);
                         pss->s->wsi = NULL;
-                        session_unref(pss->s);
+                        lcd_session_unref(pss->s);
                         pss->s = NULL;
                 }
                 return 0;

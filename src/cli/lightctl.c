@@ -32,6 +32,10 @@ static const char usage_text[] =
         "  stop [--time SECONDS] NAME[:TAG]...\n"
         "  kill [--signal SIG] NAME[:TAG]...\n"
         "  rm [--force] NAME[:TAG]...\n"
+        "  restart [--time SECONDS] NAME[:TAG]...\n"
+        "  logs [--tail N] NAME[:TAG]           the container's output (stdout and stderr)\n"
+        "  wait NAME[:TAG]                      wait until it exits; exits with its exit code\n"
+        "  stats NAME[:TAG]                     CPU time, memory and pids from its cgroup\n"
         "  events [--count N]                   print container events as they happen\n"
         "  info                                 show the daemon's system information\n"
         "  ping                                 check that the daemon answers\n"
@@ -330,6 +334,58 @@ static int cmd_events(int argc, char **argv)
         return 0;
 }
 
+static int cmd_logs(int argc, char **argv)
+{
+        long tail = -1;
+        static const struct option opts[] = {{"tail", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+        optind = 1;
+        int c;
+        while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
+                if (c != 'n')
+                        return usage("logs: bad option%s", "");
+                tail = strtol(optarg, NULL, 10);
+        }
+        if (optind + 1 != argc)
+                return usage("logs takes one NAME[:TAG]%s", "");
+        json_object *p = key_params(argv[optind]);
+        if (tail >= 0)
+                json_object_object_add(p, "tail", json_object_new_int64(tail));
+        int status;
+        json_object *reply = call("container.logs", p, &status);
+        if (reply == NULL)
+                return status;
+        json_object *lines = json_object_object_get(result_of(reply), "lines");
+        if (g.json) {
+                print_json(lines);
+        } else {
+                for (size_t i = 0; i < json_object_array_length(lines); i++) {
+                        json_object *l = json_object_array_get_idx(lines, i);
+                        FILE *f = strcmp(str(l, "stream"), "stderr") == 0 ? stderr : stdout;
+                        fprintf(f, "%s\n", str(l, "text"));
+                }
+        }
+        json_object_put(reply);
+        return 0;
+}
+
+static int cmd_wait(int argc, char **argv)
+{
+        if (argc != 2)
+                return usage("wait takes one NAME[:TAG]%s", "");
+        int status;
+        json_object *reply = call("container.wait", key_params(argv[1]), &status);
+        if (reply == NULL)
+                return status;
+        json_object *code = json_object_object_get(result_of(reply), "exitCode");
+        int rc = code ? json_object_get_int(code) : 0;
+        if (g.json)
+                print_json(result_of(reply));
+        else
+                printf("%s\n", code ? json_object_get_string(code) : "null");
+        json_object_put(reply);
+        return rc; /* the container's exit code */
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -377,8 +433,9 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        static const char *const known[] = {"ps",    "inspect", "pull", "create", "start", "stop", "kill",
-                                            "pause", "resume",  "rm",   "events", "info",  "ping", NULL};
+        static const char *const known[] = {"ps",   "inspect", "pull",   "create", "start",  "stop",
+                                            "kill", "pause",   "resume", "rm",     "events", "info",
+                                            "ping", "restart", "logs",   "wait",   "stats",  NULL};
         bool ok = false;
         for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(cmd, known[i]) == 0;
@@ -409,6 +466,13 @@ int main(int argc, char **argv)
                 status = cmd_create(sub_argc, sub_argv);
         else if (strcmp(cmd, "events") == 0)
                 status = cmd_events(sub_argc, sub_argv);
+        else if (strcmp(cmd, "logs") == 0)
+                status = cmd_logs(sub_argc, sub_argv);
+        else if (strcmp(cmd, "wait") == 0)
+                status = cmd_wait(sub_argc, sub_argv);
+        else if (strcmp(cmd, "stats") == 0)
+                status = sub_argc == 2 ? cmd_simple("container.stats", key_params(sub_argv[1]), NULL)
+                                       : usage("stats takes one NAME[:TAG]%s", "");
         else {
                 /* per-container commands with their options */
                 static const struct option sopts[] = {{"time", required_argument, NULL, 't'},
@@ -418,7 +482,7 @@ int main(int argc, char **argv)
                 optind = 1;
                 int o;
                 while ((o = getopt_long(sub_argc, sub_argv, "+t:s:f", sopts, NULL)) != -1) {
-                        if (o == 't' && strcmp(cmd, "stop") == 0)
+                        if (o == 't' && (strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0))
                                 json_object_object_add(extra, "timeout", json_object_new_int(atoi(optarg)));
                         else if (o == 's' && strcmp(cmd, "kill") == 0)
                                 json_object_object_add(extra, "signal", json_object_new_string(optarg));

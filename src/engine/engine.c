@@ -3,6 +3,7 @@
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
@@ -173,6 +174,54 @@ json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *t
         lcd_mapitem_unref(it);
         if (o == NULL)
                 lcd_error_nomem(err);
+        return o;
+}
+
+/* A number from a cgroup file: the first one, or the one after `key `. */
+static json_object *cgroup_number(const char *dir, const char *file, const char *key)
+{
+        char path[LCD_PATH_MAX + 200], buf[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        if (lcd_read_small(path, buf, sizeof buf) <= 0)
+                return NULL;
+        const char *p = buf;
+        if (key != NULL) {
+                size_t n = strlen(key);
+                for (p = buf; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                        if (strncmp(p, key, n) == 0 && p[n] == ' ')
+                                break;
+                if (p == NULL)
+                        return NULL;
+                p += n + 1;
+        }
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (errno != 0 || end == p)
+                return NULL;
+        return json_object_new_int64(v);
+}
+
+json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err)
+{
+        lcd_mapitem_t *it = lcd_statemap_get(e->map, name, tag);
+        if (it == NULL) {
+                lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", name, tag);
+                return NULL;
+        }
+        char rel[LCD_PATH_MAX + 80], dir[LCD_PATH_MAX + 120];
+        lcd_cgroup_container_path(&e->cg, lcd_container_from_item(it)->id, rel, sizeof rel);
+        lcd_mapitem_unref(it);
+        snprintf(dir, sizeof dir, "%s%s", LCD_CGROUP_ROOT, rel);
+        json_object *o = json_object_new_object();
+        if (o == NULL) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        bool have = rel[0] != '\0';
+        json_object_object_add(o, "cpuUsageUsec", have ? cgroup_number(dir, "cpu.stat", "usage_usec") : NULL);
+        json_object_object_add(o, "memoryBytes", have ? cgroup_number(dir, "memory.current", NULL) : NULL);
+        json_object_object_add(o, "pids", have ? cgroup_number(dir, "pids.current", NULL) : NULL);
         return o;
 }
 

@@ -15,6 +15,7 @@
 #include "lcd/alloc.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
+#include "lcd/logfile.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
 
@@ -106,6 +107,51 @@ int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, v
         j->done = done;
         j->ctx = ctx;
         if (queue_job(e, j, pull_job, err) < 0) {
+                lcd_free(j);
+                return LCD_ERR;
+        }
+        return 0;
+}
+
+/* ---- logs ---- */
+
+#define LOG_READ_MAX (8 * 1024 * 1024) /* bytes of a log's end read for a tail */
+
+static void logs_job(void *arg)
+{
+        struct job *j = arg;
+        lcd_error_t *err = NULL;
+        char path[4096];
+        lcd_runtime_log_path(j->e->rt, j->c->id, path, sizeof path);
+        json_object *lines = lcd_logfile_tail(path, (size_t)j->op.timeout_s, LOG_READ_MAX, &err);
+        json_object *o = lines ? json_object_new_object() : NULL;
+        if (o != NULL && json_object_object_add(o, "lines", lines) != 0) {
+                json_object_put(o);
+                o = NULL;
+        } else if (o == NULL) {
+                json_object_put(lines);
+        }
+        finish(j, o, err);
+}
+
+int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned tail, lcd_engine_done_fn done,
+                    void *ctx, lcd_error_t **err)
+{
+        lcd_mapitem_t *it = lcd_statemap_get(e->map, name, tag);
+        if (it == NULL)
+                return lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", name, tag);
+        struct job *j = lcd_calloc(1, sizeof *j);
+        if (j == NULL) {
+                lcd_mapitem_unref(it);
+                return lcd_error_nomem(err);
+        }
+        j->e = e;
+        j->c = lcd_container_from_item(it); /* a reference, no claim: reading does not change it */
+        j->op.timeout_s = (int)tail;
+        j->done = done;
+        j->ctx = ctx;
+        if (queue_job(e, j, logs_job, err) < 0) {
+                lcd_mapitem_unref(it);
                 lcd_free(j);
                 return LCD_ERR;
         }
@@ -249,12 +295,9 @@ static void set_running(lcd_container_t *c, void *arg)
         c->starting = false;
 }
 
-static void start_job(void *arg)
+/* Start c (created or exited); 0 or LCD_ERR. */
+static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
 {
-        struct job *j = arg;
-        lcd_engine_t *e = j->e;
-        lcd_container_t *c = j->c;
-        lcd_error_t *err = NULL;
         pthread_mutex_lock(&c->mu);
         int pid = c->pid;
         c->starting = true;
@@ -263,10 +306,10 @@ static void start_job(void *arg)
         if (lcd_container_state(c) == LCD_CS_EXITED) {
                 /* a second run: a fresh runtime container on the same bundle */
                 lcd_runtime_reset(e->rt, c->id);
-                if (lcd_runtime_create(e->rt, c->id, c->item.name, &pid, &err) < 0)
+                if (lcd_runtime_create(e->rt, c->id, c->item.name, &pid, err) < 0)
                         goto fail;
         }
-        if (lcd_runtime_start(e->rt, c->id, &err) < 0)
+        if (lcd_runtime_start(e->rt, c->id, err) < 0)
                 goto fail;
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), LCD_CS_RUNNING,
                                  set_running, &pid, NULL);
@@ -277,13 +320,20 @@ static void start_job(void *arg)
         pthread_mutex_unlock(&c->mu);
         if (pending)
                 lcd_engine_on_exit(e, c->id);
-        finish_container(j, NULL);
-        return;
+        return 0;
 fail:
         pthread_mutex_lock(&c->mu);
         c->starting = false;
         pthread_mutex_unlock(&c->mu);
-        finish(j, NULL, err);
+        return LCD_ERR;
+}
+
+static void start_job(void *arg)
+{
+        struct job *j = arg;
+        lcd_error_t *err = NULL;
+        do_start(j->e, j->c, &err);
+        finish_container(j, err);
 }
 
 static void pause_job(void *arg)
@@ -331,20 +381,15 @@ static bool wait_exited(lcd_container_t *c, int64_t deadline)
         return done;
 }
 
-static void stop_job(void *arg)
+/* Stop c if it runs: SIGTERM, SIGKILL after timeout_s; 0 or LCD_ERR. */
+static int do_stop(lcd_engine_t *e, lcd_container_t *c, int timeout_s, lcd_error_t **err)
 {
-        struct job *j = arg;
-        lcd_engine_t *e = j->e;
-        lcd_container_t *c = j->c;
-        lcd_error_t *err = NULL;
         int was = -1;
         if (lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), LCD_CS_STOPPING,
-                                     NULL, NULL, &was) < 0) {
-                finish_container(j, NULL); /* exited meanwhile: nothing to stop */
-                return;
-        }
+                                     NULL, NULL, &was) < 0)
+                return 0; /* not running (or exited meanwhile): nothing to stop */
         lcd_error_t *kerr = NULL;
-        if (j->op.timeout_s > 0 && lcd_runtime_kill(e->rt, c->id, SIGTERM, &kerr) < 0) {
+        if (timeout_s > 0 && lcd_runtime_kill(e->rt, c->id, SIGTERM, &kerr) < 0) {
                 lcd_debug("stop %s: %s", c->id, kerr->msg);
                 lcd_error_free(kerr);
                 kerr = NULL;
@@ -353,18 +398,35 @@ static void stop_job(void *arg)
                 lcd_error_free(kerr);
                 kerr = NULL;
         }
-        if (j->op.timeout_s == 0 || !wait_exited(c, lcd_now_ms() + (int64_t)j->op.timeout_s * 1000)) {
-                if (lcd_runtime_kill(e->rt, c->id, SIGKILL, &kerr) < 0) {
-                        lcd_debug("stop %s: %s", c->id, kerr->msg);
-                        lcd_error_free(kerr);
-                }
-                if (!wait_exited(c, lcd_now_ms() + KILL_GRACE_MS)) {
-                        lcd_engine_on_exit(e, c->id); /* a missed notification? */
-                        if (lcd_container_state(c) != LCD_CS_EXITED)
-                                lcd_error_set(&err, LCD_E_TIMEOUT, "container %s:%s did not exit after SIGKILL",
-                                              c->item.name, c->item.tag);
-                }
+        if (timeout_s > 0 && wait_exited(c, lcd_now_ms() + (int64_t)timeout_s * 1000))
+                return 0;
+        if (lcd_runtime_kill(e->rt, c->id, SIGKILL, &kerr) < 0) {
+                lcd_debug("stop %s: %s", c->id, kerr->msg);
+                lcd_error_free(kerr);
         }
+        if (!wait_exited(c, lcd_now_ms() + KILL_GRACE_MS)) {
+                lcd_engine_on_exit(e, c->id); /* a missed notification? */
+                if (lcd_container_state(c) != LCD_CS_EXITED)
+                        return lcd_error_set(err, LCD_E_TIMEOUT, "container %s:%s did not exit after SIGKILL",
+                                             c->item.name, c->item.tag);
+        }
+        return 0;
+}
+
+static void stop_job(void *arg)
+{
+        struct job *j = arg;
+        lcd_error_t *err = NULL;
+        do_stop(j->e, j->c, j->op.timeout_s, &err);
+        finish_container(j, err);
+}
+
+static void restart_job(void *arg)
+{
+        struct job *j = arg;
+        lcd_error_t *err = NULL;
+        if (do_stop(j->e, j->c, j->op.timeout_s, &err) == 0)
+                do_start(j->e, j->c, &err);
         finish_container(j, err);
 }
 
@@ -416,6 +478,8 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
                 [LCD_OP_KILL] = {kill_job, LIVE, "kill"},
                 [LCD_OP_PAUSE] = {pause_job, LCD_CS_BIT(LCD_CS_RUNNING), "pause"},
                 [LCD_OP_RESUME] = {resume_job, LCD_CS_BIT(LCD_CS_PAUSED), "resume"},
+                [LCD_OP_RESTART] = {restart_job, LIVE | LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED),
+                                    "restart"},
                 [LCD_OP_REMOVE] = {remove_job,
                                    LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED) | (req->force ? LIVE : 0),
                                    "remove"},

@@ -709,6 +709,11 @@ int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
         return 0;
 }
 
+void lcd_runtime_log_path(lcd_runtime_t *rt, const char *id, char *buf, size_t len)
+{
+        bundle_path(rt, id, "ctr.log", buf, len);
+}
+
 int lcd_runtime_exit_code(lcd_runtime_t *rt, const char *id, int *code)
 {
         char path[PATH_MAX], buf[32];
