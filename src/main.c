@@ -6,6 +6,7 @@
  * removes every container (their events still reach the clients), then
  * the listeners close.
  */
+#include "lcd/access.h"
 #include "lcd/alloc.h"
 #include "lcd/api.h"
 #include "lcd/engine.h"
@@ -39,6 +40,7 @@ static const char usage_line[] =
         "usage: light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
         "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
+        "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
         "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
 
 static void help(void)
@@ -56,6 +58,9 @@ static void help(void)
               "  --log-level LEVEL      error, warn, info (default) or debug\n"
               "  --event-history N      events kept for replay with events.subscribe since (default 4096)\n"
               "  --heartbeat SECONDS    heartbeat events on idle subscriptions (default 15, 0: none)\n"
+              "  --allow-host HOST      also accept this Host header (default: loopback names only)\n"
+              "  --allow-origin ORIGIN  also accept WebSocket upgrades from this Origin (e.g. https://ui.example)\n"
+              "  --tls-cert, --tls-key  serve the TCP listener over TLS (required off loopback)\n"
               "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
               "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
@@ -95,6 +100,9 @@ int main(int argc, char **argv)
         unsigned workers = 4, queue = 64, max_containers = 1024, history = EVENT_HISTORY, heartbeat = 15;
         const char *insecure[MAX_INSECURE + 1] = {0};
         size_t n_insecure = 0;
+        const char *allow_hosts[MAX_INSECURE + 1] = {0}, *allow_origins[MAX_INSECURE + 1] = {0};
+        size_t n_hosts = 0, n_origins = 0;
+        const char *tls_cert = NULL, *tls_key = NULL;
         bool allow_root = false, shared_keyring = false;
         enum {
                 O_SOCKET = 256,
@@ -109,7 +117,11 @@ int main(int argc, char **argv)
                 O_ROOT,
                 O_KEYRING,
                 O_HISTORY,
-                O_HEARTBEAT
+                O_HEARTBEAT,
+                O_ALLOW_HOST,
+                O_ALLOW_ORIGIN,
+                O_TLS_CERT,
+                O_TLS_KEY
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -125,6 +137,10 @@ int main(int argc, char **argv)
                 {"no-new-keyring", no_argument, NULL, O_KEYRING},
                 {"event-history", required_argument, NULL, O_HISTORY},
                 {"heartbeat", required_argument, NULL, O_HEARTBEAT},
+                {"allow-host", required_argument, NULL, O_ALLOW_HOST},
+                {"allow-origin", required_argument, NULL, O_ALLOW_ORIGIN},
+                {"tls-cert", required_argument, NULL, O_TLS_CERT},
+                {"tls-key", required_argument, NULL, O_TLS_KEY},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -181,6 +197,24 @@ int main(int argc, char **argv)
                         if (parse_uint(optarg, 16, 1048576, &history) < 0)
                                 return bad_usage("--event-history must be 16..1048576, not '%s'", optarg);
                         break;
+                case O_ALLOW_HOST:
+                        if (n_hosts == MAX_INSECURE || optarg[0] == '\0' || strchr(optarg, '/'))
+                                return bad_usage("--allow-host takes HOST[:PORT] (at most 32), not '%s'", optarg);
+                        allow_hosts[n_hosts++] = optarg;
+                        break;
+                case O_ALLOW_ORIGIN:
+                        if (n_origins == MAX_INSECURE ||
+                            (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0))
+                                return bad_usage("--allow-origin takes http[s]://HOST[:PORT] (at most 32), not '%s'",
+                                                 optarg);
+                        allow_origins[n_origins++] = optarg;
+                        break;
+                case O_TLS_CERT:
+                        tls_cert = optarg;
+                        break;
+                case O_TLS_KEY:
+                        tls_key = optarg;
+                        break;
                 case O_HEARTBEAT:
                         if (parse_uint(optarg, 0, 3600, &heartbeat) < 0)
                                 return bad_usage("--heartbeat must be 0..3600 seconds, not '%s'", optarg);
@@ -206,6 +240,16 @@ int main(int argc, char **argv)
                     parse_uint(colon + 1, 0, 65535, &port) < 0)
                         return bad_usage("--listen takes ADDR:PORT or none, not '%s'", listen);
                 snprintf(listen_addr, sizeof listen_addr, "%.*s", (int)(colon - listen), listen);
+        }
+        if ((tls_cert == NULL) != (tls_key == NULL))
+                return bad_usage("--tls-cert and --tls-key go together%s", "");
+        if (listen_addr[0] && tls_cert == NULL && strcmp(listen_addr, "127.0.0.1") != 0 &&
+            strcmp(listen_addr, "localhost") != 0 && strcmp(listen_addr, "::1") != 0) {
+                fprintf(stderr,
+                        "light-containerd: refusing to listen on %s without TLS: give --tls-cert and --tls-key "
+                        "(or listen on 127.0.0.1)\n",
+                        listen_addr);
+                return 2;
         }
         if (geteuid() == 0 && !allow_root) {
                 fprintf(stderr, "light-containerd: refusing to run as root: it is a rootless engine. Run it as an "
@@ -266,6 +310,15 @@ int main(int argc, char **argv)
          * (runtime.c) even where PID 1 does not reap */
         prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+        /* the TCP listener's token, readable by this user only */
+        static char token[LCD_TOKEN_HEX + 1];
+        char tokenpath[PATH_MAX + 16];
+        snprintf(tokenpath, sizeof tokenpath, "%s/token", rt);
+        if (lcd_token_new(token) < 0 || lcd_write_atomic(tokenpath, token, strlen(token), 0600) < 0) {
+                fprintf(stderr, "light-containerd: cannot write the API token to %s\n", tokenpath);
+                return 1;
+        }
+
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = SIG_IGN;
@@ -313,14 +366,17 @@ int main(int argc, char **argv)
                 .engine = engine,
                 .events = events,
                 .heartbeat_s = (int)heartbeat,
+                .access = {.token = token, .allow_hosts = allow_hosts, .allow_origins = allow_origins},
+                .tls_cert = tls_cert,
+                .tls_key = tls_key,
         };
         api = lcd_api_new(&acfg, &err);
         if (api == NULL)
                 goto out;
         lcd_events_set_wake(events, lcd_api_wake, api);
         if (listen_addr[0])
-                lcd_info("light-containerd %s listening on unix:%s and ws://%s:%d/v1/ws", LCD_VERSION, sock,
-                         listen_addr, lcd_api_tcp_port(api));
+                lcd_info("light-containerd %s listening on unix:%s and %s://%s:%d/v1/ws (token in %s)", LCD_VERSION,
+                         sock, tls_cert ? "wss" : "ws", listen_addr, lcd_api_tcp_port(api), tokenpath);
         else
                 lcd_info("light-containerd %s listening on unix:%s (path /v1/ws)", LCD_VERSION, sock);
         lcd_api_run(api, &stop_requested);
@@ -339,6 +395,7 @@ out:
         lcd_engine_free(engine);
         lcd_events_free(events);
         lcd_runner_free(runner);
+        unlink(tokenpath);
         if (lockfd >= 0) {
                 unlink(lockpath);
                 close(lockfd);

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "lcd/access.h"
 #include "lcd/engine.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
@@ -23,9 +24,11 @@ typedef struct {
         const char *socket_path; /* Unix socket, created mode 0600 */
         const char *listen_addr; /* TCP address, NULL: no TCP listener */
         int listen_port;
-        lcd_engine_t *engine; /* borrowed */
-        lcd_events_t *events; /* borrowed */
-        int heartbeat_s;      /* heartbeat on idle subscriptions; 0: none */
+        lcd_engine_t *engine;           /* borrowed */
+        lcd_events_t *events;           /* borrowed */
+        int heartbeat_s;                /* heartbeat on idle subscriptions; 0: none */
+        lcd_access_t access;            /* token, allowed hosts and origins (borrowed strings) */
+        const char *tls_cert, *tls_key; /* PEM files for the TCP listener, or NULL */
 } lcd_api_config_t;
 
 /* Create the listeners. NULL with err on failure. Service thread. */

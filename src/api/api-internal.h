@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lcd/access.h"
 #include "lcd/api.h"
 #include "lcd/rpc.h"
 
@@ -87,6 +88,8 @@ struct lcd_api {
         pthread_mutex_t mail_mu; /* guards mail_head/mail_tail */
         lcd_pending_t *mail_head, *mail_tail;
         int tcp_port;
+        struct lws_vhost *tcp_vhost; /* NULL: no TCP listener */
+        lcd_access_t access;
 };
 
 /* Dispatch one decoded request; replies now or later. */

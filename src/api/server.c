@@ -14,13 +14,12 @@
  * queue is nearly full is sent a "lagged" event and unsubscribed; a client
  * whose queue overflows with replies is disconnected.
  *
- * Cross-site protection: a WebSocket handshake that carries an Origin
- * header is accepted only when both Origin and Host name a loopback host
- * (127.0.0.1, [::1], localhost), so a web page on another site cannot
- * drive the daemon through the user's browser.
+ * Who may connect is decided in access.c (token on TCP, Host and Origin
+ * checks) when the HTTP upgrade is confirmed, before any message is read.
  */
 #include "api-internal.h"
 
+#include "lcd/access.h"
 #include "lcd/alloc.h"
 #include "lcd/log.h"
 #include "lcd/container.h"
@@ -211,37 +210,46 @@ static void drain_mailbox(lcd_api_t *api)
 
 /* ---- lws callbacks ---- */
 
-static bool loopback_host(const char *h)
+/* Copy a header into buf; NULL when absent (or too long to be honest). */
+static const char *header(struct lws *wsi, enum lws_token_indexes t, char *buf, int len)
 {
-        static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]", NULL};
-        for (int i = 0; hosts[i]; i++) {
-                size_t n = strlen(hosts[i]);
-                if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':'))
-                        return true;
-        }
-        return false;
+        int n = lws_hdr_total_length(wsi, t);
+        if (n <= 0 || n >= len || lws_hdr_copy(wsi, buf, len, t) < 0)
+                return NULL;
+        return buf;
 }
 
-/* 0 when the handshake may proceed. */
-static int check_handshake(struct lws *wsi)
+/* Who may connect (access.h); answers the refusal itself. 0: go on. */
+static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade)
+{
+        char host[256], origin[512], authz[256], protos[512], query[512];
+        const char *q = NULL;
+        if (!upgrade && lws_hdr_copy(wsi, query, sizeof query, WSI_TOKEN_HTTP_URI_ARGS) > 0)
+                q = query;
+        const char *why;
+        bool tcp = lws_get_vhost(wsi) == api->tcp_vhost;
+        int code = lcd_access_check(&api->access, tcp, header(wsi, WSI_TOKEN_HOST, host, sizeof host),
+                                    header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin),
+                                    header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz),
+                                    upgrade ? header(wsi, WSI_TOKEN_PROTOCOL, protos, sizeof protos) : NULL, q, &why);
+        if (code == 0)
+                return 0;
+        lcd_warn("refused a %s request (%d): %s", tcp ? "TCP" : "Unix socket", code, why);
+        if (lws_return_http_status(wsi, (unsigned)code, why))
+                return -1;
+        return 1;
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: >0 refused (answered), 0 go on. */
+static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
 {
         char uri[128];
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, LCD_WS_PATH) != 0) {
                 lcd_info("refused WebSocket handshake for path %s (the API is at %s)", uri, LCD_WS_PATH);
-                return -1;
+                return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the API is a WebSocket at " LCD_WS_PATH) ? -1
+                                                                                                                    : 1;
         }
-        if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) {
-                char origin[256], host[256];
-                if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0 ||
-                    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-                        return -1;
-                const char *oh = strstr(origin, "://");
-                if (oh == NULL || !loopback_host(oh + 3) || !loopback_host(host)) {
-                        lcd_warn("refused cross-origin WebSocket handshake from %s", origin);
-                        return -1;
-                }
-        }
-        return 0;
+        return check_access(api, wsi, true);
 }
 
 static void on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t len)
@@ -329,8 +337,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                                            "not found: the API is a WebSocket at " LCD_WS_PATH))
                         return -1;
                 return lws_http_transaction_completed(wsi) ? -1 : 0;
-        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-                return check_handshake(wsi);
+        case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+                return api ? confirm_upgrade(api, wsi) : -1;
         case LWS_CALLBACK_ESTABLISHED: {
                 lcd_session_t *s = lcd_calloc(1, sizeof *s);
                 if (s == NULL) {
@@ -364,7 +372,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-        {"lcd.v1", callback, sizeof(struct pss), 65536, 0, NULL, 0},
+        {"light-containerd.v1", callback, sizeof(struct pss), 65536, 0, NULL, 0},
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -390,6 +398,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 return NULL;
         }
         api->engine = cfg->engine;
+        api->access = cfg->access;
         api->events = cfg->events;
         api->delivered = lcd_events_latest(cfg->events);
         unsigned char rnd[16];
@@ -401,7 +410,8 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
 
         struct lws_context_creation_info info;
         memset(&info, 0, sizeof info);
-        info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+        info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 |
+                       (cfg->tls_cert ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0);
         /* lws sizes its fd tables by this: connections are bounded here */
         info.fd_limit_per_thread = LCD_MAX_FDS;
         info.user = api;
@@ -441,6 +451,8 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 info.port = cfg->listen_port;
                 info.protocols = protocols;
                 info.vhost_name = "tcp";
+                info.ssl_cert_filepath = cfg->tls_cert;
+                info.ssl_private_key_filepath = cfg->tls_key;
                 vh = lws_create_vhost(api->ctx, &info);
                 if (vh == NULL) {
                         lcd_error_set(err, LCD_E_INTERNAL, "cannot listen on %s:%d", cfg->listen_addr,
@@ -448,6 +460,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                         goto fail;
                 }
                 api->tcp_port = lws_get_vhost_listen_port(vh);
+                api->tcp_vhost = vh;
         }
         lcd_heartbeat_start(api, cfg->heartbeat_s);
         return api;

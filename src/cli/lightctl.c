@@ -21,7 +21,8 @@
 #define EXIT_CONNECT 3
 
 static const char usage_text[] =
-        "usage: lightctl [--socket PATH | --url ws://HOST:PORT] [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
+        "usage: lightctl [--socket PATH | --url ws://HOST:PORT [--token-file PATH]] [--json] [--timeout SECONDS]\n"
+        "                COMMAND [ARGS]\n"
         "\n"
         "commands:\n"
         "  ps                                   list containers\n"
@@ -41,10 +42,12 @@ static const char usage_text[] =
         "  ping                                 check that the daemon answers\n"
         "\n"
         "NAME without :TAG means NAME:latest. The socket defaults to\n"
-        "$XDG_RUNTIME_DIR/light-containerd/api.sock (or $LIGHTCTL_SOCKET).\n";
+        "$XDG_RUNTIME_DIR/light-containerd/api.sock (or $LIGHTCTL_SOCKET). Over TCP the\n"
+        "token comes from --token-file, $LIGHTCTL_TOKEN or the daemon's token file.\n";
 
 static struct {
         const char *target;
+        const char *token_file;
         bool json;
         int timeout_ms;
         lcd_ws_t *ws;
@@ -62,10 +65,44 @@ static int usage(const char *fmt, const char *arg)
         return EXIT_USAGE;
 }
 
+/* On TCP the daemon wants its token: --token-file, $LIGHTCTL_TOKEN, or the
+ * daemon's token file in the default runtime dir. */
+static int token_header(char *buf, size_t len)
+{
+        buf[0] = '\0';
+        if (strncmp(g.target, "ws://", 5) != 0 && strncmp(g.target, "wss://", 6) != 0)
+                return 0;
+        char token[256] = "", path[PATH_MAX];
+        const char *env = getenv("LIGHTCTL_TOKEN"), *xdg = getenv("XDG_RUNTIME_DIR");
+        if (g.token_file == NULL && env != NULL) {
+                snprintf(token, sizeof token, "%s", env);
+        } else {
+                if (g.token_file != NULL)
+                        snprintf(path, sizeof path, "%s", g.token_file);
+                else if (xdg != NULL && xdg[0] == '/')
+                        snprintf(path, sizeof path, "%s/light-containerd/token", xdg);
+                else
+                        snprintf(path, sizeof path, "/tmp/light-containerd-%d/token", (int)getuid());
+                FILE *f = fopen(path, "re");
+                if (f == NULL || fgets(token, sizeof token, f) == NULL) {
+                        if (f != NULL)
+                                fclose(f);
+                        fprintf(stderr, "lightctl: cannot read the API token from %s (use --token-file)\n", path);
+                        return -1;
+                }
+                fclose(f);
+        }
+        token[strcspn(token, "\r\n")] = '\0';
+        snprintf(buf, len, "Authorization: Bearer %s\r\n", token);
+        return 0;
+}
+
 static int connect_daemon(void)
 {
-        char err[512];
-        g.ws = lcd_ws_connect(g.target, "/v1/ws", 10000, err, sizeof err);
+        char err[512], headers[512];
+        if (token_header(headers, sizeof headers) < 0)
+                return -1;
+        g.ws = lcd_ws_connect(g.target, "/v1/ws", headers, 10000, err, sizeof err);
         if (g.ws == NULL) {
                 fprintf(stderr, "lightctl: %s\n", err);
                 return -1;
@@ -388,10 +425,13 @@ static int cmd_wait(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"socket", required_argument, NULL, 's'}, {"url", required_argument, NULL, 'u'},
-                {"json", no_argument, NULL, 'j'},         {"timeout", required_argument, NULL, 't'},
-                {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
+                                             {"url", required_argument, NULL, 'u'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"timeout", required_argument, NULL, 't'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"token-file", required_argument, NULL, 'T'},
+                                             {NULL, 0, NULL, 0}};
         char sock[PATH_MAX];
         const char *env_sock = getenv("LIGHTCTL_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
         if (env_sock != NULL)
@@ -409,6 +449,9 @@ int main(int argc, char **argv)
                         break;
                 case 'u':
                         g.target = optarg;
+                        break;
+                case 'T':
+                        g.token_file = optarg;
                         break;
                 case 'j':
                         g.json = true;

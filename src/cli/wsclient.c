@@ -153,7 +153,8 @@ static int open_socket(const char *target, int64_t deadline, char *errbuf, size_
         return fd;
 }
 
-lcd_ws_t *lcd_ws_connect(const char *target, const char *path, int timeout_ms, char *errbuf, size_t errlen)
+lcd_ws_t *lcd_ws_connect(const char *target, const char *path, const char *headers, int timeout_ms, char *errbuf,
+                         size_t errlen)
 {
         int64_t deadline = now_ms() + timeout_ms;
         char host[300];
@@ -168,14 +169,19 @@ lcd_ws_t *lcd_ws_connect(const char *target, const char *path, int timeout_ms, c
         }
         ws->fd = fd;
         unsigned char key[16];
-        char key64[32], req[1024];
+        char key64[32], req[2048];
         if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key)
                 memset(key, 7, sizeof key);
         base64(key, sizeof key, key64);
         int n = snprintf(req, sizeof req,
                          "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                         path, host, key64);
+                         "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+                         path, host, key64, headers ? headers : "");
+        if (n < 0 || (size_t)n >= sizeof req) {
+                snprintf(errbuf, errlen, "request headers too long");
+                lcd_ws_close(ws);
+                return NULL;
+        }
         if (write_all(fd, req, (size_t)n) < 0)
                 goto io_fail;
         /* read the response head */

@@ -10,9 +10,11 @@
 
 typedef struct lcd_ws lcd_ws_t;
 
-/* target: a Unix socket path, or "ws://host:port". NULL with a message in
- * errbuf on failure. */
-lcd_ws_t *lcd_ws_connect(const char *target, const char *path, int timeout_ms, char *errbuf, size_t errlen);
+/* target: a Unix socket path, or "ws://host:port". headers: extra request
+ * header lines ("Authorization: Bearer …\r\n") or NULL. NULL with a
+ * message in errbuf on failure. */
+lcd_ws_t *lcd_ws_connect(const char *target, const char *path, const char *headers, int timeout_ms, char *errbuf,
+                         size_t errlen);
 /* 0 or -errno. */
 int lcd_ws_send(lcd_ws_t *ws, const char *text, size_t len);
 /* Next text message (malloc'd, NUL-terminated, caller frees). 0, -ETIMEDOUT,

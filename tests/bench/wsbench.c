@@ -152,7 +152,7 @@ static void open_conn(conn_t *c, const char *target)
 {
         char err[256];
         memset(c, 0, sizeof *c);
-        c->ws = lcd_ws_connect(target, "/v1/ws", 10000, err, sizeof err);
+        c->ws = lcd_ws_connect(target, "/v1/ws", NULL, 10000, err, sizeof err);
         if (c->ws == NULL)
                 die(err);
         if (lcd_ws_buffered(c->ws) != 0)

@@ -55,7 +55,9 @@ class WS:
             self.sock.connect(target)
             hosthdr = "localhost"
         key = base64.b64encode(os.urandom(16)).decode()
-        extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+        headers = dict(headers or {})
+        hosthdr = headers.pop("Host", hosthdr)
+        extra = "".join("%s: %s\r\n" % kv for kv in headers.items())
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
                            % (path, hosthdr, key, extra)).encode())

@@ -3,7 +3,7 @@ import json
 import os
 import subprocess
 
-from harness import DaemonSuite, run_suite
+from harness import WS, DaemonSuite, WSError, run_suite
 
 
 class Cli(DaemonSuite):
@@ -51,6 +51,11 @@ class Cli(DaemonSuite):
                            stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 3)
         self.assertIn("is light-containerd running", r.stderr)
+        # the daemon will not listen off loopback without TLS
+        r = subprocess.run([os.path.join(self.env.bin, "light-containerd"), "--listen", "0.0.0.0:7781"],
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("without TLS", r.stderr)
 
     def test_info_and_tcp(self):
         info = json.loads(self.ctl("info", check=0).stdout)
@@ -62,9 +67,38 @@ class Cli(DaemonSuite):
         # the same API on the TCP listener (port chosen by the kernel)
         log = self.env.daemon_log(tail=None)
         port = int(log.split("ws://127.0.0.1:")[1].split("/")[0])
-        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--url", "ws://127.0.0.1:%d" % port, "ping"],
-                           stdout=subprocess.PIPE, text=True)
+        token_file = os.path.join(self.env.run, "token")
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--url", "ws://127.0.0.1:%d" % port,
+                            "--token-file", token_file, "ping"], stdout=subprocess.PIPE, text=True)
         self.assertEqual((r.returncode, r.stdout.strip()), (0, '"pong"'))
+        self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+
+    def tcp_port(self):
+        return int(self.env.daemon_log(tail=None).split("ws://127.0.0.1:")[1].split("/")[0])
+
+    def test_tcp_needs_the_token(self):
+        port = self.tcp_port()
+        url = "ws://127.0.0.1:%d" % port
+        with open(os.path.join(self.env.run, "token")) as f:
+            token = f.read().strip()
+        self.assertEqual(len(token), 64)
+        for headers, want in (({}, "401"), ({"Authorization": "Bearer " + "0" * 64}, "401"),
+                              ({"Authorization": "Bearer " + token, "Host": "evil.example:%d" % port}, "403"),
+                              ({"Authorization": "Bearer " + token, "Origin": "http://evil.example"}, "403")):
+            with self.assertRaises(WSError) as cm:
+                WS(url, headers=headers)
+            self.assertIn(" %s " % want, str(cm.exception) + " ", headers)
+        for headers in ({"Authorization": "Bearer " + token},
+                        {"Sec-WebSocket-Protocol": "light-containerd.v1, bearer." + token},
+                        {"Authorization": "Bearer " + token, "Origin": "http://127.0.0.1:%d" % port}):
+            ws = WS(url, headers=headers)
+            ws.send_text('{"jsonrpc":"2.0","id":1,"method":"system.ping"}')
+            self.assertIn('"pong"', ws.recv_text())
+            ws.close()
+        # lightctl without the token is refused, with a clear message
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--url", url, "--token-file", "/dev/null", "ping"],
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 3)
 
 
 if __name__ == "__main__":

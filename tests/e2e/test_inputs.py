@@ -136,7 +136,9 @@ class Inputs(DaemonSuite):
             WS(self.env.socket, path="/other")
         with self.assertRaises(Exception):
             WS(self.env.socket, headers={"Origin": "http://evil.example"})
-        ok = WS(self.env.socket, headers={"Origin": "http://localhost:7780"})
+        with self.assertRaises(Exception):   # another port is another origin
+            WS(self.env.socket, headers={"Origin": "http://localhost:7780"})
+        ok = WS(self.env.socket, headers={"Origin": "http://localhost"})   # the daemon's own (Host: localhost)
         ok.close()
 
 

@@ -1,0 +1,39 @@
+/* access.h - who may talk to the daemon.
+ *
+ * DESIGN: pure decisions over the handshake's headers, so they can be
+ * tested (and fuzzed) without a socket. The Unix socket is protected by
+ * its mode (0600). On TCP a client must present the daemon's token: as
+ * "Authorization: Bearer <token>", or -- browsers cannot set headers on a
+ * WebSocket -- as a subprotocol "bearer.<token>" offered beside
+ * "light-containerd.v1", or as "?access_token=" on a plain HTTP GET; it is
+ * compared in constant time. On both listeners the Host header must name a
+ * loopback host or one listed with --allow-host (DNS rebinding), and an
+ * Origin header, when present, must be the daemon's own origin
+ * (http[s]://<Host>) or one listed with --allow-origin (cross-site
+ * WebSocket hijacking). Any thread; no state.
+ */
+#ifndef LCD_ACCESS_H
+#define LCD_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LCD_TOKEN_HEX 64 /* 256 bits */
+
+typedef struct {
+        const char *token;                /* hex; NULL: no token required anywhere */
+        const char *const *allow_hosts;   /* NULL-terminated extra Host names (host or host:port) */
+        const char *const *allow_origins; /* NULL-terminated extra origins ("https://ui.example") */
+} lcd_access_t;
+
+/* Decide a request. tcp: it came in on the TCP listener. Header values are
+ * NULL when absent; query is the request's query string (HTTP GET only) or
+ * NULL. Returns 0 (allowed), 401 or 403, with a reason in *why. */
+int lcd_access_check(const lcd_access_t *a, bool tcp, const char *host, const char *origin, const char *authorization,
+                     const char *protocols, const char *query, const char **why);
+/* Constant-time comparison of two NUL-terminated strings. */
+bool lcd_token_equal(const char *a, const char *b);
+/* A new random token, LCD_TOKEN_HEX hex digits + NUL. 0 or -errno. */
+int lcd_token_new(char out[LCD_TOKEN_HEX + 1]);
+
+#endif

@@ -1,0 +1,119 @@
+/* access.c - see access.h. */
+#include "lcd/access.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+bool lcd_token_equal(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        unsigned char diff = (unsigned char)(la != lb);
+        for (size_t i = 0; i < la; i++) /* as long as the secret; b shorter reads its NUL */
+                diff |= (unsigned char)(a[i] ^ b[i < lb ? i : lb]);
+        return diff == 0;
+}
+
+int lcd_token_new(char out[LCD_TOKEN_HEX + 1])
+{
+        unsigned char rnd[LCD_TOKEN_HEX / 2];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+                return -EIO;
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+        return 0;
+}
+
+/* host[:port] without the port; IPv6 literals keep their brackets. */
+static size_t host_len(const char *h)
+{
+        if (h[0] == '[') {
+                const char *e = strchr(h, ']');
+                return e ? (size_t)(e - h) + 1 : strlen(h);
+        }
+        return strcspn(h, ":");
+}
+
+static bool listed(const char *const *list, const char *v, size_t n)
+{
+        for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+                if (strlen(list[i]) == n && strncmp(list[i], v, n) == 0)
+                        return true;
+        return false;
+}
+
+static bool host_allowed(const lcd_access_t *a, const char *host)
+{
+        static const char *const loopback[] = {"127.0.0.1", "localhost", "[::1]", NULL};
+        size_t n = host_len(host);
+        if (host[n] != '\0' && host[n] != ':')
+                return false;
+        return listed(loopback, host, n) || listed(a->allow_hosts, host, strlen(host)) ||
+               listed(a->allow_hosts, host, n);
+}
+
+static bool origin_allowed(const lcd_access_t *a, const char *origin, const char *host)
+{
+        if (listed(a->allow_origins, origin, strlen(origin)))
+                return true;
+        const char *rest = NULL;
+        if (strncmp(origin, "http://", 7) == 0)
+                rest = origin + 7;
+        else if (strncmp(origin, "https://", 8) == 0)
+                rest = origin + 8;
+        return rest != NULL && host != NULL && strcmp(rest, host) == 0; /* the daemon's own origin */
+}
+
+/* The token from the headers or the query, or NULL. */
+static bool token_given(const lcd_access_t *a, const char *authorization, const char *protocols, const char *query)
+{
+        if (authorization != NULL && strncmp(authorization, "Bearer ", 7) == 0 &&
+            lcd_token_equal(a->token, authorization + 7))
+                return true;
+        for (const char *p = protocols; p != NULL && *p != '\0';) { /* "light-containerd.v1, bearer.<t>" */
+                while (*p == ' ' || *p == ',')
+                        p++;
+                size_t n = strcspn(p, ", ");
+                char item[160];
+                if (n < sizeof item && n > 7 && strncmp(p, "bearer.", 7) == 0) {
+                        memcpy(item, p + 7, n - 7);
+                        item[n - 7] = '\0';
+                        if (lcd_token_equal(a->token, item))
+                                return true;
+                }
+                p += n;
+        }
+        for (const char *q = query; q != NULL && *q != '\0';) {
+                size_t n = strcspn(q, "&");
+                char item[160];
+                if (n < sizeof item && n > 13 && strncmp(q, "access_token=", 13) == 0) {
+                        memcpy(item, q + 13, n - 13);
+                        item[n - 13] = '\0';
+                        if (lcd_token_equal(a->token, item))
+                                return true;
+                }
+                q += n + (q[n] == '&');
+        }
+        return false;
+}
+
+int lcd_access_check(const lcd_access_t *a, bool tcp, const char *host, const char *origin, const char *authorization,
+                     const char *protocols, const char *query, const char **why)
+{
+        if (host == NULL || !host_allowed(a, host)) {
+                *why = "the Host header is not a loopback name or an --allow-host entry";
+                return 403;
+        }
+        if (origin != NULL && !origin_allowed(a, origin, host)) {
+                *why = "the Origin is not the daemon's own or an --allow-origin entry";
+                return 403;
+        }
+        if (tcp && a->token != NULL && !token_given(a, authorization, protocols, query)) {
+                *why = "a valid token is required on TCP (Authorization: Bearer, subprotocol bearer.<token>, or "
+                       "access_token=)";
+                return 401;
+        }
+        *why = NULL;
+        return 0;
+}
