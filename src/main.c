@@ -8,6 +8,7 @@
  */
 #include "lcd/access.h"
 #include "lcd/alloc.h"
+#include "lcd/doctor.h"
 #include "lcd/api.h"
 #include "lcd/engine.h"
 #include "lcd/error.h"
@@ -37,7 +38,8 @@
 static volatile sig_atomic_t stop_requested;
 
 static const char usage_line[] =
-        "usage: light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
+        "usage: light-containerd doctor [--json]\n"
+        "       light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
         "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
@@ -94,8 +96,38 @@ static void on_signal(int sig)
         lcd_api_wake(NULL);
 }
 
+/* light-containerd doctor [--json] */
+static int doctor(int argc, char **argv)
+{
+        bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+        if (argc > 3 || (argc == 3 && !json)) {
+                fprintf(stderr, "usage: light-containerd doctor [--json]\n");
+                return 2;
+        }
+        lcd_runner_t *runner = lcd_runner_spawn_new();
+        if (runner == NULL) {
+                fprintf(stderr, "light-containerd: out of memory\n");
+                return 1;
+        }
+        lcd_check_t checks[LCD_DOCTOR_MAX];
+        size_t n = lcd_doctor_run(runner, checks);
+        lcd_runner_free(runner);
+        int bad = 0;
+        for (size_t i = 0; i < n; i++)
+                bad |= !checks[i].ok && checks[i].required;
+        if (json) {
+                json_object *a = lcd_doctor_json(checks, n);
+                printf("%s\n", a ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY) : "null");
+                json_object_put(a);
+                return bad;
+        }
+        return lcd_doctor_print(checks, n);
+}
+
 int main(int argc, char **argv)
 {
+        if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
+                return doctor(argc, argv);
         const char *socket_path = NULL, *listen = "127.0.0.1:7780", *data_dir = NULL, *runtime_dir = NULL;
         unsigned workers = 4, queue = 64, max_containers = 1024, history = EVENT_HISTORY, heartbeat = 15;
         const char *insecure[MAX_INSECURE + 1] = {0};
@@ -337,6 +369,14 @@ int main(int argc, char **argv)
                 lcd_error_log("out of memory at start-up");
                 goto out;
         }
+        /* the host as this user sees it, for system.check (and tool versions) */
+        static lcd_check_t checks[LCD_DOCTOR_MAX];
+        size_t n_checks = lcd_doctor_run(runner, checks);
+        for (size_t i = 0; i < n_checks; i++)
+                if (!checks[i].ok)
+                        lcd_log(checks[i].required ? LCD_LOG_ERROR : LCD_LOG_WARN, "check %s: %s (fix: %s)",
+                                checks[i].check, checks[i].detail, checks[i].fix);
+
         /* before any thread: our own user and mount namespace */
         static lcd_userns_t userns;
         if (lcd_userns_enter(&userns, &err) < 0)
@@ -344,6 +384,8 @@ int main(int argc, char **argv)
         lcd_info("user namespace: %s", userns.desc);
         lcd_engine_config_t ecfg = {
                 .userns = &userns,
+                .checks = checks,
+                .n_checks = n_checks,
                 .shared_keyring = shared_keyring,
                 .data_dir = data,
                 .runtime_dir = rt,
@@ -366,6 +408,8 @@ int main(int argc, char **argv)
                 .engine = engine,
                 .events = events,
                 .heartbeat_s = (int)heartbeat,
+                .checks = checks,
+                .n_checks = n_checks,
                 .access = {.token = token, .allow_hosts = allow_hosts, .allow_origins = allow_origins},
                 .tls_cert = tls_cert,
                 .tls_key = tls_key,

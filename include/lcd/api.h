@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "lcd/access.h"
+#include "lcd/doctor.h"
 #include "lcd/engine.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
@@ -29,6 +30,8 @@ typedef struct {
         int heartbeat_s;                /* heartbeat on idle subscriptions; 0: none */
         lcd_access_t access;            /* token, allowed hosts and origins (borrowed strings) */
         const char *tls_cert, *tls_key; /* PEM files for the TCP listener, or NULL */
+        const lcd_check_t *checks;      /* the doctor's results at start (system.check) */
+        size_t n_checks;
 } lcd_api_config_t;
 
 /* Create the listeners. NULL with err on failure. Service thread. */

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lcd/doctor.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "lcd/runner.h"
@@ -37,7 +38,9 @@ typedef struct {
         int tool_timeout_ms;                    /* every other tool run */
         const lcd_userns_t *userns;             /* borrowed; NULL: none entered */
         bool shared_keyring;                    /* --no-new-keyring */
-        bool no_overlay;                        /* unit tests: do not mount overlays */
+        const lcd_check_t *checks;              /* the doctor's results (tool versions); NULL: probe */
+        size_t n_checks;
+        bool no_overlay; /* unit tests: do not mount overlays */
 } lcd_engine_config_t;
 
 /* Called once per accepted operation, on a worker thread. Ownership of

@@ -90,6 +90,8 @@ struct lcd_api {
         int tcp_port;
         struct lws_vhost *tcp_vhost; /* NULL: no TCP listener */
         lcd_access_t access;
+        const lcd_check_t *checks;
+        size_t n_checks;
 };
 
 /* Dispatch one decoded request; replies now or later. */

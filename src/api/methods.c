@@ -47,6 +47,15 @@ static int m_info(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return *result ? 0 : LCD_ERR;
 }
 
+static int m_check(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {NULL};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
+                return LCD_ERR;
+        *result = lcd_doctor_json(api->checks, api->n_checks);
+        return *result ? 0 : lcd_error_nomem(err);
+}
+
 static int m_list(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
         static const char *const keys[] = {NULL};
@@ -340,7 +349,7 @@ static const struct {
         {"container.kill", m_kill},        {"container.pause", m_pause},     {"container.resume", m_resume},
         {"container.remove", m_remove},    {"container.list", m_list},       {"container.inspect", m_inspect},
         {"events.subscribe", m_subscribe}, {"container.restart", m_restart}, {"container.wait", m_wait},
-        {"container.stats", m_stats},      {"container.logs", m_logs},
+        {"container.stats", m_stats},      {"system.check", m_check},        {"container.logs", m_logs},
 };
 
 void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)

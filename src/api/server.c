@@ -399,6 +399,8 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
         }
         api->engine = cfg->engine;
         api->access = cfg->access;
+        api->checks = cfg->checks;
+        api->n_checks = cfg->n_checks;
         api->events = cfg->events;
         api->delivered = lcd_events_latest(cfg->events);
         unsigned char rnd[16];

@@ -39,6 +39,7 @@ static const char usage_text[] =
         "  stats NAME[:TAG]                     CPU time, memory and pids from its cgroup\n"
         "  events [--count N]                   print container events as they happen\n"
         "  info                                 show the daemon's system information\n"
+        "  check                                what the host lacks for rootless containers, with fixes\n"
         "  ping                                 check that the daemon answers\n"
         "\n"
         "NAME without :TAG means NAME:latest. The socket defaults to\n"
@@ -405,6 +406,18 @@ static int cmd_logs(int argc, char **argv)
         return 0;
 }
 
+static void print_checks(json_object *list)
+{
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *c = json_object_array_get_idx(list, i);
+                bool ok = json_object_get_boolean(json_object_object_get(c, "ok"));
+                bool req = json_object_get_boolean(json_object_object_get(c, "required"));
+                printf("%s %-18s %s\n", ok ? "ok  " : req ? "FAIL" : "warn", str(c, "check"), str(c, "detail"));
+                if (!ok)
+                        printf("     %-18s fix: %s\n", "", str(c, "fix"));
+        }
+}
+
 static int cmd_wait(int argc, char **argv)
 {
         if (argc != 2)
@@ -476,9 +489,9 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        static const char *const known[] = {"ps",   "inspect", "pull",   "create", "start",  "stop",
-                                            "kill", "pause",   "resume", "rm",     "events", "info",
-                                            "ping", "restart", "logs",   "wait",   "stats",  NULL};
+        static const char *const known[] = {"ps",    "inspect", "pull",  "create", "start", "stop", "kill",
+                                            "pause", "resume",  "rm",    "events", "info",  "ping", "restart",
+                                            "logs",  "wait",    "stats", "check",  NULL};
         bool ok = false;
         for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(cmd, known[i]) == 0;
@@ -490,6 +503,8 @@ int main(int argc, char **argv)
         json_object *extra = json_object_new_object();
         if (strcmp(cmd, "ps") == 0)
                 status = cmd_simple("container.list", NULL, print_table);
+        else if (strcmp(cmd, "check") == 0)
+                status = cmd_simple("system.check", NULL, print_checks);
         else if (strcmp(cmd, "info") == 0)
                 status = cmd_simple("system.info", NULL, NULL);
         else if (strcmp(cmd, "ping") == 0)

@@ -79,8 +79,18 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                          e->cg.controllers[0] ? e->cg.controllers : "(none)");
         else
                 lcd_warn("%s: containers run, but pause/resume are unsupported", e->cg.why);
-        for (int i = 0; i < LCD_TOOLS; i++)
-                e->tool_version[i] = tool_version(cfg->runner, lcd_tool_names[i]);
+        for (int i = 0; i < LCD_TOOLS; i++) {
+                const lcd_check_t *found = NULL;
+                for (size_t k = 0; cfg->checks != NULL && k < cfg->n_checks; k++)
+                        if (strcmp(cfg->checks[k].check, lcd_tool_names[i]) == 0)
+                                found = &cfg->checks[k];
+                if (found == NULL)
+                        e->tool_version[i] = tool_version(cfg->runner, lcd_tool_names[i]);
+                else if (found->ok && (e->tool_version[i] = lcd_strdup(found->detail)) == NULL) {
+                        lcd_error_nomem(err);
+                        goto fail;
+                }
+        }
         e->map = lcd_statemap_new(cfg->max_containers);
         if (e->map == NULL) {
                 lcd_error_nomem(err);

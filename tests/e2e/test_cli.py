@@ -3,7 +3,7 @@ import json
 import os
 import subprocess
 
-from harness import WS, DaemonSuite, WSError, run_suite
+from harness import SANDBOX, WS, DaemonSuite, WSError, run_suite
 
 
 class Cli(DaemonSuite):
@@ -72,6 +72,32 @@ class Cli(DaemonSuite):
                             "--token-file", token_file, "ping"], stdout=subprocess.PIPE, text=True)
         self.assertEqual((r.returncode, r.stdout.strip()), (0, '"pong"'))
         self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+
+    def test_doctor_before_and_after_the_sandbox(self):
+        daemon = os.path.join(self.env.bin, "light-containerd")
+        # as root, on this cgroup v1/v2 hybrid host: not ready, and it says why
+        r = subprocess.run([daemon, "doctor", "--json"], stdout=subprocess.PIPE, text=True)
+        before = {c["check"]: c for c in json.loads(r.stdout)}
+        self.assertEqual(r.returncode, 1)
+        self.assertFalse(before["user"]["ok"])
+        self.assertIn("fix", before["user"])
+        self.assertTrue(before["crun"]["ok"] and before["crun"]["detail"].startswith("crun version"))
+        # as the sandbox user, in its delegated cgroup2 subtree: ready
+        r = subprocess.run([SANDBOX, "run", "--cgroup-name", self.env.cgname + "-doc", "--", daemon, "doctor",
+                            "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        after = {c["check"]: c for c in json.loads(r.stdout)}
+        self.assertEqual(r.returncode, 0, r.stdout)
+        for check in ("user", "userns", "subuid", "subgid", "newuidmap", "cgroup2", "cgroup-delegation",
+                      "skopeo", "umoci", "crun", "conmon", "runtime-dir"):
+            self.assertTrue(after[check]["ok"], after[check])
+            self.assertIsNone(after[check]["fix"])
+        # the running daemon reports the same through system.check (and lightctl check)
+        c = self.env.client()
+        via_api = {x["check"]: x["ok"] for x in c.call("system.check")}
+        c.close()
+        self.assertEqual(via_api, {k: v["ok"] for k, v in after.items()})
+        out = self.ctl("check", check=0).stdout
+        self.assertIn("ok   cgroup-delegation", out)
 
     def tcp_port(self):
         return int(self.env.daemon_log(tail=None).split("ws://127.0.0.1:")[1].split("/")[0])
