@@ -93,7 +93,13 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
 int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned tail, lcd_engine_done_fn done,
                     void *ctx, lcd_error_t **err);
 
+/* Remove a cached image and its unpacked root: conflict while a container
+ * uses it. {"removed":true}. */
+int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
+
 /* Synchronous queries; any thread. NULL with err on failure. */
+json_object *lcd_engine_images(lcd_engine_t *e, lcd_error_t **err);
+json_object *lcd_engine_image_inspect(lcd_engine_t *e, const char *ref, lcd_error_t **err);
 /* {"cpuUsageUsec","memoryBytes","pids"} from the container's cgroup; null
  * where a controller (or the cgroup) is not there. */
 json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err);

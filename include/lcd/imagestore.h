@@ -11,6 +11,7 @@
 #ifndef LCD_IMAGESTORE_H
 #define LCD_IMAGESTORE_H
 
+#include <json-c/json.h>
 #include <stdbool.h>
 
 #include "lcd/error.h"
@@ -34,5 +35,14 @@ int lcd_imagestore_pull(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *di
 int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char **layout, char *digest,
                            lcd_error_t **err);
 void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref);
+
+/* [{"ref","digest","size","createdAt"}] of every cached image. */
+json_object *lcd_imagestore_list(lcd_imagestore_t *s, lcd_error_t **err);
+/* One image with "config" (the image's), "layers", "architecture";
+ * not_found when not cached. */
+json_object *lcd_imagestore_inspect(lcd_imagestore_t *s, const lcd_imageref_t *ref, lcd_error_t **err);
+/* Delete a cached image (waits for its pulls and unpacks); digest receives
+ * its digest. not_found when not cached. Workers only. */
+int lcd_imagestore_remove(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *digest, lcd_error_t **err);
 
 #endif

@@ -66,6 +66,9 @@ void lcd_runtime_reset(lcd_runtime_t *rt, const char *id);
  * conmon, exit file, overlay mount, bundle. Best effort; returns the first
  * error. */
 int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
+/* Delete the image root of digest (waits for creates using it). 0 or
+ * -errno; absent is fine. The caller knows no container uses it. */
+int lcd_runtime_remove_root(lcd_runtime_t *rt, const char *digest);
 /* The container's k8s-file log ("<bundle>/ctr.log") into buf. */
 void lcd_runtime_log_path(lcd_runtime_t *rt, const char *id, char *buf, size_t len);
 /* Exit code from conmon's exit file: 0 with *code, or -ENOENT. */

@@ -148,6 +148,45 @@ static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return ASYNC;
 }
 
+static int m_images(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {NULL};
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
+                return LCD_ERR;
+        *result = lcd_engine_images(api->engine, err);
+        return *result ? 0 : LCD_ERR;
+}
+
+static int m_image_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                           lcd_error_t **err)
+{
+        static const char *const keys[] = {"ref", NULL};
+        const char *ref;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
+                return LCD_ERR;
+        *result = lcd_engine_image_inspect(api->engine, ref, err);
+        return *result ? 0 : LCD_ERR;
+}
+
+static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+                          lcd_error_t **err)
+{
+        static const char *const keys[] = {"ref", NULL};
+        const char *ref;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
+            lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
+                return LCD_ERR;
+        lcd_pending_t *p = pending_or_err(s, req, err);
+        if (p == NULL)
+                return LCD_ERR;
+        if (lcd_engine_image_remove(api->engine, ref, lcd_api_pending_done, p, err) < 0) {
+                lcd_api_pending_free(p);
+                return LCD_ERR;
+        }
+        return ASYNC;
+}
+
 static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
         static const char *const keys[] = {"image", "name", "tag", "cmd", "env", "workdir", NULL};
@@ -344,12 +383,27 @@ static const struct {
         const char *name;
         handler_fn fn;
 } methods[] = {
-        {"system.ping", m_ping},           {"system.info", m_info},          {"image.pull", m_pull},
-        {"container.create", m_create},    {"container.start", m_start},     {"container.stop", m_stop},
-        {"container.kill", m_kill},        {"container.pause", m_pause},     {"container.resume", m_resume},
-        {"container.remove", m_remove},    {"container.list", m_list},       {"container.inspect", m_inspect},
-        {"events.subscribe", m_subscribe}, {"container.restart", m_restart}, {"container.wait", m_wait},
-        {"container.stats", m_stats},      {"system.check", m_check},        {"container.logs", m_logs},
+        {"system.ping", m_ping},
+        {"system.info", m_info},
+        {"image.pull", m_pull},
+        {"container.create", m_create},
+        {"container.start", m_start},
+        {"container.stop", m_stop},
+        {"container.kill", m_kill},
+        {"container.pause", m_pause},
+        {"container.resume", m_resume},
+        {"container.remove", m_remove},
+        {"container.list", m_list},
+        {"container.inspect", m_inspect},
+        {"events.subscribe", m_subscribe},
+        {"container.restart", m_restart},
+        {"container.wait", m_wait},
+        {"container.stats", m_stats},
+        {"system.check", m_check},
+        {"container.logs", m_logs},
+        {"image.list", m_images},
+        {"image.inspect", m_image_inspect},
+        {"image.remove", m_image_remove},
 };
 
 void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)

@@ -28,6 +28,8 @@ static const char usage_text[] =
         "  ps                                   list containers\n"
         "  inspect NAME[:TAG]                   show one container\n"
         "  pull IMAGE                           fetch an image\n"
+        "  images                               list cached images\n"
+        "  rmi IMAGE...                         remove cached images\n"
         "  create [--name N] [--tag T] [--env K=V]... [--workdir DIR] IMAGE [CMD [ARG...]]\n"
         "  start | pause | resume NAME[:TAG]...\n"
         "  stop [--time SECONDS] NAME[:TAG]...\n"
@@ -406,6 +408,18 @@ static int cmd_logs(int argc, char **argv)
         return 0;
 }
 
+static void print_images(json_object *list)
+{
+        printf("%-60s %-20s %10s  %s\n", "REF", "DIGEST", "SIZE", "CREATED");
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *im = json_object_array_get_idx(list, i);
+                const char *created = str(im, "createdAt");
+                printf("%-60s %-20.19s %9.1fM  %s\n", str(im, "ref"), str(im, "digest"),
+                       (double)json_object_get_int64(json_object_object_get(im, "size")) / (1024.0 * 1024.0),
+                       created ? created : "-");
+        }
+}
+
 static void print_checks(json_object *list)
 {
         for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -489,9 +503,9 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        static const char *const known[] = {"ps",    "inspect", "pull",  "create", "start", "stop", "kill",
-                                            "pause", "resume",  "rm",    "events", "info",  "ping", "restart",
-                                            "logs",  "wait",    "stats", "check",  NULL};
+        static const char *const known[] = {"ps",    "inspect", "pull",  "create", "start",  "stop", "kill",
+                                            "pause", "resume",  "rm",    "events", "info",   "ping", "restart",
+                                            "logs",  "wait",    "stats", "check",  "images", "rmi",  NULL};
         bool ok = false;
         for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(cmd, known[i]) == 0;
@@ -503,7 +517,19 @@ int main(int argc, char **argv)
         json_object *extra = json_object_new_object();
         if (strcmp(cmd, "ps") == 0)
                 status = cmd_simple("container.list", NULL, print_table);
-        else if (strcmp(cmd, "check") == 0)
+        else if (strcmp(cmd, "images") == 0)
+                status = cmd_simple("image.list", NULL, print_images);
+        else if (strcmp(cmd, "rmi") == 0) {
+                if (sub_argc < 2)
+                        status = usage("rmi takes IMAGE...%s", "");
+                for (int i = 1; i < sub_argc; i++) {
+                        json_object *p = json_object_new_object();
+                        json_object_object_add(p, "ref", json_object_new_string(sub_argv[i]));
+                        int st = cmd_simple("image.remove", p, NULL);
+                        if (st > status)
+                                status = st;
+                }
+        } else if (strcmp(cmd, "check") == 0)
                 status = cmd_simple("system.check", NULL, print_checks);
         else if (strcmp(cmd, "info") == 0)
                 status = cmd_simple("system.info", NULL, NULL);

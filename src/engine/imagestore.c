@@ -10,6 +10,7 @@
 #include "lcd/log.h"
 #include "lcd/strv.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -104,9 +105,9 @@ static char *layout_dir(lcd_imagestore_t *s, const lcd_imageref_t *ref)
         return lcd_strdup_printf("%s/%s", s->dir, name);
 }
 
-/* Read the manifest digest of REFNAME from the layout's index.json.
+/* The OCI manifest digest of REFNAME in the layout's index.json.
  * 0, -ENOENT (not cached) or -ENOMEM. */
-static int cached_digest(const char *dir, char *digest)
+static int index_digest(const char *dir, char *digest)
 {
         char *path = lcd_strdup_printf("%s/index.json", dir);
         if (path == NULL)
@@ -129,17 +130,25 @@ static int cached_digest(const char *dir, char *digest)
                         }
                 }
         json_object_put(idx);
-        if (r == 0) {
-                char *path2 = lcd_strdup_printf("%s/" DIGESTFILE, dir);
-                char buf[LCD_DIGEST_LEN + 2];
-                if (path2 != NULL && lcd_read_small(path2, buf, sizeof buf) > 0) {
-                        buf[strcspn(buf, "\n")] = '\0';
-                        if (lcd_digest_valid(buf))
-                                snprintf(digest, LCD_DIGEST_LEN + 1, "%s", buf);
-                }
-                lcd_free(path2);
-        }
         return r;
+}
+
+/* The digest as the registry knows it (what the API shows): the one skopeo
+ * recorded, else the layout's. 0, -ENOENT (not cached) or -ENOMEM. */
+static int cached_digest(const char *dir, char *digest)
+{
+        int r = index_digest(dir, digest);
+        if (r < 0)
+                return r;
+        char *path = lcd_strdup_printf("%s/" DIGESTFILE, dir);
+        char buf[LCD_DIGEST_LEN + 2];
+        if (path != NULL && lcd_read_small(path, buf, sizeof buf) > 0) {
+                buf[strcspn(buf, "\n")] = '\0';
+                if (lcd_digest_valid(buf))
+                        snprintf(digest, LCD_DIGEST_LEN + 1, "%s", buf);
+        }
+        lcd_free(path);
+        return 0;
 }
 
 static bool is_insecure(lcd_imagestore_t *s, const char *host)
@@ -237,4 +246,138 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
 void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref)
 {
         lcd_gate_leave(s->gate, ref->canonical, false);
+}
+
+/* ---- listing, inspecting, removing ---- */
+
+/* A blob of the layout as JSON ("sha256:..." -> blobs/sha256/...). */
+static json_object *read_blob(const char *dir, const char *digest)
+{
+        if (!lcd_digest_valid(digest))
+                return NULL;
+        char *path = lcd_strdup_printf("%s/blobs/sha256/%s", dir, digest + 7);
+        json_object *o = path ? json_object_from_file(path) : NULL;
+        lcd_free(path);
+        return o;
+}
+
+static int64_t blobs_size(const char *dir)
+{
+        char path[4096];
+        snprintf(path, sizeof path, "%s/blobs/sha256", dir);
+        DIR *d = opendir(path);
+        int64_t total = 0;
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL) {
+                struct stat st;
+                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0)
+                        total += st.st_size;
+        }
+        if (d != NULL)
+                closedir(d);
+        return total;
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+        json_object *v = NULL;
+        return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* {"ref","digest","size","createdAt"} and, with detail, "config" and
+ * "layers". NULL when the layout is not a complete image. */
+static json_object *describe(const char *dir, const char *canonical, bool detail)
+{
+        char digest[LCD_DIGEST_LEN + 1], oci[LCD_DIGEST_LEN + 1];
+        if (cached_digest(dir, digest) < 0 || index_digest(dir, oci) < 0)
+                return NULL;
+        json_object *manifest = read_blob(dir, oci);
+        json_object *config =
+                manifest ? read_blob(dir, json_object_get_string(get(get(manifest, "config"), "digest"))) : NULL;
+        json_object *o = json_object_new_object();
+        if (o == NULL)
+                goto out;
+        json_object_object_add(o, "ref", json_object_new_string(canonical));
+        json_object_object_add(o, "digest", json_object_new_string(digest));
+        json_object_object_add(o, "size", json_object_new_int64(blobs_size(dir)));
+        json_object *created = config ? get(config, "created") : NULL;
+        json_object_object_add(o, "createdAt", created ? json_object_get(created) : NULL);
+        if (detail) {
+                json_object *c = config ? get(config, "config") : NULL;
+                json_object *layers = manifest ? get(manifest, "layers") : NULL;
+                json_object_object_add(o, "config", c ? json_object_get(c) : NULL);
+                json_object_object_add(o, "layers",
+                                       json_object_new_int(layers ? (int)json_object_array_length(layers) : 0));
+                json_object_object_add(
+                        o, "architecture",
+                        config && get(config, "architecture") ? json_object_get(get(config, "architecture")) : NULL);
+        }
+out:
+        json_object_put(manifest);
+        json_object_put(config);
+        return o;
+}
+
+/* Decode a layout directory name back into its reference. */
+static void dirname_to_ref(const char *name, char *buf, size_t len)
+{
+        size_t j = 0;
+        for (size_t i = 0; name[i] != '\0' && j + 1 < len; i++)
+                buf[j++] = name[i] == '+' ? '/' : name[i] == '=' ? ':' : name[i] == '%' ? '@' : name[i];
+        buf[j] = '\0';
+}
+
+json_object *lcd_imagestore_list(lcd_imagestore_t *s, lcd_error_t **err)
+{
+        json_object *a = json_object_new_array();
+        DIR *d = a ? opendir(s->dir) : NULL;
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char ref[LCD_REF_MAX + 1], dir[4096];
+                dirname_to_ref(de->d_name, ref, sizeof ref);
+                snprintf(dir, sizeof dir, "%s/%s", s->dir, de->d_name);
+                json_object *o = describe(dir, ref, false);
+                if (o != NULL && json_object_array_add(a, o) != 0)
+                        json_object_put(o);
+        }
+        if (d != NULL)
+                closedir(d);
+        if (a == NULL)
+                lcd_error_nomem(err);
+        return a;
+}
+
+json_object *lcd_imagestore_inspect(lcd_imagestore_t *s, const lcd_imageref_t *ref, lcd_error_t **err)
+{
+        cleanup_free char *dir = layout_dir(s, ref);
+        if (dir == NULL) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        json_object *o = describe(dir, ref->canonical, true);
+        if (o == NULL)
+                lcd_error_set(err, LCD_E_NOT_FOUND, "no image %s in the store", ref->canonical);
+        return o;
+}
+
+int lcd_imagestore_remove(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *digest, lcd_error_t **err)
+{
+        cleanup_free char *dir = layout_dir(s, ref);
+        if (dir == NULL)
+                return lcd_error_nomem(err);
+        if (lcd_gate_enter(s->gate, ref->canonical, true) < 0)
+                return lcd_error_nomem(err);
+        int r = cached_digest(dir, digest);
+        if (r == -ENOENT)
+                r = lcd_error_set(err, LCD_E_NOT_FOUND, "no image %s in the store", ref->canonical);
+        else if (r < 0)
+                r = lcd_error_nomem(err);
+        else if ((r = lcd_rmtree(dir)) < 0)
+                r = lcd_error_set(err, LCD_E_INTERNAL, "remove %s: %s", dir, strerror(-r));
+        lcd_gate_leave(s->gate, ref->canonical, true);
+        if (r == 0)
+                lcd_info("removed image %s", ref->canonical);
+        return r;
 }

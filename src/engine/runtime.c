@@ -709,6 +709,19 @@ int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
         return 0;
 }
 
+int lcd_runtime_remove_root(lcd_runtime_t *rt, const char *digest)
+{
+        if (!lcd_digest_valid(digest))
+                return -EINVAL;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/%s", rt->roots, digest + 7);
+        if (lcd_gate_enter(rt->roots_gate, digest, true) < 0)
+                return -ENOMEM;
+        int r = lcd_rmtree(dir);
+        lcd_gate_leave(rt->roots_gate, digest, true);
+        return r;
+}
+
 void lcd_runtime_log_path(lcd_runtime_t *rt, const char *id, char *buf, size_t len)
 {
         bundle_path(rt, id, "ctr.log", buf, len);

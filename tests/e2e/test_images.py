@@ -1,0 +1,55 @@
+"""image.list, image.inspect, image.remove (and lightctl images / rmi)."""
+import glob
+import os
+import subprocess
+
+from harness import DaemonSuite, run_suite
+
+
+class Images(DaemonSuite):
+    def setUp(self):
+        self.c = self.env.client()
+
+    def tearDown(self):
+        self.c.close()
+
+    def test_list_inspect_remove(self):
+        env, c = self.env, self.c
+        c.call("image.pull", {"ref": env.image})
+        images = c.call("image.list")
+        self.assertEqual([i["ref"] for i in images], [env.image])
+        im = images[0]
+        self.assertEqual(im["digest"], env.image_digest)
+        self.assertGreater(im["size"], 500000)          # busybox is ~1 MB compressed
+        self.assertTrue(im["createdAt"] is None or im["createdAt"].startswith("20"))
+        full = c.call("image.inspect", {"ref": env.image})
+        self.assertEqual(full["config"]["Cmd"], ["/bin/sh"])
+        self.assertEqual(full["layers"], 1)
+        self.assertEqual(c.error("image.inspect", {"ref": "%s/acc/none:1" % env.registry})["code"], -32001)
+        self.assertEqual(c.error("image.inspect", {"ref": "oci:/x"})["code"], -32602)
+        # in use -> conflict, nothing removed
+        c.call("container.create", {"image": env.image, "name": "user", "tag": "1", "cmd": ["/bin/true"]})
+        err = c.error("image.remove", {"ref": env.image})
+        self.assertEqual((err["code"], err["data"]["reason"]), (-32002, "conflict"))
+        self.assertIn("user:1", err["message"])
+        self.assertEqual(len(c.call("image.list")), 1)
+        roots = glob.glob(os.path.join(env.data, "roots", "*"))
+        self.assertEqual(len(roots), 1)
+        c.call("container.remove", {"name": "user", "tag": "1"})
+        out = subprocess.run([os.path.join(env.bin, "lightctl"), "--socket", env.socket, "images"],
+                             stdout=subprocess.PIPE, text=True).stdout
+        self.assertIn(env.image, out)
+        r = subprocess.run([os.path.join(env.bin, "lightctl"), "--socket", env.socket, "rmi", env.image],
+                           stdout=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(c.call("image.list"), [])
+        self.assertEqual(glob.glob(os.path.join(env.data, "roots", "*")), [])   # its unpacked root went too
+        self.assertEqual(c.error("image.remove", {"ref": env.image})["code"], -32001)
+        # and it comes back on the next create
+        c.call("container.create", {"image": env.image, "name": "again", "tag": "1", "cmd": ["/bin/true"]})
+        c.call("container.remove", {"name": "again", "tag": "1"})
+        self.assertEqual(len(c.call("image.list")), 1)
+
+
+if __name__ == "__main__":
+    run_suite("test_images")
