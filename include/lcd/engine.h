@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lcd/doctor.h"
 #include "lcd/error.h"
@@ -106,6 +107,17 @@ json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag
 json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err);
 json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err);
 json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err);
+
+/* For /metrics: containers per state (counts[LCD_CS__COUNT]), the pool, and
+ * per-phase create timings (sum of microseconds and count per phase). */
+typedef enum { LCD_PHASE_PULL, LCD_PHASE_UNPACK, LCD_PHASE_CREATE, LCD_PHASE_START, LCD_PHASE__COUNT } lcd_phase_t;
+typedef struct {
+        unsigned containers[8];
+        unsigned queued, running, workers;
+        uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
+} lcd_engine_stats_t;
+void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);
+const char *lcd_phase_name(lcd_phase_t p);
 
 /* Parse "TERM", "SIGTERM", "15" into a signal number (1..64); -EINVAL. */
 int lcd_signal_parse(const char *s);

@@ -63,12 +63,30 @@ typedef struct lcd_session {
  * through the mailbox. */
 typedef struct lcd_waiter lcd_waiter_t;
 
+#define LCD_RPC_METHODS 32 /* slots for per-method counters (one more for unknown) */
+#define LCD_RPC_BUCKETS 10
+
+/* RPC counters for /metrics (service thread only). */
+typedef struct {
+        uint64_t requests[LCD_RPC_METHODS + 1], errors[LCD_RPC_METHODS + 1];
+        uint64_t bucket[LCD_RPC_BUCKETS], count;
+        double sum_s;
+} lcd_rpc_metrics_t;
+
+/* A plain HTTP response being written (per connection). */
+typedef struct {
+        char *body;
+        size_t len, off;
+} lcd_http_t;
+
 typedef struct lcd_pending {
         struct lcd_pending *next;
         lcd_api_t *api;
         lcd_session_t *session; /* holds a reference */
         json_object *id;        /* a copy; NULL: null id */
         bool has_id;
+        int method;          /* index in the method table, for metrics */
+        int64_t start_us;    /* when the request came in */
         json_object *result; /* set by the worker */
         lcd_error_t *err;    /* set by the worker */
 } lcd_pending_t;
@@ -80,6 +98,7 @@ struct lcd_api {
         char boot_id[33];
         uint64_t delivered;    /* last event seq fanned out */
         uint64_t lagged_count; /* subscriptions ended for lagging */
+        lcd_rpc_metrics_t metrics;
         lcd_waiter_t *waiters; /* parked container.wait requests */
         unsigned waiter_count;
         int heartbeat_s;
@@ -127,6 +146,15 @@ int lcd_waiters_add(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, co
 void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e);
 void lcd_waiters_drop_session(lcd_api_t *api, lcd_session_t *s);
 void lcd_session_unref(lcd_session_t *s);
+/* Plain HTTP (http.c): answer a GET (the access check already passed);
+ * write the next chunk when writable. Both return lws callback codes. */
+int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char *uri);
+int lcd_http_writable(struct lws *wsi, lcd_http_t *h);
+void lcd_http_clear(lcd_http_t *h);
+/* Metrics: count one finished request (method index, error?) and its time. */
+void lcd_metrics_rpc(lcd_api_t *api, int method, bool error, int64_t start_us);
+/* The method table's name for an index (methods.c). */
+const char *lcd_methods_name(int method);
 /* Heartbeats on idle subscriptions every interval_s seconds (0: none). */
 void lcd_heartbeat_start(lcd_api_t *api, int interval_s);
 

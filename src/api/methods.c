@@ -11,6 +11,7 @@
 #include "lcd/ident.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
+#include "lcd/timeutil.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -26,6 +27,9 @@ typedef int (*handler_fn)(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
  * later through the pending reply it was given), REPLIED (it has answered
  * itself), or LCD_ERR with err. */
 #define ASYNC 1
+/* The method being dispatched (service thread), for the metrics of the
+ * pending reply it may create. */
+static int current_method = -1;
 #define REPLIED 2
 #define MAX_FILTER_NAMES 64
 
@@ -128,6 +132,8 @@ static lcd_pending_t *pending_or_err(lcd_session_t *s, lcd_rpc_request_t *req, l
         lcd_pending_t *p = lcd_api_pending_new(s, req);
         if (p == NULL)
                 lcd_error_nomem(err);
+        else
+                p->method = current_method;
         return p;
 }
 
@@ -406,19 +412,31 @@ static const struct {
         {"image.remove", m_image_remove},
 };
 
+#define N_METHODS (sizeof methods / sizeof methods[0])
+_Static_assert(N_METHODS <= LCD_RPC_METHODS, "raise LCD_RPC_METHODS");
+
+const char *lcd_methods_name(int method)
+{
+        return method >= 0 && (size_t)method < N_METHODS ? methods[method].name : "other";
+}
+
 void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)
 {
         lcd_error_t *err = NULL;
         json_object *result = NULL;
         int rc = LCD_ERR;
+        int64_t start = lcd_wall_us();
         size_t i = 0;
-        for (; i < sizeof methods / sizeof methods[0]; i++)
+        for (; i < N_METHODS; i++)
                 if (strcmp(methods[i].name, req->method) == 0)
                         break;
-        if (i == sizeof methods / sizeof methods[0])
+        current_method = (int)i;
+        if (i == N_METHODS)
                 lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.64s' not found", req->method);
         else
                 rc = methods[i].fn(api, s, req, &result, &err);
+        if (rc != ASYNC) /* async ones are counted when their reply goes out */
+                lcd_metrics_rpc(api, (int)i, rc < 0, start);
         lcd_debug("%s -> %s", req->method, rc == ASYNC ? "queued" : rc >= 0 ? "ok" : err->msg);
         if (rc == ASYNC || rc == REPLIED)
                 return;

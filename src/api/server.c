@@ -36,7 +36,8 @@
 #define LCD_WS_PATH "/v1/ws"
 
 struct pss {
-        lcd_session_t *s;
+        lcd_session_t *s; /* WebSocket connections */
+        lcd_http_t http;  /* plain HTTP requests */
 };
 
 static struct lws_context *wake_ctx; /* for lcd_api_wake from a signal handler */
@@ -155,6 +156,8 @@ lcd_pending_t *lcd_api_pending_new(lcd_session_t *s, lcd_rpc_request_t *req)
         }
         p->has_id = req->has_id;
         p->api = s->api;
+        p->method = -1;
+        p->start_us = lcd_wall_us();
         p->session = s;
         s->refs++;
         return p;
@@ -195,6 +198,7 @@ static void drain_mailbox(lcd_api_t *api)
         pthread_mutex_unlock(&api->mail_mu);
         while (p != NULL) {
                 lcd_pending_t *next = p->next;
+                lcd_metrics_rpc(api, p->method, p->err != NULL, p->start_us);
                 if (p->has_id && p->session->wsi != NULL) {
                         if (p->err != NULL)
                                 lcd_session_send_error(p->session, p->id, p->err);
@@ -332,11 +336,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         lcd_events_fan_out(api);
                 }
                 return 0;
-        case LWS_CALLBACK_HTTP:
-                if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND,
-                                           "not found: the API is a WebSocket at " LCD_WS_PATH))
-                        return -1;
-                return lws_http_transaction_completed(wsi) ? -1 : 0;
+        case LWS_CALLBACK_HTTP: {
+                int r = api ? check_access(api, wsi, false) : -1;
+                if (r == 0)
+                        r = lcd_http_request(api, wsi, &pss->http, in ? (const char *)in : "");
+                if (r > 0) /* answered with a status: this transaction is done */
+                        return lws_http_transaction_completed(wsi) ? -1 : 0;
+                return r;
+        }
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+                return lcd_http_writable(wsi, &pss->http);
+        case LWS_CALLBACK_CLOSED_HTTP:
+                lcd_http_clear(&pss->http);
+                return 0;
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
                 return api ? confirm_upgrade(api, wsi) : -1;
         case LWS_CALLBACK_ESTABLISHED: {

@@ -28,6 +28,8 @@ struct lcd_engine {
         lcd_events_t *ev;
         char *tool_version[LCD_TOOLS]; /* NULL: not found */
         atomic_bool shutting_down;     /* set once; seq_cst */
+        /* create phase timings (relaxed: statistics only) */
+        _Atomic uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
         /* exit watcher */
         pthread_t watcher;
         bool watcher_started;
@@ -36,6 +38,9 @@ struct lcd_engine {
 };
 
 extern const char *const lcd_tool_names[LCD_TOOLS];
+
+/* Record how long a create phase took (any thread). */
+void lcd_engine_phase(lcd_engine_t *e, lcd_phase_t p, int64_t start_us);
 
 /* Find a container by id (a new reference) or NULL. Any thread. */
 lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id);

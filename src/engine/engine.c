@@ -146,6 +146,42 @@ lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id)
         return found;
 }
 
+const char *lcd_phase_name(lcd_phase_t p)
+{
+        static const char *const names[LCD_PHASE__COUNT] = {"pull", "unpack", "create", "start"};
+        return (unsigned)p < LCD_PHASE__COUNT ? names[p] : "unknown";
+}
+
+void lcd_engine_phase(lcd_engine_t *e, lcd_phase_t p, int64_t start_us)
+{
+        int64_t d = lcd_wall_us() - start_us;
+        atomic_fetch_add_explicit(&e->phase_us[p], (uint64_t)(d > 0 ? d : 0), memory_order_relaxed);
+        atomic_fetch_add_explicit(&e->phase_count[p], 1, memory_order_relaxed);
+}
+
+void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
+{
+        memset(out, 0, sizeof *out);
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(e->map, &items, &n) == 0) {
+                for (size_t i = 0; i < n; i++) {
+                        int st = lcd_container_state(lcd_container_from_item(items[i]));
+                        if (st >= 0 && st < LCD_CS__COUNT)
+                                out->containers[st]++;
+                        lcd_mapitem_unref(items[i]);
+                }
+                lcd_free(items);
+        }
+        out->queued = lcd_pool_queued(e->pool);
+        out->running = lcd_pool_running(e->pool);
+        out->workers = lcd_pool_workers(e->pool);
+        for (int p = 0; p < LCD_PHASE__COUNT; p++) {
+                out->phase_us[p] = atomic_load_explicit(&e->phase_us[p], memory_order_relaxed);
+                out->phase_count[p] = atomic_load_explicit(&e->phase_count[p], memory_order_relaxed);
+        }
+}
+
 json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err)
 {
         lcd_mapitem_t **items;

@@ -277,8 +277,10 @@ static void create_job(void *arg)
         char digest[LCD_DIGEST_LEN + 1];
         char *layout = NULL;
         struct created x = {0};
+        int64_t phase = lcd_wall_us();
         if (lcd_imagestore_acquire(e->images, &j->ref, &layout, digest, &err) < 0)
                 goto fail;
+        lcd_engine_phase(e, LCD_PHASE_PULL, phase);
         char *d = lcd_strdup(digest);
         if (d == NULL) {
                 lcd_imagestore_release(e->images, &j->ref);
@@ -290,15 +292,19 @@ static void create_job(void *arg)
         c->image_digest = d;
         pthread_mutex_unlock(&c->mu);
         lcd_bundle_spec_t spec = {(const char *const *)c->cmd, (const char *const *)c->env, c->workdir};
+        phase = lcd_wall_us();
         int r = lcd_runtime_prepare(e->rt, c->id, layout, digest, &spec, &x.argv, &err);
+        lcd_engine_phase(e, LCD_PHASE_UNPACK, phase);
         lcd_imagestore_release(e->images, &j->ref);
         lcd_free(layout);
         if (r < 0)
                 goto fail;
         char name[LCD_NAME_MAX + LCD_TAG_MAX + 2];
         snprintf(name, sizeof name, "%s_%s", c->item.name, c->item.tag);
+        phase = lcd_wall_us();
         if (lcd_runtime_create(e->rt, c->id, name, &x.pid, &err) < 0)
                 goto fail;
+        lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);
         lcd_info("created %s:%s (%s) in %lld ms", c->item.name, c->item.tag, c->id, (long long)(lcd_now_ms() - t0));
@@ -399,8 +405,10 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
                 if (lcd_runtime_create(e->rt, c->id, c->item.name, &pid, err) < 0)
                         goto fail;
         }
+        int64_t phase = lcd_wall_us();
         if (lcd_runtime_start(e->rt, c->id, err) < 0)
                 goto fail;
+        lcd_engine_phase(e, LCD_PHASE_START, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), LCD_CS_RUNNING,
                                  set_running, &pid, NULL);
         /* an exit that arrived between crun start and RUNNING */

@@ -131,6 +131,39 @@ class WS:
         self.sock.close()
 
 
+def http_get(target, path, headers=None, timeout=10):
+    """A plain HTTP/1.1 GET over a Unix socket or ws://HOST:PORT: (status, headers, body)."""
+    if target.startswith("ws://"):
+        host, port = target[5:].split("/")[0].rsplit(":", 1)
+        sock = socket.create_connection((host, int(port)), timeout=timeout)
+        hosthdr = "%s:%s" % (host, port)
+    else:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        sock.connect(target)
+        hosthdr = "localhost"
+    extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+    sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, hosthdr, extra)).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    want = int(hdrs.get("content-length", "0"))
+    while len(body) < want:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    sock.close()
+    return status, hdrs, body.decode(errors="replace")
+
+
 class Client:
     """JSON-RPC over WS with a reader thread: replies by id, events in a queue."""
 

@@ -3,7 +3,7 @@ import json
 import os
 import subprocess
 
-from harness import SANDBOX, WS, DaemonSuite, WSError, run_suite
+from harness import SANDBOX, WS, DaemonSuite, WSError, http_get, run_suite
 
 
 class Cli(DaemonSuite):
@@ -98,6 +98,51 @@ class Cli(DaemonSuite):
         self.assertEqual(via_api, {k: v["ok"] for k, v in after.items()})
         out = self.ctl("check", check=0).stdout
         self.assertIn("ok   cgroup-delegation", out)
+
+    def test_plain_http(self):
+        env = self.env
+        st, hdrs, body = http_get(env.socket, "/v1/healthz")
+        self.assertEqual(st, 200)
+        self.assertEqual(json.loads(body)["status"], "ok")
+        c = env.client()
+        c.call("container.create", {"image": env.image, "name": "web", "tag": "h", "cmd": ["/bin/true"]})
+        st, hdrs, body = http_get(env.socket, "/v1/containers")
+        self.assertEqual((st, hdrs["content-type"]), (200, "application/json"))
+        self.assertEqual([x["name"] for x in json.loads(body)], ["web"])
+        st, _, body = http_get(env.socket, "/v1/containers/web/h")
+        self.assertEqual(json.loads(body), c.call("container.inspect", {"name": "web", "tag": "h"}))
+        self.assertEqual(http_get(env.socket, "/v1/containers/web/nope")[0], 404)
+        self.assertEqual(http_get(env.socket, "/v1/containers/UPPER/x")[0], 400)
+        self.assertEqual(http_get(env.socket, "/nothing")[0], 404)
+        st, _, body = http_get(env.socket, "/v1/info")
+        self.assertEqual(json.loads(body)["version"], c.call("system.info")["version"])
+        # Prometheus text: every sample line is "name{labels} value" or "name value"
+        st, hdrs, body = http_get(env.socket, "/metrics")
+        self.assertEqual(st, 200)
+        self.assertTrue(hdrs["content-type"].startswith("text/plain"))
+        samples = {}
+        for line in body.splitlines():
+            if line.startswith("#"):
+                self.assertRegex(line, r"^# (HELP|TYPE) lcd_[a-z_]+ ")
+                continue
+            name, value = line.rsplit(" ", 1)
+            float(value)
+            self.assertRegex(name, r'^lcd_[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})?$')
+            samples[name] = float(value)
+        self.assertEqual(samples['lcd_containers{state="created"}'], 1)
+        self.assertGreaterEqual(samples['lcd_rpc_requests_total{method="container.create"}'], 1)
+        self.assertGreaterEqual(samples['lcd_create_phase_seconds_count{phase="unpack"}'], 1)
+        self.assertEqual(samples['lcd_rpc_duration_seconds_bucket{le="+Inf"}'], samples["lcd_rpc_duration_seconds_count"])
+        c.call("container.remove", {"name": "web", "tag": "h"})
+        c.close()
+        # TCP wants the token here too: header or ?access_token=
+        url = "ws://127.0.0.1:%d" % self.tcp_port()
+        with open(os.path.join(env.run, "token")) as f:
+            token = f.read().strip()
+        self.assertEqual(http_get(url, "/v1/healthz")[0], 401)
+        self.assertEqual(http_get(url, "/v1/healthz?access_token=" + token)[0], 200)
+        self.assertEqual(http_get(url, "/metrics", {"Authorization": "Bearer " + token})[0], 200)
+        self.assertEqual(http_get(url, "/v1/healthz?access_token=" + "1" * 64)[0], 401)
 
     def tcp_port(self):
         return int(self.env.daemon_log(tail=None).split("ws://127.0.0.1:")[1].split("/")[0])
