@@ -15,6 +15,7 @@
 #include "lcd/events.h"
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
+#include "lcd/rpc.h"
 #include "lcd/runner.h"
 #include "lcd/userns.h"
 
@@ -43,6 +44,7 @@ static const char usage_line[] =
         "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
+        "                        [--max-clients N] [--max-message BYTES] [--max-inflight N] [--max-depth N]\n"
         "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
 
 static void help(void)
@@ -63,6 +65,10 @@ static void help(void)
               "  --allow-host HOST      also accept this Host header (default: loopback names only)\n"
               "  --allow-origin ORIGIN  also accept WebSocket upgrades from this Origin (e.g. https://ui.example)\n"
               "  --tls-cert, --tls-key  serve the TCP listener over TLS (required off loopback)\n"
+              "  --max-clients N        WebSocket connections at once (default 256; beyond: HTTP 503)\n"
+              "  --max-message BYTES    largest request (default 1048576; larger: the connection is closed, 1009)\n"
+              "  --max-inflight N       unanswered requests per connection (default 64; beyond: busy)\n"
+              "  --max-depth N          JSON nesting of a request (default 16)\n"
               "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
               "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
@@ -135,6 +141,7 @@ int main(int argc, char **argv)
         const char *allow_hosts[MAX_INSECURE + 1] = {0}, *allow_origins[MAX_INSECURE + 1] = {0};
         size_t n_hosts = 0, n_origins = 0;
         const char *tls_cert = NULL, *tls_key = NULL;
+        unsigned max_clients = 256, max_message = LCD_RPC_MAX_MESSAGE, max_inflight = 64, max_depth = LCD_RPC_MAX_DEPTH;
         bool allow_root = false, shared_keyring = false;
         enum {
                 O_SOCKET = 256,
@@ -153,7 +160,11 @@ int main(int argc, char **argv)
                 O_ALLOW_HOST,
                 O_ALLOW_ORIGIN,
                 O_TLS_CERT,
-                O_TLS_KEY
+                O_TLS_KEY,
+                O_MAX_CLIENTS,
+                O_MAX_MESSAGE,
+                O_MAX_INFLIGHT,
+                O_MAX_DEPTH
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -173,6 +184,10 @@ int main(int argc, char **argv)
                 {"allow-origin", required_argument, NULL, O_ALLOW_ORIGIN},
                 {"tls-cert", required_argument, NULL, O_TLS_CERT},
                 {"tls-key", required_argument, NULL, O_TLS_KEY},
+                {"max-clients", required_argument, NULL, O_MAX_CLIENTS},
+                {"max-message", required_argument, NULL, O_MAX_MESSAGE},
+                {"max-inflight", required_argument, NULL, O_MAX_INFLIGHT},
+                {"max-depth", required_argument, NULL, O_MAX_DEPTH},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -246,6 +261,22 @@ int main(int argc, char **argv)
                         break;
                 case O_TLS_KEY:
                         tls_key = optarg;
+                        break;
+                case O_MAX_CLIENTS:
+                        if (parse_uint(optarg, 1, 8000, &max_clients) < 0)
+                                return bad_usage("--max-clients must be 1..8000, not '%s'", optarg);
+                        break;
+                case O_MAX_MESSAGE:
+                        if (parse_uint(optarg, 1024, LCD_RPC_MAX_MESSAGE_HARD, &max_message) < 0)
+                                return bad_usage("--max-message must be 1024..16777216 bytes, not '%s'", optarg);
+                        break;
+                case O_MAX_INFLIGHT:
+                        if (parse_uint(optarg, 1, 65536, &max_inflight) < 0)
+                                return bad_usage("--max-inflight must be 1..65536, not '%s'", optarg);
+                        break;
+                case O_MAX_DEPTH:
+                        if (parse_uint(optarg, 2, 64, &max_depth) < 0)
+                                return bad_usage("--max-depth must be 2..64, not '%s'", optarg);
                         break;
                 case O_HEARTBEAT:
                         if (parse_uint(optarg, 0, 3600, &heartbeat) < 0)
@@ -413,6 +444,7 @@ int main(int argc, char **argv)
                 .access = {.token = token, .allow_hosts = allow_hosts, .allow_origins = allow_origins},
                 .tls_cert = tls_cert,
                 .tls_key = tls_key,
+                .limits = {max_message, max_clients, max_inflight, max_depth},
         };
         api = lcd_api_new(&acfg, &err);
         if (api == NULL)

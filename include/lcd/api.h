@@ -11,6 +11,7 @@
 #define LCD_API_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 
 #include "lcd/access.h"
@@ -21,6 +22,14 @@
 
 typedef struct lcd_api lcd_api_t;
 
+/* Per-client bounds, each a daemon flag. */
+typedef struct {
+        size_t max_message;    /* bytes in one request; over it the connection is closed (1009) */
+        unsigned max_clients;  /* WebSocket connections; beyond, the upgrade answers 503 */
+        unsigned max_inflight; /* requests accepted and unanswered per connection; beyond: busy */
+        unsigned max_depth;    /* JSON nesting of a request */
+} lcd_api_limits_t;
+
 typedef struct {
         const char *socket_path; /* Unix socket, created mode 0600 */
         const char *listen_addr; /* TCP address, NULL: no TCP listener */
@@ -30,7 +39,8 @@ typedef struct {
         int heartbeat_s;                /* heartbeat on idle subscriptions; 0: none */
         lcd_access_t access;            /* token, allowed hosts and origins (borrowed strings) */
         const char *tls_cert, *tls_key; /* PEM files for the TCP listener, or NULL */
-        const lcd_check_t *checks;      /* the doctor's results at start (system.check) */
+        lcd_api_limits_t limits;
+        const lcd_check_t *checks; /* the doctor's results at start (system.check) */
         size_t n_checks;
 } lcd_api_config_t;
 

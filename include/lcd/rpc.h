@@ -18,8 +18,9 @@
 
 #include "lcd/error.h"
 
-#define LCD_RPC_MAX_MESSAGE (1024 * 1024) /* bytes in one request */
-#define LCD_RPC_MAX_DEPTH 16
+#define LCD_RPC_MAX_MESSAGE (1024 * 1024)           /* default bytes in one request (--max-message) */
+#define LCD_RPC_MAX_MESSAGE_HARD (16 * 1024 * 1024) /* what --max-message may be set to */
+#define LCD_RPC_MAX_DEPTH 16                        /* default JSON nesting (--max-depth) */
 
 typedef struct {
         json_object *root;   /* owned: the parsed message */
@@ -29,10 +30,11 @@ typedef struct {
         json_object *params; /* borrowed from root; NULL when absent */
 } lcd_rpc_request_t;
 
-/* Decode one message. 0 on success; LCD_ERR with err (parse_error or
- * invalid_request) and req->id/has_id set when the id was readable.
- * Always call lcd_rpc_request_clear(). */
-int lcd_rpc_decode(const char *text, size_t len, lcd_rpc_request_t *req, lcd_error_t **err);
+/* Decode one message, nested at most max_depth deep (0: the default). 0 on
+ * success; LCD_ERR with err (parse_error or invalid_request) and
+ * req->id/has_id set when the id was readable. Always call
+ * lcd_rpc_request_clear(). */
+int lcd_rpc_decode(const char *text, size_t len, unsigned max_depth, lcd_rpc_request_t *req, lcd_error_t **err);
 void lcd_rpc_request_clear(lcd_rpc_request_t *req);
 
 /* Envelopes. result and the copied id are consumed/copied; NULL on

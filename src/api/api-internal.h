@@ -54,7 +54,8 @@ typedef struct lcd_session {
         int64_t last_sent_ms;    /* monotonic: when a message was last queued (heartbeats) */
         char *rx;                /* a message being reassembled from fragments */
         size_t rx_len;
-        bool rx_overflow;
+        bool rx_binary;                          /* the message being received is binary: refused */
+        unsigned inflight;                       /* requests accepted and not yet answered */
         struct lcd_session *next_sub, *prev_sub; /* the subscriber list */
 } lcd_session_t;
 
@@ -99,6 +100,8 @@ struct lcd_api {
         uint64_t delivered;    /* last event seq fanned out */
         uint64_t lagged_count; /* subscriptions ended for lagging */
         lcd_rpc_metrics_t metrics;
+        lcd_api_limits_t limits;
+        unsigned n_sessions;   /* WebSocket connections open */
         lcd_waiter_t *waiters; /* parked container.wait requests */
         unsigned waiter_count;
         int heartbeat_s;

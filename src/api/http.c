@@ -100,23 +100,28 @@ static char *metrics_text(lcd_api_t *api, size_t *len)
         put(&t, "lcd_rpc_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)api->metrics.count);
         put(&t, "lcd_rpc_duration_seconds_sum %.6f\nlcd_rpc_duration_seconds_count %llu\n", api->metrics.sum_s,
             (unsigned long long)api->metrics.count);
-        put(&t, "# HELP lcd_queue_depth Operations queued for a worker.\n# TYPE lcd_queue_depth gauge\n"
-                "lcd_queue_depth %u\n",
+        put(&t,
+            "# HELP lcd_queue_depth Operations queued for a worker.\n# TYPE lcd_queue_depth gauge\n"
+            "lcd_queue_depth %u\n",
             st.queued);
-        put(&t, "# HELP lcd_workers_busy Workers running an operation.\n# TYPE lcd_workers_busy gauge\n"
-                "lcd_workers_busy %u\n# HELP lcd_workers Worker threads.\n# TYPE lcd_workers gauge\nlcd_workers %u\n",
+        put(&t,
+            "# HELP lcd_workers_busy Workers running an operation.\n# TYPE lcd_workers_busy gauge\n"
+            "lcd_workers_busy %u\n# HELP lcd_workers Worker threads.\n# TYPE lcd_workers gauge\nlcd_workers %u\n",
             st.running, st.workers);
-        put(&t, "# HELP lcd_events_published_total Events published.\n# TYPE lcd_events_published_total counter\n"
-                "lcd_events_published_total %llu\n",
+        put(&t,
+            "# HELP lcd_events_published_total Events published.\n# TYPE lcd_events_published_total counter\n"
+            "lcd_events_published_total %llu\n",
             (unsigned long long)lcd_events_latest(api->events));
-        put(&t, "# HELP lcd_events_lagged_total Subscriptions ended because the client fell behind.\n"
-                "# TYPE lcd_events_lagged_total counter\nlcd_events_lagged_total %llu\n",
+        put(&t,
+            "# HELP lcd_events_lagged_total Subscriptions ended because the client fell behind.\n"
+            "# TYPE lcd_events_lagged_total counter\nlcd_events_lagged_total %llu\n",
             (unsigned long long)api->lagged_count);
         put(&t, "# HELP lcd_create_phase_seconds Time spent in each phase of create and start.\n"
                 "# TYPE lcd_create_phase_seconds summary\n");
         for (int p = 0; p < LCD_PHASE__COUNT; p++)
-                put(&t, "lcd_create_phase_seconds_sum{phase=\"%s\"} %.6f\nlcd_create_phase_seconds_count{phase=\"%s\"} "
-                        "%llu\n",
+                put(&t,
+                    "lcd_create_phase_seconds_sum{phase=\"%s\"} %.6f\nlcd_create_phase_seconds_count{phase=\"%s\"} "
+                    "%llu\n",
                     lcd_phase_name(p), (double)st.phase_us[p] / 1e6, lcd_phase_name(p),
                     (unsigned long long)st.phase_count[p]);
         if (t.nomem) {
@@ -135,8 +140,8 @@ static int respond(struct lws *wsi, lcd_http_t *h, unsigned status, const char *
         h->len = len;
         h->off = 0;
         if (lws_add_http_common_headers(wsi, status, type, len, &p, end) ||
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store", 8,
-                                         &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store", 8, &p,
+                                         end) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
                 return -1;
         lws_callback_on_writable(wsi);
@@ -209,8 +214,7 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
                 size_t len = 0;
                 char *text = metrics_text(api, &len);
                 if (text == NULL)
-                        return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1
-                                                                                                               : 1;
+                        return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
                 return respond(wsi, h, 200, "text/plain; version=0.0.4", text, len);
         }
         return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "not found: see docs/API.md") ? -1 : 1;

@@ -433,6 +433,9 @@ void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
         current_method = (int)i;
         if (i == N_METHODS)
                 lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.64s' not found", req->method);
+        else if (s->inflight >= api->limits.max_inflight)
+                lcd_error_set(&err, LCD_E_BUSY, "%u requests of this connection are in flight (--max-inflight)",
+                              s->inflight);
         else
                 rc = methods[i].fn(api, s, req, &result, &err);
         if (rc != ASYNC) /* async ones are counted when their reply goes out */

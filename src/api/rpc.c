@@ -14,12 +14,12 @@ void lcd_rpc_request_clear(lcd_rpc_request_t *req)
         memset(req, 0, sizeof *req);
 }
 
-int lcd_rpc_decode(const char *text, size_t len, lcd_rpc_request_t *req, lcd_error_t **err)
+int lcd_rpc_decode(const char *text, size_t len, unsigned max_depth, lcd_rpc_request_t *req, lcd_error_t **err)
 {
         memset(req, 0, sizeof *req);
-        if (len > LCD_RPC_MAX_MESSAGE)
-                return lcd_error_set(err, LCD_E_BAD_REQUEST, "message larger than %d bytes", LCD_RPC_MAX_MESSAGE);
-        struct json_tokener *tok = json_tokener_new_ex(LCD_RPC_MAX_DEPTH);
+        if (len > LCD_RPC_MAX_MESSAGE_HARD)
+                return lcd_error_set(err, LCD_E_BAD_REQUEST, "message larger than %d bytes", LCD_RPC_MAX_MESSAGE_HARD);
+        struct json_tokener *tok = json_tokener_new_ex(max_depth ? (int)max_depth : LCD_RPC_MAX_DEPTH);
         if (tok == NULL)
                 return lcd_error_nomem(err);
         json_object *root = json_tokener_parse_ex(tok, text, (int)len);

@@ -160,6 +160,7 @@ lcd_pending_t *lcd_api_pending_new(lcd_session_t *s, lcd_rpc_request_t *req)
         p->start_us = lcd_wall_us();
         p->session = s;
         s->refs++;
+        s->inflight++;
         return p;
 }
 
@@ -170,6 +171,7 @@ void lcd_api_pending_free(lcd_pending_t *p)
         json_object_put(p->id);
         json_object_put(p->result);
         lcd_error_free(p->err);
+        p->session->inflight--;
         lcd_session_unref(p->session);
         lcd_free(p);
 }
@@ -253,47 +255,49 @@ static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
                 return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the API is a WebSocket at " LCD_WS_PATH) ? -1
                                                                                                                     : 1;
         }
+        if (api->n_sessions >= api->limits.max_clients) {
+                lcd_warn("refused a connection: %u clients already (--max-clients)", api->n_sessions);
+                return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many clients") ? -1 : 1;
+        }
         return check_access(api, wsi, true);
 }
 
-static void on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t len)
+/* Assemble a message from its fragments and dispatch it. -1 closes the
+ * connection (a message over the limit: close code 1009). */
+static int on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t len)
 {
-        if (lws_frame_is_binary(wsi) && lws_is_first_fragment(wsi) && s->rx_len == 0) {
-                s->rx_overflow = true; /* reuse the discard path with its own reply */
-        }
-        if (!s->rx_overflow) {
-                if (s->rx_len + len > LCD_RPC_MAX_MESSAGE) {
-                        s->rx_overflow = true;
-                        lcd_free(s->rx);
-                        s->rx = NULL;
-                        s->rx_len = 0;
-                } else if (len > 0) {
+        lcd_api_t *api = s->api;
+        if (lws_frame_is_binary(wsi) && lws_is_first_fragment(wsi) && s->rx_len == 0)
+                s->rx_binary = true; /* discarded, answered below */
+        if (!s->rx_binary) {
+                if (s->rx_len + len > api->limits.max_message) {
+                        static const char why[] = "message too large";
+                        lcd_warn("closing a connection: a message over %zu bytes", api->limits.max_message);
+                        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+                        return -1;
+                }
+                if (len > 0) {
                         char *grown = lcd_realloc(s->rx, s->rx_len + len + 1);
                         if (grown == NULL) {
-                                s->rx_overflow = true;
-                        } else {
-                                s->rx = grown;
-                                memcpy(s->rx + s->rx_len, in, len);
-                                s->rx_len += len;
-                                s->rx[s->rx_len] = '\0';
+                                lcd_session_kill(s, "out of memory receiving a message");
+                                return 0;
                         }
+                        s->rx = grown;
+                        memcpy(s->rx + s->rx_len, in, len);
+                        s->rx_len += len;
+                        s->rx[s->rx_len] = '\0';
                 }
         }
         if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
-                return;
+                return 0;
         lcd_error_t *err = NULL;
-        if (s->rx_overflow) {
-                if (lws_frame_is_binary(wsi))
-                        lcd_error_set(&err, LCD_E_BAD_REQUEST, "binary messages are not supported; send text");
-                else
-                        lcd_error_set(&err, LCD_E_BAD_REQUEST,
-                                      "message larger than %d bytes, or out of memory receiving it",
-                                      LCD_RPC_MAX_MESSAGE);
+        if (s->rx_binary) {
+                lcd_error_set(&err, LCD_E_BAD_REQUEST, "binary messages are not supported; send text");
                 lcd_session_send_error(s, NULL, err);
                 lcd_error_free(err);
         } else {
                 lcd_rpc_request_t req;
-                if (lcd_rpc_decode(s->rx ? s->rx : "", s->rx_len, &req, &err) < 0) {
+                if (lcd_rpc_decode(s->rx ? s->rx : "", s->rx_len, api->limits.max_depth, &req, &err) < 0) {
                         lcd_session_send_error(s, req.id, err);
                         lcd_error_free(err);
                 } else {
@@ -304,7 +308,8 @@ static void on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t
         lcd_free(s->rx);
         s->rx = NULL;
         s->rx_len = 0;
-        s->rx_overflow = false;
+        s->rx_binary = false;
+        return 0;
 }
 
 static int on_writable(lcd_session_t *s, struct lws *wsi)
@@ -361,16 +366,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 s->wsi = wsi;
                 s->api = api;
                 pss->s = s;
+                api->n_sessions++;
                 return 0;
         }
         case LWS_CALLBACK_RECEIVE:
-                if (pss->s != NULL)
-                        on_receive(pss->s, wsi, in, len);
-                return 0;
+                return pss->s ? on_receive(pss->s, wsi, in, len) : 0;
         case LWS_CALLBACK_SERVER_WRITEABLE:
                 return pss->s ? on_writable(pss->s, wsi) : 0;
         case LWS_CALLBACK_CLOSED:
                 if (pss->s != NULL) {
+                        api->n_sessions--;
                         lcd_session_unsubscribe(pss->s);
                         lcd_waiters_drop_session(api, pss->s);
                         pss->s->wsi = NULL;
@@ -412,6 +417,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
         api->engine = cfg->engine;
         api->access = cfg->access;
         api->checks = cfg->checks;
+        api->limits = cfg->limits;
         api->n_checks = cfg->n_checks;
         api->events = cfg->events;
         api->delivered = lcd_events_latest(cfg->events);

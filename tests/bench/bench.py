@@ -84,7 +84,8 @@ class Bench:
         shutil.copy2(os.path.join(os.environ["LCD_BUILD_DIR"], "tests", "wsbench"), self.wsbench)
         # a rootless user may own about 200 keyrings (kernel.keys.maxkeys), one
         # per container by default: the 1000-container rows need them shared
-        env.start_daemon(["--log-level", "warn", "--max-containers", str(max(1024, MANY + 50)), "--no-new-keyring"])
+        env.start_daemon(["--log-level", "warn", "--max-containers", str(max(1024, MANY + 50)), "--no-new-keyring",
+                          "--max-clients", "2000"])
         self.notes.append("the daemon ran with --no-new-keyring (1000 containers exceed the default per-user key "
                           "quota of 200 keyrings)")
         self.pid = env.daemon_pid()

@@ -113,7 +113,8 @@ class WS:
                 n = struct.unpack("!Q", self._read(8))[0]
             payload = self._read(n)
             if op == 0x8:
-                raise WSError("closed by server")
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                raise WSError("closed by server: %d %s" % (code, payload[2:].decode(errors="replace")))
             if op == 0x9:
                 self._send(0xA, payload)
                 continue

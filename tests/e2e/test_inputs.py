@@ -1,7 +1,7 @@
 """Bad input gets a clear error and changes nothing; tool failures leave nothing behind."""
 import os
 
-from harness import WS, DaemonSuite, RPCError, run_suite
+from harness import WS, DaemonSuite, RPCError, WSError, run_suite
 
 
 class Inputs(DaemonSuite):
@@ -35,11 +35,14 @@ class Inputs(DaemonSuite):
         self.assertEqual(self.c.wait(None)["error"]["code"], -32600)
         self.assertEqual(self.c.call("system.ping"), "pong")
 
-    def test_oversized_message(self):
+    def test_oversized_message_closes_1009(self):
+        c = self.env.client()
         big = '{"jsonrpc":"2.0","id":1,"method":"system.ping","params":{"x":"%s"}}' % ("a" * (1024 * 1024 + 10))
-        self.c.ws.send_text(big)
-        err = self.c.wait(None)["error"]
-        self.assertEqual(err["code"], -32600)
+        c.ws.send_text(big)
+        with self.assertRaises(WSError) as cm:
+            c.wait(1, timeout=30)
+        self.assertIn("1009", str(cm.exception))
+        # the daemon is fine, and so are other connections
         self.assertEqual(self.c.call("system.ping"), "pong")
 
     def test_bad_params(self):

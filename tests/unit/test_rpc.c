@@ -12,7 +12,7 @@
 
 static int decode(const char *text, lcd_rpc_request_t *req, lcd_error_t **err)
 {
-        return lcd_rpc_decode(text, strlen(text), req, err);
+        return lcd_rpc_decode(text, strlen(text), 0, req, err);
 }
 
 static void test_decode_ok(void **state)
@@ -60,6 +60,16 @@ static void test_decode_errors(void **state)
         expect_fail("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}", LCD_E_BAD_REQUEST, false);
         expect_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":[1]}", LCD_E_INVALID, true);
         expect_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"extra\":1}", LCD_E_BAD_REQUEST, true);
+        /* a smaller depth limit is honoured */
+        lcd_rpc_request_t r2;
+        lcd_error_t *e2 = NULL;
+        const char *nested = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":{\"a\":{\"b\":{}}}}";
+        assert_int_equal(lcd_rpc_decode(nested, strlen(nested), 3, &r2, &e2), LCD_ERR);
+        lcd_error_free(e2);
+        lcd_rpc_request_clear(&r2);
+        e2 = NULL;
+        assert_int_equal(lcd_rpc_decode(nested, strlen(nested), 4, &r2, &e2), 0);
+        lcd_rpc_request_clear(&r2);
         /* nesting deeper than the limit */
         char deep[200] = "";
         for (int i = 0; i < 40; i++)
@@ -69,14 +79,14 @@ static void test_decode_errors(void **state)
 
 static void test_oversize(void **state)
 {
-        size_t n = LCD_RPC_MAX_MESSAGE + 10;
+        size_t n = LCD_RPC_MAX_MESSAGE_HARD + 10;
         char *big = lcd_malloc(n + 1);
         assert_non_null(big);
         memset(big, ' ', n);
         big[n] = '\0';
         lcd_rpc_request_t req;
         lcd_error_t *err = NULL;
-        assert_int_equal(lcd_rpc_decode(big, n, &req, &err), LCD_ERR);
+        assert_int_equal(lcd_rpc_decode(big, n, 0, &req, &err), LCD_ERR);
         assert_int_equal(err->kind, LCD_E_BAD_REQUEST);
         lcd_error_free(err);
         lcd_rpc_request_clear(&req);
