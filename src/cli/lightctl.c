@@ -39,7 +39,10 @@ static const char usage_text[] =
         "  logs [--tail N] NAME[:TAG]           the container's output (stdout and stderr)\n"
         "  wait NAME[:TAG]                      wait until it exits; exits with its exit code\n"
         "  stats NAME[:TAG]                     CPU time, memory and pids from its cgroup\n"
-        "  events [--count N]                   print container events as they happen\n"
+        "  events [--since SEQ] [--initial] [--count N]\n"
+        "                                       print container events as they happen\n"
+        "  run [create options] IMAGE [CMD...]  create and start; --rm removes it after it exits,\n"
+        "      [--rm] [--wait]                  --wait waits for the exit and exits with its code\n"
         "  info                                 show the daemon's system information\n"
         "  check                                what the host lacks for rootless containers, with fixes\n"
         "  ping                                 check that the daemon answers\n"
@@ -269,7 +272,9 @@ static int cmd_each(const char *method, int argc, char **argv, json_object *extr
         return worst;
 }
 
-static int cmd_create(int argc, char **argv)
+/* Send container.create from create's command line; *out gets the container
+ * (caller puts). 0 or an exit status. */
+static int create_container(int argc, char **argv, json_object **out)
 {
         json_object *p = json_object_new_object(), *env = json_object_new_array();
         static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
@@ -315,22 +320,101 @@ static int cmd_create(int argc, char **argv)
                         json_object_array_add(cmd, json_object_new_string(argv[optind]));
                 json_object_object_add(p, "cmd", cmd);
         }
-        return cmd_simple("container.create", p, print_container_line);
+        int status;
+        json_object *reply = call("container.create", p, &status);
+        if (reply == NULL)
+                return status;
+        *out = json_object_get(result_of(reply));
+        json_object_put(reply);
+        return 0;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+        json_object *ct = NULL;
+        int status = create_container(argc, argv, &ct);
+        if (status == 0)
+                print_container_line(ct);
+        json_object_put(ct);
+        return status;
+}
+
+/* run = create + start [+ wait] [+ remove] */
+static int cmd_run(int argc, char **argv)
+{
+        bool rm = false, wait = false;
+        char **args = lcd_calloc((size_t)argc + 1, sizeof *args);
+        if (args == NULL)
+                return EXIT_ERROR;
+        int n = 0;
+        args[n++] = argv[0];
+        int i = 1;
+        for (; i < argc && argv[i][0] == '-'; i++) { /* run's own flags first, then create's */
+                if (strcmp(argv[i], "--rm") == 0)
+                        rm = true;
+                else if (strcmp(argv[i], "--wait") == 0)
+                        wait = true;
+                else
+                        break;
+        }
+        for (; i < argc; i++)
+                args[n++] = argv[i];
+        json_object *ct = NULL;
+        int status = create_container(n, args, &ct);
+        lcd_free(args);
+        if (status != 0)
+                return status;
+        char key[512];
+        snprintf(key, sizeof key, "%s:%s", str(ct, "name"), str(ct, "tag"));
+        json_object_put(ct);
+        json_object *reply = call("container.start", key_params(key), &status);
+        if (reply == NULL)
+                return status;
+        json_object_put(reply);
+        int code = 0;
+        if (wait || rm) {
+                reply = call("container.wait", key_params(key), &status);
+                if (reply == NULL)
+                        return status;
+                json_object *ec = json_object_object_get(result_of(reply), "exitCode");
+                code = ec ? json_object_get_int(ec) : 0;
+                json_object_put(reply);
+        }
+        if (rm) {
+                reply = call("container.remove", key_params(key), &status);
+                if (reply == NULL)
+                        return status;
+                json_object_put(reply);
+        }
+        if (!wait && !rm)
+                printf("%s running\n", key);
+        return wait ? code : 0;
 }
 
 static int cmd_events(int argc, char **argv)
 {
         long count = -1;
-        static const struct option opts[] = {{"count", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
+        json_object *sub = json_object_new_object();
+        static const struct option opts[] = {{"count", required_argument, NULL, 'c'},
+                                             {"since", required_argument, NULL, 's'},
+                                             {"initial", no_argument, NULL, 'i'},
+                                             {NULL, 0, NULL, 0}};
         optind = 1;
         int c;
-        while ((c = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
-                if (c != 'c')
-                        return usage("events: bad option", "");
-                count = strtol(optarg, NULL, 10);
+        while ((c = getopt_long(argc, argv, "+c:s:i", opts, NULL)) != -1) {
+                if (c == 'c')
+                        count = strtol(optarg, NULL, 10);
+                else if (c == 's')
+                        json_object_object_add(sub, "since", json_object_new_int64(strtoll(optarg, NULL, 10)));
+                else if (c == 'i')
+                        json_object_object_add(sub, "initial", json_object_new_boolean(1));
+                else {
+                        json_object_put(sub);
+                        return usage("events: bad option%s", "");
+                }
         }
         int status;
-        json_object *reply = call("events.subscribe", json_object_new_object(), &status);
+        json_object *reply = call("events.subscribe", sub, &status);
         if (reply == NULL)
                 return status;
         /* on stderr, so stdout stays pure events (and a script can wait for it) */
@@ -503,9 +587,9 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        static const char *const known[] = {"ps",    "inspect", "pull",  "create", "start",  "stop", "kill",
-                                            "pause", "resume",  "rm",    "events", "info",   "ping", "restart",
-                                            "logs",  "wait",    "stats", "check",  "images", "rmi",  NULL};
+        static const char *const known[] = {
+                "ps",   "inspect", "pull",    "create", "start", "stop",  "kill",  "pause",  "resume", "rm",  "events",
+                "info", "ping",    "restart", "logs",   "wait",  "stats", "check", "images", "rmi",    "run", NULL};
         bool ok = false;
         for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(cmd, known[i]) == 0;
@@ -550,6 +634,8 @@ int main(int argc, char **argv)
                 status = cmd_create(sub_argc, sub_argv);
         else if (strcmp(cmd, "events") == 0)
                 status = cmd_events(sub_argc, sub_argv);
+        else if (strcmp(cmd, "run") == 0)
+                status = cmd_run(sub_argc, sub_argv);
         else if (strcmp(cmd, "logs") == 0)
                 status = cmd_logs(sub_argc, sub_argv);
         else if (strcmp(cmd, "wait") == 0)

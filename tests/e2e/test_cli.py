@@ -41,6 +41,22 @@ class Cli(DaemonSuite):
         self.ctl("rm", "cli:v1", check=0)
         self.assertEqual(json.loads(self.ctl("--json", "ps", check=0).stdout), [])
 
+    def test_run_and_events_flags(self):
+        r = self.ctl("run", "--rm", "--wait", "--name", "once", self.env.image, "/bin/sh", "-c", "exit 6")
+        self.assertEqual(r.returncode, 6, r.stderr)
+        self.assertEqual(json.loads(self.ctl("--json", "ps", check=0).stdout), [])   # --rm removed it
+        r = self.ctl("run", "--name", "bg", "--tag", "x", self.env.image, "/bin/sleep", "100", check=0)
+        self.assertEqual(r.stdout.strip(), "bg:x running")
+        # events --initial shows the running one first; --since replays
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json", "events",
+                            "--initial", "--count", "1"], stdout=subprocess.PIPE, text=True, timeout=30)
+        first = json.loads(r.stdout.splitlines()[0])
+        self.assertEqual((first["name"], first["state"], first["initial"]), ("bg", "running", True))
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json", "events",
+                            "--since", "0", "--count", "2"], stdout=subprocess.PIPE, text=True, timeout=30)
+        self.assertEqual([json.loads(l)["seq"] for l in r.stdout.splitlines()], [1, 2])
+        self.ctl("rm", "--force", "bg:x", check=0)
+
     def test_exit_codes(self):
         r = self.ctl("start", "nothere:1", check=1)
         self.assertIn("not_found", r.stderr)
