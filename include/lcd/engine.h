@@ -89,14 +89,17 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                       lcd_error_t **err);
 int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
 
-/* {"lines":[{"time","stream","text"}]}: the last `tail` entries of the
- * container's log (read on a worker). */
+/* {"lines":[{"time","stream","text"}],"offset"}: the last `tail` entries of
+ * the container's log (read on a worker) and the offset where they end. */
 int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned tail, lcd_engine_done_fn done,
                     void *ctx, lcd_error_t **err);
 
 /* Remove a cached image and its unpacked root: conflict while a container
  * uses it. {"removed":true}. */
 int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
+
+/* The container's log file into buf; LCD_ERR not_found. */
+int lcd_engine_log_path(lcd_engine_t *e, const char *name, const char *tag, char *buf, size_t len, lcd_error_t **err);
 
 /* Synchronous queries; any thread. NULL with err on failure. */
 json_object *lcd_engine_images(lcd_engine_t *e, lcd_error_t **err);

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lcd/error.h"
 
@@ -33,7 +34,9 @@ int lcd_logline_parse(const char *line, size_t len, lcd_logline_t *out);
 
 /* The last `tail` entries of the log at path (partial lines joined), as a
  * JSON array of {"time","stream","text"}; at most max_bytes of the file's
- * end are read. A missing file is an empty array. NULL with err. */
-json_object *lcd_logfile_tail(const char *path, size_t tail, size_t max_bytes, lcd_error_t **err);
+ * end are read. *end (may be NULL) gets the offset after the last complete
+ * line read, where a follow goes on. A missing file is an empty array.
+ * NULL with err. */
+json_object *lcd_logfile_tail(const char *path, size_t tail, size_t max_bytes, off_t *end, lcd_error_t **err);
 
 #endif

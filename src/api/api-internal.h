@@ -8,16 +8,19 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lcd/access.h"
 #include "lcd/api.h"
 #include "lcd/rpc.h"
+#include "lcd/statemap.h"
 
 #define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */
 #define LCD_SESSION_QUEUE 1024                     /* messages waiting to be written */
 #define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
-#define LCD_MAX_WAITERS 4096                       /* container.wait requests parked at once */
-#define LCD_SESSION_EVENT_ROOM 8                   /* slots kept free for replies */
+#define LCD_MAX_WAITERS 4096
+#define LCD_MAX_FOLLOWERS 1024 /* log follows at once */ /* container.wait requests parked at once */
+#define LCD_SESSION_EVENT_ROOM 8                         /* slots kept free for replies */
 
 /* A message ready for lws_write: LWS_PRE bytes of headroom, then the text.
  * Shared between the sessions that send it (refs: service thread only). */
@@ -63,6 +66,7 @@ typedef struct lcd_session {
  * the engine is called; filled by a worker (result/err) and handed back
  * through the mailbox. */
 typedef struct lcd_waiter lcd_waiter_t;
+typedef struct lcd_follower lcd_follower_t;
 
 #define LCD_RPC_METHODS 32 /* slots for per-method counters (one more for unknown) */
 #define LCD_RPC_BUCKETS 10
@@ -86,7 +90,10 @@ typedef struct lcd_pending {
         lcd_session_t *session; /* holds a reference */
         json_object *id;        /* a copy; NULL: null id */
         bool has_id;
-        int method;          /* index in the method table, for metrics */
+        int method; /* index in the method table, for metrics */
+        /* service thread, before the reply goes out (may edit p->result) */
+        void (*then)(struct lcd_pending *p);
+        char key_name[LCD_NAME_MAX + 1], key_tag[LCD_TAG_MAX + 1];
         int64_t start_us;    /* when the request came in */
         json_object *result; /* set by the worker */
         lcd_error_t *err;    /* set by the worker */
@@ -101,8 +108,12 @@ struct lcd_api {
         uint64_t lagged_count; /* subscriptions ended for lagging */
         lcd_rpc_metrics_t metrics;
         lcd_api_limits_t limits;
-        unsigned n_sessions;   /* WebSocket connections open */
-        lcd_waiter_t *waiters; /* parked container.wait requests */
+        unsigned n_sessions;       /* WebSocket connections open */
+        lcd_waiter_t *waiters;     /* parked container.wait requests */
+        lcd_follower_t *followers; /* log follows */
+        unsigned n_followers;
+        int follow_fd;          /* inotify on followed logs; -1: none */
+        struct lws *follow_wsi; /* its lws wrapper */
         unsigned waiter_count;
         int heartbeat_s;
         lws_sorted_usec_list_t heartbeat;
@@ -149,6 +160,21 @@ int lcd_waiters_add(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, co
 void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e);
 void lcd_waiters_drop_session(lcd_api_t *api, lcd_session_t *s);
 void lcd_session_unref(lcd_session_t *s);
+/* Log follow (follow.c). */
+int lcd_follow_init(lcd_api_t *api, struct lws_vhost *vh);
+void lcd_follow_free(lcd_api_t *api);
+int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *path,
+                     off_t offset, lcd_error_t **err);
+/* End s's follows of name:tag, telling the client reason. Returns how many. */
+int lcd_follow_end(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason);
+/* Mark s's follows of name:tag to end (reason) once the replies queued now
+ * are out: lcd_follow_run_deferred() ends them. */
+void lcd_follow_end_later(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason);
+void lcd_follow_run_deferred(lcd_api_t *api);
+void lcd_follow_drop_session(lcd_api_t *api, lcd_session_t *s);
+void lcd_follow_on_event(lcd_api_t *api, const lcd_event_t *e);
+void lcd_follow_readable(lcd_api_t *api);
+
 /* Plain HTTP (http.c): answer a GET (the access check already passed);
  * write the next chunk when writable. Both return lws callback codes. */
 int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char *uri);

@@ -358,6 +358,41 @@ static int m_stats(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, jso
         return *result ? 0 : LCD_ERR;
 }
 
+/* After the tail was read (service thread): follow from where it ended. */
+static void follow_from_offset(lcd_pending_t *p)
+{
+        if (p->result == NULL || p->session->wsi == NULL)
+                return;
+        json_object *off = json_object_object_get(p->result, "offset");
+        off_t offset = off ? (off_t)json_object_get_int64(off) : 0;
+        char path[4096];
+        if (lcd_engine_log_path(p->api->engine, p->key_name, p->key_tag, path, sizeof path, &p->err) < 0 ||
+            lcd_follow_start(p->api, p->session, p->key_name, p->key_tag, path, offset, &p->err) < 0) {
+                json_object_put(p->result);
+                p->result = NULL;
+                return;
+        }
+        /* a container that is not running any more will send no exit event */
+        json_object *ct = lcd_engine_inspect(p->api->engine, p->key_name, p->key_tag, NULL);
+        const char *state = ct ? json_object_get_string(json_object_object_get(ct, "state")) : "exited";
+        if (strcmp(state, "exited") == 0)
+                lcd_follow_end_later(p->api, p->session, p->key_name, p->key_tag, "exited"); /* after the reply */
+        json_object_put(ct);
+}
+
+static int m_unfollow(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        static const char *const keys[] = {"name", "tag", NULL};
+        const char *name, *tag;
+        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
+                return LCD_ERR;
+        int n = lcd_follow_end(api, s, name, tag, "unfollowed");
+        *result = json_object_new_object();
+        if (*result == NULL || json_object_object_add(*result, "unfollowed", json_object_new_boolean(n > 0)) != 0)
+                return lcd_error_nomem(err);
+        return 0;
+}
+
 #define LOG_TAIL_DEFAULT 1000
 #define LOG_TAIL_MAX 100000
 
@@ -373,11 +408,14 @@ static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
                 return LCD_ERR;
         if (!has_tail)
                 tail = LOG_TAIL_DEFAULT;
-        if (follow)
-                return lcd_error_set(err, LCD_E_UNSUPPORTED, "follow is not supported yet: read the tail again");
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
                 return LCD_ERR;
+        if (follow) {
+                p->then = follow_from_offset;
+                snprintf(p->key_name, sizeof p->key_name, "%s", name);
+                snprintf(p->key_tag, sizeof p->key_tag, "%s", tag);
+        }
         if (lcd_engine_logs(api->engine, name, tag, (unsigned)tail, lcd_api_pending_done, p, err) < 0) {
                 lcd_api_pending_free(p);
                 return LCD_ERR;
@@ -410,6 +448,7 @@ static const struct {
         {"image.list", m_images},
         {"image.inspect", m_image_inspect},
         {"image.remove", m_image_remove},
+        {"logs.unfollow", m_unfollow},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])

@@ -200,6 +200,8 @@ static void drain_mailbox(lcd_api_t *api)
         pthread_mutex_unlock(&api->mail_mu);
         while (p != NULL) {
                 lcd_pending_t *next = p->next;
+                if (p->then != NULL && p->err == NULL)
+                        p->then(p);
                 lcd_metrics_rpc(api, p->method, p->err != NULL, p->start_us);
                 if (p->has_id && p->session->wsi != NULL) {
                         if (p->err != NULL)
@@ -212,6 +214,7 @@ static void drain_mailbox(lcd_api_t *api)
                 lcd_api_pending_free(p);
                 p = next;
         }
+        lcd_follow_run_deferred(api);
 }
 
 /* ---- lws callbacks ---- */
@@ -349,6 +352,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         return lws_http_transaction_completed(wsi) ? -1 : 0;
                 return r;
         }
+        case LWS_CALLBACK_RAW_RX_FILE:
+                if (api != NULL && wsi == api->follow_wsi)
+                        lcd_follow_readable(api);
+                return 0;
+        case LWS_CALLBACK_RAW_CLOSE_FILE:
+                if (api != NULL && wsi == api->follow_wsi)
+                        api->follow_wsi = NULL;
+                return 0;
         case LWS_CALLBACK_HTTP_WRITEABLE:
                 return lcd_http_writable(wsi, &pss->http);
         case LWS_CALLBACK_CLOSED_HTTP:
@@ -378,6 +389,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         api->n_sessions--;
                         lcd_session_unsubscribe(pss->s);
                         lcd_waiters_drop_session(api, pss->s);
+                        lcd_follow_drop_session(api, pss->s);
                         pss->s->wsi = NULL;
                         lcd_session_unref(pss->s);
                         pss->s = NULL;
@@ -421,6 +433,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
         api->n_checks = cfg->n_checks;
         api->events = cfg->events;
         api->delivered = lcd_events_latest(cfg->events);
+        api->follow_fd = -1;
         unsigned char rnd[16];
         if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
                 memset(rnd, 0, sizeof rnd);
@@ -460,6 +473,8 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 lcd_error_set(err, LCD_E_INTERNAL, "cannot listen on %s", cfg->socket_path);
                 goto fail;
         }
+        if (lcd_follow_init(api, vh) < 0)
+                lcd_warn("log follow is unavailable: no inotify descriptor for the service loop");
         if (chmod(cfg->socket_path, 0600) < 0) {
                 lcd_error_set(err, LCD_E_INTERNAL, "chmod %s: %s", cfg->socket_path, strerror(errno));
                 goto fail;
@@ -523,6 +538,7 @@ void lcd_api_free(lcd_api_t *api)
                         lws_service(api->ctx, 0);
                 }
                 wake_ctx = NULL;
+                lcd_follow_free(api);
                 lws_sul_cancel(&api->heartbeat);
                 lws_context_destroy(api->ctx);
         }

@@ -146,6 +146,7 @@ void lcd_events_fan_out(lcd_api_t *api)
                         break;
                 api->delivered = e.seq;
                 lcd_waiters_on_event(api, &e);
+                lcd_follow_on_event(api, &e);
                 lcd_msg_t *m = NULL;
                 bool built = false;
                 for (lcd_session_t *s = api->subscribers, *next; s != NULL; s = next) {

@@ -36,7 +36,7 @@ static const char usage_text[] =
         "  kill [--signal SIG] NAME[:TAG]...\n"
         "  rm [--force] NAME[:TAG]...\n"
         "  restart [--time SECONDS] NAME[:TAG]...\n"
-        "  logs [--tail N] NAME[:TAG]           the container's output (stdout and stderr)\n"
+        "  logs [-f] [--tail N] NAME[:TAG]      the container's output (stdout and stderr); -f follows\n"
         "  wait NAME[:TAG]                      wait until it exits; exits with its exit code\n"
         "  stats NAME[:TAG]                     CPU time, memory and pids from its cgroup\n"
         "  events [--since SEQ] [--initial] [--count N]\n"
@@ -461,19 +461,26 @@ static int cmd_events(int argc, char **argv)
 static int cmd_logs(int argc, char **argv)
 {
         long tail = -1;
-        static const struct option opts[] = {{"tail", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
+        bool follow = false;
+        static const struct option opts[] = {
+                {"tail", required_argument, NULL, 'n'}, {"follow", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
         optind = 1;
         int c;
-        while ((c = getopt_long(argc, argv, "+n:", opts, NULL)) != -1) {
-                if (c != 'n')
+        while ((c = getopt_long(argc, argv, "+n:f", opts, NULL)) != -1) {
+                if (c == 'n')
+                        tail = strtol(optarg, NULL, 10);
+                else if (c == 'f')
+                        follow = true;
+                else
                         return usage("logs: bad option%s", "");
-                tail = strtol(optarg, NULL, 10);
         }
         if (optind + 1 != argc)
                 return usage("logs takes one NAME[:TAG]%s", "");
         json_object *p = key_params(argv[optind]);
         if (tail >= 0)
                 json_object_object_add(p, "tail", json_object_new_int64(tail));
+        if (follow)
+                json_object_object_add(p, "follow", json_object_new_boolean(1));
         int status;
         json_object *reply = call("container.logs", p, &status);
         if (reply == NULL)
@@ -489,6 +496,27 @@ static int cmd_logs(int argc, char **argv)
                 }
         }
         json_object_put(reply);
+        while (follow) { /* log notifications until log.end */
+                char *msg;
+                size_t len;
+                if (lcd_ws_recv(g.ws, &msg, &len, -1) < 0)
+                        return EXIT_CONNECT;
+                json_object *o = json_tokener_parse(msg);
+                lcd_free(msg);
+                const char *method = o ? str(o, "method") : NULL;
+                json_object *params = o ? json_object_object_get(o, "params") : NULL;
+                if (method != NULL && strcmp(method, "log") == 0) {
+                        if (g.json)
+                                printf("%s\n", json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
+                        else
+                                fprintf(strcmp(str(params, "stream"), "stderr") == 0 ? stderr : stdout, "%s\n",
+                                        str(params, "text"));
+                        fflush(stdout);
+                } else if (method != NULL && strcmp(method, "log.end") == 0) {
+                        follow = false;
+                }
+                json_object_put(o);
+        }
         return 0;
 }
 

@@ -88,8 +88,10 @@ struct pending {
         size_t time_len;
 };
 
-json_object *lcd_logfile_tail(const char *path, size_t tail, size_t max_bytes, lcd_error_t **err)
+json_object *lcd_logfile_tail(const char *path, size_t tail, size_t max_bytes, off_t *end_off, lcd_error_t **err)
 {
+        if (end_off != NULL)
+                *end_off = 0;
         json_object *out = NULL;
         struct ring r = {0};
         struct pending pend[2] = {{0}}; /* stdout, stderr */
@@ -156,6 +158,8 @@ json_object *lcd_logfile_tail(const char *path, size_t tail, size_t max_bytes, l
                 }
                 p = nl + 1;
         }
+        if (end_off != NULL)
+                *end_off = start + (off_t)(p - buf);
         /* output not ended by a newline (yet): show it */
         for (int i = 0; i < 2; i++)
                 if (pend[i].len > 0) {

@@ -213,15 +213,27 @@ static void logs_job(void *arg)
         lcd_error_t *err = NULL;
         char path[4096];
         lcd_runtime_log_path(j->e->rt, j->c->id, path, sizeof path);
-        json_object *lines = lcd_logfile_tail(path, (size_t)j->op.timeout_s, LOG_READ_MAX, &err);
+        off_t end = 0;
+        json_object *lines = lcd_logfile_tail(path, (size_t)j->op.timeout_s, LOG_READ_MAX, &end, &err);
         json_object *o = lines ? json_object_new_object() : NULL;
-        if (o != NULL && json_object_object_add(o, "lines", lines) != 0) {
+        if (o != NULL && (json_object_object_add(o, "lines", lines) != 0 ||
+                          json_object_object_add(o, "offset", json_object_new_int64((int64_t)end)) != 0)) {
                 json_object_put(o);
                 o = NULL;
         } else if (o == NULL) {
                 json_object_put(lines);
         }
         finish(j, o, err);
+}
+
+int lcd_engine_log_path(lcd_engine_t *e, const char *name, const char *tag, char *buf, size_t len, lcd_error_t **err)
+{
+        lcd_mapitem_t *it = lcd_statemap_get(e->map, name, tag);
+        if (it == NULL)
+                return lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", name, tag);
+        lcd_runtime_log_path(e->rt, lcd_container_from_item(it)->id, buf, len);
+        lcd_mapitem_unref(it);
+        return 0;
 }
 
 int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned tail, lcd_engine_done_fn done,

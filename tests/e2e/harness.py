@@ -176,6 +176,7 @@ class Client:
         self.null_replies = []
         self.cv = threading.Condition(self.lock)
         self.events = queue.Queue()
+        self.notes = queue.Queue()
         self.closed = None
         self.reader = threading.Thread(target=self._read_loop, daemon=True)
         self.reader.start()
@@ -193,6 +194,8 @@ class Client:
                         self.cv.notify_all()
                 elif msg.get("method") == "event":
                     self.events.put(msg["params"])
+                elif "method" in msg:   # other notifications (log, log.end)
+                    self.notes.put((msg["method"], msg.get("params")))
         except (WSError, OSError, ValueError) as e:
             with self.cv:
                 self.closed = e

@@ -39,11 +39,42 @@ class Ops(DaemonSuite):
         tail = self.c.call("container.logs", dict(key, tail=3))["lines"]
         self.assertEqual([l["text"] for l in tail], [lines[-3]["text"], lines[-2]["text"], "no newline"])
         self.assertEqual(self.c.error("container.logs", dict(key, tail=-1))["code"], -32602)
-        self.assertEqual(self.c.error("container.logs", dict(key, follow=True))["code"], -32007)
         out = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "logs",
                               "--tail", "2", "talk:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertEqual(out.returncode, 0)
         self.assertEqual(out.stdout.splitlines()[-1], "no newline")
+        # -f on a container that has exited prints the tail and returns
+        out = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "logs", "-f",
+                              "--tail", "1", "talk:1"], stdout=subprocess.PIPE, text=True, timeout=20)
+        self.assertEqual((out.returncode, out.stdout), (0, "no newline\n"))
+
+    def test_logs_follow(self):
+        key = {"name": "fol", "tag": "1"}
+        script = "echo early; sleep 0.5; i=1; while [ $i -le 5 ]; do echo line$i; i=$((i+1)); sleep 0.1; done"
+        self.c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sh", "-c", script]))
+        self.c.call("container.start", key)
+        first = self.c.call("container.logs", dict(key, follow=True))
+        texts = [l["text"] for l in first["lines"]]
+        end = None
+        while end is None:
+            method, params = self.c.notes.get(timeout=20)
+            if method == "log":
+                self.assertEqual((params["name"], params["stream"]), ("fol", "stdout"))
+                texts.append(params["text"])
+            elif method == "log.end":
+                end = params
+        # every line exactly once, in order, across the tail and the follow
+        self.assertEqual(texts, ["early", "line1", "line2", "line3", "line4", "line5"])
+        self.assertEqual(end, {"name": "fol", "tag": "1", "reason": "exited"})
+        # unfollow ends a follow at once
+        key2 = {"name": "fol2", "tag": "1"}
+        self.c.call("container.create", dict(key2, image=self.env.image, cmd=["/bin/sleep", "1000"]))
+        self.c.call("container.start", key2)
+        self.c.call("container.logs", dict(key2, follow=True, tail=0))
+        self.assertEqual(self.c.call("logs.unfollow", key2), {"unfollowed": True})
+        method, params = self.c.notes.get(timeout=5)
+        self.assertEqual((method, params["reason"]), ("log.end", "unfollowed"))
+        self.assertEqual(self.c.call("logs.unfollow", key2), {"unfollowed": False})
 
     def test_wait(self):
         key = {"name": "w", "tag": "1"}

@@ -78,7 +78,7 @@ static void test_tail(void **state)
                           "2026-01-01T00:00:04Z stdout P unfinished\n";
         char *path = write_tmp(log);
         lcd_error_t *err = NULL;
-        json_object *a = lcd_logfile_tail(path, 100, 1 << 20, &err);
+        json_object *a = lcd_logfile_tail(path, 100, 1 << 20, NULL, &err);
         assert_non_null(a);
         assert_int_equal(json_object_array_length(a), 4);
         assert_string_equal(text_at(a, 0), "one");
@@ -88,18 +88,18 @@ static void test_tail(void **state)
         assert_string_equal(text_at(a, 2), "three"); /* its parts around the stderr line */
         assert_string_equal(text_at(a, 3), "unfinished");
         json_object_put(a);
-        a = lcd_logfile_tail(path, 2, 1 << 20, &err);
+        a = lcd_logfile_tail(path, 2, 1 << 20, NULL, &err);
         assert_int_equal(json_object_array_length(a), 2);
         assert_string_equal(text_at(a, 0), "three");
         json_object_put(a);
         /* a byte budget that starts inside a line skips to the next one */
-        a = lcd_logfile_tail(path, 100, 60, &err);
+        a = lcd_logfile_tail(path, 100, 60, NULL, &err);
         assert_non_null(a);
         for (size_t i = 0; i < json_object_array_length(a); i++)
                 assert_string_not_equal(text_at(a, i), "");
         json_object_put(a);
         unlink(path);
-        a = lcd_logfile_tail("/nonexistent/log", 10, 100, &err);
+        a = lcd_logfile_tail("/nonexistent/log", 10, 100, NULL, &err);
         assert_non_null(a);
         assert_int_equal(json_object_array_length(a), 0);
         json_object_put(a);

@@ -1,0 +1,266 @@
+/* follow.c - container.logs with follow: new log lines pushed as they come.
+ *
+ * DESIGN: service thread only. One inotify descriptor, adopted by lws as a
+ * raw file, wakes the service loop when a followed log grows; each follower
+ * reads from its offset to the end (at most FOLLOW_READ per wake-up, the
+ * rest at the next one), advances past complete lines only, joins partial
+ * writes per stream and queues one "log" notification per entry on its
+ * session. A follow ends -- with a final "log.end" notification -- when the
+ * container's exited or removed event goes out, on logs.unfollow, when the
+ * session's queue is full (reason "lagged": a slow reader never holds up
+ * anyone else), or silently when the client goes. At most LCD_MAX_FOLLOWERS
+ * at once. The tail that precedes a follow is read by a worker, which
+ * returns the file offset it stopped at; following starts exactly there,
+ * so no line is lost or repeated in between.
+ */
+#include "api-internal.h"
+
+#include "lcd/alloc.h"
+#include "lcd/container.h"
+#include "lcd/log.h"
+#include "lcd/logfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#define FOLLOW_READ (256 * 1024)
+
+struct lcd_follower {
+        struct lcd_follower *next;
+        lcd_session_t *session; /* a reference */
+        char name[LCD_NAME_MAX + 1];
+        char tag[LCD_TAG_MAX + 1];
+        char path[4096];
+        int wd;
+        off_t offset;
+        char *pend[2]; /* partial lines of stdout, stderr */
+        size_t pend_len[2];
+        const char *end_reason; /* set: end after the pending replies went out */
+};
+
+static void send_log(lcd_follower_t *f, const char *stream, const char *time, size_t time_len, const char *text,
+                     size_t len, bool *ok)
+{
+        json_object *p = json_object_new_object();
+        if (p != NULL) {
+                json_object_object_add(p, "name", json_object_new_string(f->name));
+                json_object_object_add(p, "tag", json_object_new_string(f->tag));
+                json_object_object_add(p, "stream", json_object_new_string(stream));
+                json_object_object_add(p, "time", json_object_new_string_len(time, (int)time_len));
+                json_object_object_add(p, "text", json_object_new_string_len(text, (int)len));
+        }
+        json_object *n = p ? lcd_rpc_notification("log", p) : NULL;
+        lcd_msg_t *m = n ? lcd_msg_from_json(n) : NULL;
+        json_object_put(n);
+        if (m == NULL || lcd_session_push(f->session, m, LCD_SESSION_EVENT_ROOM) < 0)
+                *ok = false;
+        lcd_msg_unref(m);
+}
+
+/* Read what was appended; false when the session cannot take more. */
+static bool drain(lcd_follower_t *f)
+{
+        int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return true;
+        char *buf = lcd_malloc(FOLLOW_READ);
+        bool ok = buf != NULL;
+        ssize_t n = ok ? pread(fd, buf, FOLLOW_READ, f->offset) : 0;
+        close(fd);
+        char *p = buf, *end = buf + (n > 0 ? n : 0);
+        while (ok && p < end) {
+                char *nl = memchr(p, '\n', (size_t)(end - p));
+                if (nl == NULL)
+                        break; /* the rest of this line comes later */
+                lcd_logline_t l;
+                if (lcd_logline_parse(p, (size_t)(nl - p), &l) == 0) {
+                        int s = strcmp(l.stream, "stderr") == 0;
+                        if (f->pend[s] == NULL && (f->pend[s] = lcd_malloc(LCD_LOG_LINE_MAX)) == NULL) {
+                                ok = false;
+                                break;
+                        }
+                        size_t take = l.text_len;
+                        if (f->pend_len[s] + take > LCD_LOG_LINE_MAX)
+                                take = LCD_LOG_LINE_MAX - f->pend_len[s];
+                        memcpy(f->pend[s] + f->pend_len[s], l.text, take);
+                        f->pend_len[s] += take;
+                        if (!l.partial) {
+                                send_log(f, l.stream, l.time, l.time_len, f->pend[s], f->pend_len[s], &ok);
+                                f->pend_len[s] = 0;
+                        }
+                }
+                f->offset += nl + 1 - p;
+                p = nl + 1;
+        }
+        lcd_free(buf);
+        return ok;
+}
+
+static void follower_free(lcd_api_t *api, lcd_follower_t *f)
+{
+        if (f->wd >= 0)
+                inotify_rm_watch(api->follow_fd, f->wd);
+        lcd_session_unref(f->session);
+        lcd_free(f->pend[0]);
+        lcd_free(f->pend[1]);
+        lcd_free(f);
+        api->n_followers--;
+}
+
+/* Unlink f (at *pp), tell the client why (reason NULL: it is gone), free. */
+static void end_follow(lcd_api_t *api, lcd_follower_t **pp, const char *reason)
+{
+        lcd_follower_t *f = *pp;
+        *pp = f->next;
+        if (reason != NULL && f->session->wsi != NULL) {
+                json_object *p = json_object_new_object();
+                if (p != NULL) {
+                        json_object_object_add(p, "name", json_object_new_string(f->name));
+                        json_object_object_add(p, "tag", json_object_new_string(f->tag));
+                        json_object_object_add(p, "reason", json_object_new_string(reason));
+                }
+                json_object *n = p ? lcd_rpc_notification("log.end", p) : NULL;
+                lcd_msg_t *m = n ? lcd_msg_from_json(n) : NULL;
+                json_object_put(n);
+                if (m == NULL || lcd_session_push(f->session, m, 0) < 0)
+                        lcd_session_kill(f->session, "log queue overflow");
+                lcd_msg_unref(m);
+        }
+        follower_free(api, f);
+}
+
+int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *path,
+                     off_t offset, lcd_error_t **err)
+{
+        if (api->follow_fd < 0)
+                return lcd_error_set(err, LCD_E_UNSUPPORTED, "log follow is not available (inotify)");
+        if (api->n_followers >= LCD_MAX_FOLLOWERS)
+                return lcd_error_set(err, LCD_E_BUSY, "%d log follows are active already", LCD_MAX_FOLLOWERS);
+        lcd_follower_t *f = lcd_calloc(1, sizeof *f);
+        if (f == NULL)
+                return lcd_error_nomem(err);
+        snprintf(f->name, sizeof f->name, "%s", name);
+        snprintf(f->tag, sizeof f->tag, "%s", tag);
+        snprintf(f->path, sizeof f->path, "%s", path);
+        f->offset = offset;
+        /* conmon creates the log at create: watch it (a container not started
+         * yet has an empty one) */
+        f->wd = inotify_add_watch(api->follow_fd, path, IN_MODIFY);
+        if (f->wd < 0) {
+                int e = errno;
+                lcd_free(f);
+                return lcd_error_set(err, LCD_E_INTERNAL, "watch the log: %s", strerror(e));
+        }
+        f->session = s;
+        s->refs++;
+        f->next = api->followers;
+        api->followers = f;
+        api->n_followers++;
+        if (!drain(f)) /* what was written since the tail was read */
+                end_follow(api, &api->followers, "lagged");
+        return 0;
+}
+
+int lcd_follow_end(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason)
+{
+        int n = 0;
+        for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
+                lcd_follower_t *f = *pp;
+                if (f->session == s && strcmp(f->name, name) == 0 && strcmp(f->tag, tag) == 0) {
+                        end_follow(api, pp, reason);
+                        n++;
+                } else {
+                        pp = &f->next;
+                }
+        }
+        return n;
+}
+
+void lcd_follow_end_later(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason)
+{
+        for (lcd_follower_t *f = api->followers; f != NULL; f = f->next)
+                if (f->session == s && strcmp(f->name, name) == 0 && strcmp(f->tag, tag) == 0)
+                        f->end_reason = reason;
+}
+
+void lcd_follow_run_deferred(lcd_api_t *api)
+{
+        for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
+                lcd_follower_t *f = *pp;
+                if (f->end_reason == NULL) {
+                        pp = &f->next;
+                        continue;
+                }
+                bool ok = drain(f);
+                end_follow(api, pp, ok ? f->end_reason : "lagged");
+        }
+}
+
+void lcd_follow_drop_session(lcd_api_t *api, lcd_session_t *s)
+{
+        for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
+                if ((*pp)->session == s)
+                        end_follow(api, pp, NULL);
+                else
+                        pp = &(*pp)->next;
+        }
+}
+
+void lcd_follow_on_event(lcd_api_t *api, const lcd_event_t *e)
+{
+        bool exited = e->type == LCD_EV_STATE && e->state == LCD_CS_EXITED;
+        if (!exited && e->type != LCD_EV_REMOVED)
+                return;
+        for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
+                lcd_follower_t *f = *pp;
+                if (strcmp(f->name, e->name) != 0 || strcmp(f->tag, e->tag) != 0) {
+                        pp = &f->next;
+                        continue;
+                }
+                bool ok = drain(f); /* the last lines, as far as conmon wrote them */
+                end_follow(api, pp, !ok ? "lagged" : exited ? "exited" : "removed");
+        }
+}
+
+void lcd_follow_readable(lcd_api_t *api)
+{
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        for (;;) {
+                ssize_t len = read(api->follow_fd, buf, sizeof buf);
+                if (len <= 0)
+                        break;
+                for (char *p = buf; p < buf + len;) {
+                        struct inotify_event *ie = (struct inotify_event *)p;
+                        p += sizeof *ie + ie->len;
+                        for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
+                                if ((*pp)->wd == ie->wd && !drain(*pp))
+                                        end_follow(api, pp, "lagged");
+                                else
+                                        pp = &(*pp)->next;
+                        }
+                }
+        }
+}
+
+int lcd_follow_init(lcd_api_t *api, struct lws_vhost *vh)
+{
+        api->follow_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (api->follow_fd < 0)
+                return -errno;
+        lws_sock_file_fd_type fd = {.filefd = api->follow_fd};
+        api->follow_wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd, "light-containerd.v1", NULL);
+        if (api->follow_wsi == NULL) { /* lws closed the descriptor */
+                api->follow_fd = -1;
+                return -EIO;
+        }
+        return 0;
+}
+
+void lcd_follow_free(lcd_api_t *api)
+{
+        while (api->followers != NULL)
+                end_follow(api, &api->followers, NULL);
+}
