@@ -49,11 +49,12 @@ typedef struct lcd_container {
         pthread_mutex_t mu;
         pthread_cond_t exited; /* CLOCK_MONOTONIC; broadcast when state becomes EXITED */
         /* fixed at create (no lock needed to read after insert) */
-        char *image;        /* canonical reference */
-        char **cmd;         /* NULL-terminated; NULL: the image's default */
-        char **env;         /* NULL-terminated extra KEY=VALUE; may be NULL */
-        char *workdir;      /* may be NULL */
-        int64_t created_at; /* wall ms */
+        char *image;                      /* canonical reference */
+        char **cmd;                       /* NULL-terminated; NULL: the image's default */
+        char **env;                       /* NULL-terminated extra KEY=VALUE; may be NULL */
+        char *workdir;                    /* may be NULL */
+        int64_t memory_limit, pids_limit; /* 0: none */
+        int64_t created_at;               /* wall ms */
         /* guarded by mu */
         char *image_digest;   /* NULL until pulled */
         char **effective_cmd; /* what runs (from the bundle), NULL until created */

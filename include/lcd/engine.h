@@ -62,6 +62,8 @@ typedef struct {
         const char *name, *tag;              /* NULL: derived from the image */
         const char *const *cmd, *const *env; /* NULL-terminated or NULL */
         const char *workdir;                 /* NULL: the image's */
+        int64_t memory_limit;                /* bytes, 0: none */
+        int64_t pids_limit;                  /* 0: none */
 } lcd_create_req_t;
 
 typedef enum {

@@ -18,6 +18,7 @@
 #define LCD_RUNTIME_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lcd/cgroup.h"
 #include "lcd/error.h"
@@ -30,6 +31,8 @@ typedef struct {
         const char *const *cmd; /* NULL: the image's entrypoint + cmd */
         const char *const *env; /* extra KEY=VALUE, overriding the image's */
         const char *workdir;    /* NULL: the image's */
+        int64_t memory_limit;   /* bytes, 0: none */
+        int64_t pids_limit;     /* 0: none */
 } lcd_bundle_spec_t;
 
 typedef struct {

@@ -195,7 +195,8 @@ static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
 
 static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"image", "name", "tag", "cmd", "env", "workdir", NULL};
+        static const char *const keys[] = {"image",   "name",        "tag",       "cmd", "env",
+                                           "workdir", "memoryLimit", "pidsLimit", NULL};
         lcd_create_req_t cr = {0};
         const char **cmd = NULL, **env = NULL;
         int rc = LCD_ERR;
@@ -206,6 +207,11 @@ static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
             lcd_rpc_get_string(req->params, "workdir", false, MAX_ARG_LEN, &cr.workdir, err) < 0 ||
             lcd_rpc_get_strv(req->params, "cmd", MAX_ARGS, MAX_ARG_LEN, &cmd, err) < 0 ||
             lcd_rpc_get_strv(req->params, "env", MAX_ENV, MAX_ENV_LEN, &env, err) < 0)
+                goto out;
+        bool present;
+        if (lcd_rpc_get_int(req->params, "memoryLimit", 4 * 1024 * 1024, INT64_MAX, &present, &cr.memory_limit, err) <
+                    0 ||
+            lcd_rpc_get_int(req->params, "pidsLimit", 1, 4194304, &present, &cr.pids_limit, err) < 0)
                 goto out;
         if (cmd != NULL && cmd[0] == NULL) {
                 lcd_error_set(err, LCD_E_INVALID, "cmd must not be empty (omit it for the image's default)");

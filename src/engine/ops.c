@@ -303,7 +303,8 @@ static void create_job(void *arg)
         pthread_mutex_lock(&c->mu);
         c->image_digest = d;
         pthread_mutex_unlock(&c->mu);
-        lcd_bundle_spec_t spec = {(const char *const *)c->cmd, (const char *const *)c->env, c->workdir};
+        lcd_bundle_spec_t spec = {(const char *const *)c->cmd, (const char *const *)c->env, c->workdir, c->memory_limit,
+                                  c->pids_limit};
         phase = lcd_wall_us();
         int r = lcd_runtime_prepare(e->rt, c->id, layout, digest, &spec, &x.argv, &err);
         lcd_engine_phase(e, LCD_PHASE_UNPACK, phase);
@@ -335,6 +336,18 @@ fail:
         finish(j, NULL, err);
 }
 
+/* Is controller (a word) enabled for the containers' cgroups? */
+static bool controller_delegated(lcd_engine_t *e, const char *controller)
+{
+        if (!e->cg.delegated)
+                return false;
+        size_t n = strlen(controller);
+        for (const char *p = e->cg.controllers; (p = strstr(p, controller)) != NULL; p += n)
+                if ((p == e->cg.controllers || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+                        return true;
+        return false;
+}
+
 int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_done_fn done, void *ctx,
                       lcd_error_t **err)
 {
@@ -357,6 +370,14 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                 lcd_error_set(err, LCD_E_INVALID, "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
         else if (atomic_load(&e->shutting_down))
                 lcd_error_set(err, LCD_E_BUSY, "the daemon is shutting down");
+        else if (req->memory_limit > 0 && !controller_delegated(e, "memory"))
+                lcd_error_set(err, LCD_E_UNSUPPORTED,
+                              "memoryLimit needs the memory controller, which is not delegated to the daemon (%s)",
+                              e->cg.delegated ? e->cg.controllers : e->cg.why);
+        else if (req->pids_limit > 0 && !controller_delegated(e, "pids"))
+                lcd_error_set(err, LCD_E_UNSUPPORTED,
+                              "pidsLimit needs the pids controller, which is not delegated to the daemon (%s)",
+                              e->cg.delegated ? e->cg.controllers : e->cg.why);
         else
                 rc = 0;
         if (rc < 0) {
@@ -368,6 +389,8 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                 lcd_free(j);
                 return lcd_error_nomem(err);
         }
+        c->memory_limit = req->memory_limit;
+        c->pids_limit = req->pids_limit;
         int r = lcd_statemap_insert(e->map, &c->item);
         if (r < 0) {
                 lcd_container_unref(c);

@@ -360,6 +360,17 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
         else if (json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cgpath)) != 0)
                 goto nomem;
         json_object_object_del(linux_, "resources"); /* devices rules: nothing a rootless user may set */
+        if (spec->memory_limit > 0 || spec->pids_limit > 0) {
+                json_object *res = get_or_add(linux_, "resources", json_type_object);
+                json_object *mem = res && spec->memory_limit > 0 ? get_or_add(res, "memory", json_type_object) : NULL;
+                json_object *pids = res && spec->pids_limit > 0 ? get_or_add(res, "pids", json_type_object) : NULL;
+                if (res == NULL || (spec->memory_limit > 0 && mem == NULL) || (spec->pids_limit > 0 && pids == NULL))
+                        goto nomem;
+                if (mem != NULL && json_object_object_add(mem, "limit", json_object_new_int64(spec->memory_limit)) != 0)
+                        goto nomem;
+                if (pids != NULL && json_object_object_add(pids, "limit", json_object_new_int64(spec->pids_limit)) != 0)
+                        goto nomem;
+        }
         json_object *rootobj = get_or_add(root, "root", json_type_object);
         if (rootobj == NULL || json_object_object_add(rootobj, "path", json_object_new_string("rootfs")) != 0)
                 goto nomem;

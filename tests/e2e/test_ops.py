@@ -116,6 +116,22 @@ class Ops(DaemonSuite):
         self.assertLessEqual(st["cpuUsageUsec"], usage)
         self.assertGreater(st["cpuUsageUsec"], 0)
 
+    def test_resource_limits(self):
+        ctrl = open(self.env.cgroup_dir("containers", "cgroup.subtree_control")).read().split()
+        base = {"image": self.env.image, "name": "lim", "tag": "1", "cmd": ["/bin/true"]}
+        for key, controller in (("memoryLimit", "memory"), ("pidsLimit", "pids")):
+            value = 64 * 1024 * 1024 if key == "memoryLimit" else 10
+            if controller in ctrl:   # a host that delegates it: the limit lands in the cgroup
+                self.c.call("container.create", dict(base, **{key: value}))
+                self.c.call("container.remove", {"name": "lim", "tag": "1"})
+            else:                    # this machine: only hugetlb can be delegated
+                err = self.c.error("container.create", dict(base, **{key: value}))
+                self.assertEqual((err["code"], err["data"]["reason"]), (-32007, "unsupported"))
+                self.assertIn("%s controller" % controller, err["message"])
+        self.assertEqual(self.c.error("container.create", dict(base, memoryLimit=1))["code"], -32602)
+        self.assertEqual(self.c.error("container.create", dict(base, pidsLimit=0))["code"], -32602)
+        self.assertEqual(self.c.call("container.list"), [])
+
     def test_restart(self):
         key = {"name": "rs", "tag": "1"}
         self.c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sleep", "1000"]))
