@@ -35,45 +35,32 @@ static int current_method = -1;
 
 static int m_ping(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {NULL};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
-                return LCD_ERR;
         *result = json_object_new_string("pong");
         return *result ? 0 : lcd_error_nomem(err);
 }
 
 static int m_info(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {NULL};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
-                return LCD_ERR;
         *result = lcd_engine_info(api->engine, err);
         return *result ? 0 : LCD_ERR;
 }
 
 static int m_check(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {NULL};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
-                return LCD_ERR;
         *result = lcd_doctor_json(api->checks, api->n_checks);
         return *result ? 0 : lcd_error_nomem(err);
 }
 
 static int m_list(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {NULL};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
-                return LCD_ERR;
         *result = lcd_engine_list(api->engine, err);
         return *result ? 0 : LCD_ERR;
 }
 
 static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", NULL};
         const char *name, *tag;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
+        if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
                 return LCD_ERR;
         *result = lcd_engine_inspect(api->engine, name, tag, err);
         return *result ? 0 : LCD_ERR;
@@ -82,14 +69,12 @@ static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, j
 static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                        lcd_error_t **err)
 {
-        static const char *const keys[] = {"since", "initial", "names", "types", NULL};
         lcd_sub_request_t sr = {0};
         const char **names = NULL, **types = NULL;
         bool present;
         int64_t since;
         int rc = LCD_ERR;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_int(req->params, "since", 0, INT64_MAX, &sr.has_since, &since, err) < 0 ||
+        if (lcd_rpc_get_int(req->params, "since", 0, INT64_MAX, &sr.has_since, &since, err) < 0 ||
             lcd_rpc_get_bool(req->params, "initial", &present, &sr.initial, err) < 0 ||
             lcd_rpc_get_strv(req->params, "names", MAX_FILTER_NAMES, 256, &names, err) < 0 ||
             lcd_rpc_get_strv(req->params, "types", LCD_EV__COUNT, 64, &types, err) < 0)
@@ -139,10 +124,8 @@ static lcd_pending_t *pending_or_err(lcd_session_t *s, lcd_rpc_request_t *req, l
 
 static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"ref", NULL};
         const char *ref;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
+        if (lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
                 return LCD_ERR;
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
@@ -156,9 +139,6 @@ static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
 
 static int m_images(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {NULL};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0)
-                return LCD_ERR;
         *result = lcd_engine_images(api->engine, err);
         return *result ? 0 : LCD_ERR;
 }
@@ -166,10 +146,8 @@ static int m_images(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
 static int m_image_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                            lcd_error_t **err)
 {
-        static const char *const keys[] = {"ref", NULL};
         const char *ref;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
+        if (lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
                 return LCD_ERR;
         *result = lcd_engine_image_inspect(api->engine, ref, err);
         return *result ? 0 : LCD_ERR;
@@ -178,10 +156,8 @@ static int m_image_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *
 static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                           lcd_error_t **err)
 {
-        static const char *const keys[] = {"ref", NULL};
         const char *ref;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
+        if (lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
                 return LCD_ERR;
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
@@ -195,13 +171,10 @@ static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
 
 static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"image",   "name",        "tag",       "cmd", "env",
-                                           "workdir", "memoryLimit", "pidsLimit", NULL};
         lcd_create_req_t cr = {0};
         const char **cmd = NULL, **env = NULL;
         int rc = LCD_ERR;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_string(req->params, "image", true, 1024, &cr.image, err) < 0 ||
+        if (lcd_rpc_get_string(req->params, "image", true, 1024, &cr.image, err) < 0 ||
             lcd_rpc_get_string(req->params, "name", false, 256, &cr.name, err) < 0 ||
             lcd_rpc_get_string(req->params, "tag", false, 256, &cr.tag, err) < 0 ||
             lcd_rpc_get_string(req->params, "workdir", false, MAX_ARG_LEN, &cr.workdir, err) < 0 ||
@@ -257,9 +230,8 @@ static int run_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, lcd_
 
 static int simple_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, lcd_op_t which, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", NULL};
         lcd_op_req_t op = {.op = which};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
+        if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
                 return LCD_ERR;
         return run_op(api, s, req, &op, err);
 }
@@ -281,12 +253,10 @@ static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
 
 static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", "timeout", NULL};
         lcd_op_req_t op = {.op = LCD_OP_STOP, .timeout_s = 10};
         bool present;
         int64_t t;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
+        if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
             lcd_rpc_get_int(req->params, "timeout", 0, 3600, &present, &t, err) < 0)
                 return LCD_ERR;
         if (present)
@@ -296,9 +266,8 @@ static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
 
 static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", "signal", NULL};
         lcd_op_req_t op = {.op = LCD_OP_KILL, .signal = 9};
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
+        if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
                 return LCD_ERR;
         json_object *sig = json_object_object_get(req->params, "signal");
         if (sig != NULL && !json_object_is_type(sig, json_type_null)) {
@@ -319,11 +288,9 @@ static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
 
 static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", "force", NULL};
         lcd_op_req_t op = {.op = LCD_OP_REMOVE};
         bool present;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
+        if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
             lcd_rpc_get_bool(req->params, "force", &present, &op.force, err) < 0)
                 return LCD_ERR;
         return run_op(api, s, req, &op, err);
@@ -331,12 +298,10 @@ static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
 
 static int m_restart(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", "timeout", NULL};
         lcd_op_req_t op = {.op = LCD_OP_RESTART, .timeout_s = 10};
         bool present;
         int64_t t;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 ||
-            lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
+        if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
             lcd_rpc_get_int(req->params, "timeout", 0, 3600, &present, &t, err) < 0)
                 return LCD_ERR;
         if (present)
@@ -346,19 +311,16 @@ static int m_restart(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, j
 
 static int m_wait(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", NULL};
         const char *name, *tag;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0 ||
-            lcd_waiters_add(api, s, req, name, tag, err) < 0)
+        if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0 || lcd_waiters_add(api, s, req, name, tag, err) < 0)
                 return LCD_ERR;
         return REPLIED; /* now, or when the container exits */
 }
 
 static int m_stats(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", NULL};
         const char *name, *tag;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
+        if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
                 return LCD_ERR;
         *result = lcd_engine_stats(api->engine, name, tag, err);
         return *result ? 0 : LCD_ERR;
@@ -388,9 +350,8 @@ static void follow_from_offset(lcd_pending_t *p)
 
 static int m_unfollow(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", NULL};
         const char *name, *tag;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
+        if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
                 return LCD_ERR;
         int n = lcd_follow_end(api, s, name, tag, "unfollowed");
         *result = json_object_new_object();
@@ -404,11 +365,10 @@ static int m_unfollow(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, 
 
 static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        static const char *const keys[] = {"name", "tag", "tail", "follow", NULL};
         const char *name, *tag;
         bool has_tail, has_follow, follow = false;
         int64_t tail = LOG_TAIL_DEFAULT;
-        if (lcd_rpc_check_keys(req->params, keys, err) < 0 || lcd_rpc_get_key(req->params, &name, &tag, err) < 0 ||
+        if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0 ||
             lcd_rpc_get_int(req->params, "tail", 0, LOG_TAIL_MAX, &has_tail, &tail, err) < 0 ||
             lcd_rpc_get_bool(req->params, "follow", &has_follow, &follow, err) < 0)
                 return LCD_ERR;
@@ -429,32 +389,45 @@ static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return ASYNC;
 }
 
+/* Each method's allowed parameter names: anything else is `invalid`. */
+static const char *const k_none[] = {NULL};
+static const char *const k_key[] = {"name", "tag", NULL};
+static const char *const k_subscribe[] = {"since", "initial", "names", "types", NULL};
+static const char *const k_ref[] = {"ref", NULL};
+static const char *const k_create[] = {"image",   "name",        "tag",       "cmd", "env",
+                                       "workdir", "memoryLimit", "pidsLimit", NULL};
+static const char *const k_stop[] = {"name", "tag", "timeout", NULL};
+static const char *const k_kill[] = {"name", "tag", "signal", NULL};
+static const char *const k_remove[] = {"name", "tag", "force", NULL};
+static const char *const k_logs[] = {"name", "tag", "tail", "follow", NULL};
+
 static const struct {
         const char *name;
         handler_fn fn;
+        const char *const *keys;
 } methods[] = {
-        {"system.ping", m_ping},
-        {"system.info", m_info},
-        {"image.pull", m_pull},
-        {"container.create", m_create},
-        {"container.start", m_start},
-        {"container.stop", m_stop},
-        {"container.kill", m_kill},
-        {"container.pause", m_pause},
-        {"container.resume", m_resume},
-        {"container.remove", m_remove},
-        {"container.list", m_list},
-        {"container.inspect", m_inspect},
-        {"events.subscribe", m_subscribe},
-        {"container.restart", m_restart},
-        {"container.wait", m_wait},
-        {"container.stats", m_stats},
-        {"system.check", m_check},
-        {"container.logs", m_logs},
-        {"image.list", m_images},
-        {"image.inspect", m_image_inspect},
-        {"image.remove", m_image_remove},
-        {"logs.unfollow", m_unfollow},
+        {"system.ping", m_ping, k_none},
+        {"system.info", m_info, k_none},
+        {"image.pull", m_pull, k_ref},
+        {"container.create", m_create, k_create},
+        {"container.start", m_start, k_key},
+        {"container.stop", m_stop, k_stop},
+        {"container.kill", m_kill, k_kill},
+        {"container.pause", m_pause, k_key},
+        {"container.resume", m_resume, k_key},
+        {"container.remove", m_remove, k_remove},
+        {"container.list", m_list, k_none},
+        {"container.inspect", m_inspect, k_key},
+        {"events.subscribe", m_subscribe, k_subscribe},
+        {"container.restart", m_restart, k_stop},
+        {"container.wait", m_wait, k_key},
+        {"container.stats", m_stats, k_key},
+        {"system.check", m_check, k_none},
+        {"container.logs", m_logs, k_logs},
+        {"image.list", m_images, k_none},
+        {"image.inspect", m_image_inspect, k_ref},
+        {"image.remove", m_image_remove, k_ref},
+        {"logs.unfollow", m_unfollow, k_key},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])
@@ -478,6 +451,8 @@ void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
         current_method = (int)i;
         if (i == N_METHODS)
                 lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.64s' not found", req->method);
+        else if (lcd_rpc_check_keys(req->params, methods[i].keys, &err) < 0)
+                ; /* err says which parameter */
         else if (s->inflight >= api->limits.max_inflight)
                 lcd_error_set(&err, LCD_E_BUSY, "%u requests of this connection are in flight (--max-inflight)",
                               s->inflight);
