@@ -361,9 +361,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         api->follow_wsi = NULL;
                 return 0;
         case LWS_CALLBACK_HTTP_WRITEABLE:
-                return lcd_http_writable(wsi, &pss->http);
-        case LWS_CALLBACK_CLOSED_HTTP:
-                lcd_http_clear(&pss->http);
+                return pss ? lcd_http_writable(wsi, &pss->http) : 0;
+        case LWS_CALLBACK_CLOSED_HTTP: /* also for connections that never got per-session data (a failed TLS
+                                        * handshake) */
+                if (pss != NULL)
+                        lcd_http_clear(&pss->http);
                 return 0;
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
                 return api ? confirm_upgrade(api, wsi) : -1;
@@ -381,11 +383,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return 0;
         }
         case LWS_CALLBACK_RECEIVE:
-                return pss->s ? on_receive(pss->s, wsi, in, len) : 0;
+                return pss && pss->s ? on_receive(pss->s, wsi, in, len) : 0;
         case LWS_CALLBACK_SERVER_WRITEABLE:
-                return pss->s ? on_writable(pss->s, wsi) : 0;
+                return pss && pss->s ? on_writable(pss->s, wsi) : 0;
         case LWS_CALLBACK_CLOSED:
-                if (pss->s != NULL) {
+                if (pss != NULL && pss->s != NULL) {
                         api->n_sessions--;
                         lcd_session_unsubscribe(pss->s);
                         lcd_waiters_drop_session(api, pss->s);
@@ -486,6 +488,8 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 info.port = cfg->listen_port;
                 info.protocols = protocols;
                 info.vhost_name = "tcp";
+                if (cfg->tls_cert != NULL) /* lws serves TLS on a vhost only with this option on it too */
+                        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
                 info.ssl_cert_filepath = cfg->tls_cert;
                 info.ssl_private_key_filepath = cfg->tls_key;
                 vh = lws_create_vhost(api->ctx, &info);

@@ -1,7 +1,9 @@
 """Per-client bounds: clients, in-flight requests, message size."""
+import os
+import subprocess
 import time
 
-from harness import WS, DaemonSuite, WSError, run_suite
+from harness import WS, DaemonSuite, Env, WSError, run_suite
 
 
 class Limits(DaemonSuite):
@@ -41,6 +43,39 @@ class Limits(DaemonSuite):
         with self.assertRaises(WSError) as cm:
             c.wait(7, timeout=30)
         self.assertIn("1009", str(cm.exception))
+
+
+class Tls(DaemonSuite):
+    """--listen off loopback is refused without TLS; with --tls-cert/--tls-key
+    the TCP listener speaks TLS (here on loopback, to keep the test local)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        try:
+            cls.env.setup(registry=False)
+            cert, key = os.path.join(cls.env.tmp, "cert.pem"), os.path.join(cls.env.tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                            "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            for f in (cert, key):
+                os.chmod(f, 0o644)
+            cls.env.start_daemon(["--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
+        except BaseException:
+            cls.env.teardown()
+            raise
+
+    def test_wss(self):
+        log = self.env.daemon_log(tail=None)
+        port = int(log.split("wss://127.0.0.1:")[1].split("/")[0])
+        with open(os.path.join(self.env.run, "token")) as f:
+            token = f.read().strip()
+        ws = WS("wss://127.0.0.1:%d" % port, headers={"Authorization": "Bearer " + token})
+        ws.send_text('{"jsonrpc":"2.0","id":1,"method":"system.ping"}')
+        self.assertIn('"pong"', ws.recv_text())
+        ws.close()
+        with self.assertRaises(Exception):   # plain text to a TLS port
+            WS("ws://127.0.0.1:%d" % port, headers={"Authorization": "Bearer " + token}, timeout=5)
 
 
 if __name__ == "__main__":
