@@ -148,9 +148,9 @@ void lcd_session_kill(lcd_session_t *s, const char *why);
 
 /* Subscriptions and event fan-out (subscribe.c). */
 /* Subscribe (see docs/API.md: since, initial, names, types): sends the
- * reply to id itself, then any replay or initial snapshot. LCD_ERR (gone,
+ * reply to id itself (none for a notification), then any replay or initial snapshot. LCD_ERR (gone,
  * out of memory) with nothing sent. req->filter.names is taken over. */
-int lcd_session_subscribe(lcd_session_t *s, json_object *id, lcd_sub_request_t *req, lcd_error_t **err);
+int lcd_session_subscribe(lcd_session_t *s, bool has_id, json_object *id, lcd_sub_request_t *req, lcd_error_t **err);
 void lcd_session_unsubscribe(lcd_session_t *s);
 /* Send every published event not yet fanned out to its subscribers. */
 void lcd_events_fan_out(lcd_api_t *api);

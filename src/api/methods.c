@@ -102,7 +102,7 @@ static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req,
                 lcd_error_nomem(err);
                 goto out;
         }
-        if (lcd_session_subscribe(s, req->id, &sr, err) == 0)
+        if (lcd_session_subscribe(s, req->has_id, req->id, &sr, err) == 0)
                 rc = REPLIED;
 out:
         lcd_free(names);

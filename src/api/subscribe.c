@@ -222,7 +222,7 @@ static int send_initial(lcd_session_t *s, uint64_t upto)
         return r == 0 ? send_control(s, "initial.end", upto, LCD_SESSION_EVENT_ROOM) : r;
 }
 
-int lcd_session_subscribe(lcd_session_t *s, json_object *id, lcd_sub_request_t *req, lcd_error_t **err)
+int lcd_session_subscribe(lcd_session_t *s, bool has_id, json_object *id, lcd_sub_request_t *req, lcd_error_t **err)
 {
         lcd_api_t *api = s->api;
         uint64_t latest = lcd_events_latest(api->events);
@@ -254,7 +254,10 @@ int lcd_session_subscribe(lcd_session_t *s, json_object *id, lcd_sub_request_t *
         lcd_strv_free(s->filter.names);
         s->filter = req->filter;
         req->filter.names = NULL;
-        lcd_session_send_json(s, lcd_rpc_result(id, o));
+        if (has_id)
+                lcd_session_send_json(s, lcd_rpc_result(id, o));
+        else
+                json_object_put(o); /* a notification gets no reply */
         int r = 0;
         if (req->initial) {
                 r = send_initial(s, latest);
