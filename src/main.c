@@ -45,6 +45,7 @@ static const char usage_line[] =
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
         "                        [--max-clients N] [--max-message BYTES] [--max-inflight N] [--max-depth N]\n"
+        "                        [--send-queue N]\n"
         "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
 
 static void help(void)
@@ -69,6 +70,8 @@ static void help(void)
               "  --max-message BYTES    largest request (default 1048576; larger: the connection is closed, 1009)\n"
               "  --max-inflight N       unanswered requests per connection (default 64; beyond: busy)\n"
               "  --max-depth N          JSON nesting of a request (default 16)\n"
+              "  --send-queue N         messages queued for a slow client (default 1024; a subscriber past it\n"
+              "                         gets 'lagged', a client not reading its replies is dropped)\n"
               "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
               "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
@@ -141,7 +144,8 @@ int main(int argc, char **argv)
         const char *allow_hosts[MAX_INSECURE + 1] = {0}, *allow_origins[MAX_INSECURE + 1] = {0};
         size_t n_hosts = 0, n_origins = 0;
         const char *tls_cert = NULL, *tls_key = NULL;
-        unsigned max_clients = 256, max_message = LCD_RPC_MAX_MESSAGE, max_inflight = 64, max_depth = LCD_RPC_MAX_DEPTH;
+        unsigned max_clients = 256, max_message = LCD_RPC_MAX_MESSAGE, max_inflight = 64, max_depth = LCD_RPC_MAX_DEPTH,
+                 send_queue = 1024;
         bool allow_root = false, shared_keyring = false;
         enum {
                 O_SOCKET = 256,
@@ -164,7 +168,8 @@ int main(int argc, char **argv)
                 O_MAX_CLIENTS,
                 O_MAX_MESSAGE,
                 O_MAX_INFLIGHT,
-                O_MAX_DEPTH
+                O_MAX_DEPTH,
+                O_SEND_QUEUE
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -188,6 +193,7 @@ int main(int argc, char **argv)
                 {"max-message", required_argument, NULL, O_MAX_MESSAGE},
                 {"max-inflight", required_argument, NULL, O_MAX_INFLIGHT},
                 {"max-depth", required_argument, NULL, O_MAX_DEPTH},
+                {"send-queue", required_argument, NULL, O_SEND_QUEUE},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -273,6 +279,10 @@ int main(int argc, char **argv)
                 case O_MAX_INFLIGHT:
                         if (parse_uint(optarg, 1, 65536, &max_inflight) < 0)
                                 return bad_usage("--max-inflight must be 1..65536, not '%s'", optarg);
+                        break;
+                case O_SEND_QUEUE:
+                        if (parse_uint(optarg, 16, 65536, &send_queue) < 0)
+                                return bad_usage("--send-queue must be 16..65536 messages, not '%s'", optarg);
                         break;
                 case O_MAX_DEPTH:
                         if (parse_uint(optarg, 2, 64, &max_depth) < 0)
@@ -444,7 +454,7 @@ int main(int argc, char **argv)
                 .access = {.token = token, .allow_hosts = allow_hosts, .allow_origins = allow_origins},
                 .tls_cert = tls_cert,
                 .tls_key = tls_key,
-                .limits = {max_message, max_clients, max_inflight, max_depth},
+                .limits = {max_message, max_clients, max_inflight, max_depth, send_queue},
         };
         api = lcd_api_new(&acfg, &err);
         if (api == NULL)

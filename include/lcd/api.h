@@ -28,6 +28,7 @@ typedef struct {
         unsigned max_clients;  /* WebSocket connections; beyond, the upgrade answers 503 */
         unsigned max_inflight; /* requests accepted and unanswered per connection; beyond: busy */
         unsigned max_depth;    /* JSON nesting of a request */
+        unsigned send_queue;   /* messages queued per connection (> LCD_SESSION_EVENT_ROOM) */
 } lcd_api_limits_t;
 
 typedef struct {

@@ -16,7 +16,7 @@
 #include "lcd/statemap.h"
 
 #define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */
-#define LCD_SESSION_QUEUE 1024                     /* messages waiting to be written */
+#define LCD_SESSION_QUEUE 1024                     /* default --send-queue: messages waiting to be written */
 #define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
 #define LCD_MAX_WAITERS 4096
 #define LCD_MAX_FOLLOWERS 1024 /* log follows at once */ /* container.wait requests parked at once */
@@ -48,7 +48,7 @@ typedef struct lcd_session {
         unsigned refs;   /* the connection's, plus one per pending reply */
         struct lws *wsi; /* NULL once the connection closed */
         lcd_api_t *api;
-        lcd_msg_t **queue; /* a ring of q_cap slots, grown on demand up to LCD_SESSION_QUEUE */
+        lcd_msg_t **queue; /* a ring of q_cap slots, grown on demand up to --send-queue */
         unsigned q_cap, q_head, q_count;
         size_t q_bytes;
         bool subscribed;

@@ -10,7 +10,7 @@
  *
  * Bounds: a request is at most LCD_RPC_MAX_MESSAGE bytes (larger ones get
  * an error and are discarded); a session's send queue holds at most
- * LCD_SESSION_QUEUE messages / LCD_SESSION_QUEUE_BYTES. A subscriber whose
+ * --send-queue messages (LCD_SESSION_QUEUE) / LCD_SESSION_QUEUE_BYTES. A subscriber whose
  * queue is nearly full is sent a "lagged" event and unsubscribed; a client
  * whose queue overflows with replies is disconnected.
  *
@@ -86,12 +86,13 @@ int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
 {
         if (s->wsi == NULL)
                 return 0; /* closed: drop quietly */
-        if (s->q_count + 1 + room > LCD_SESSION_QUEUE || s->q_bytes + m->len > LCD_SESSION_QUEUE_BYTES)
+        unsigned max = s->api->limits.send_queue;
+        if (s->q_count + 1 + room > max || s->q_bytes + m->len > LCD_SESSION_QUEUE_BYTES)
                 return -ENOSPC;
         if (s->q_count == s->q_cap) { /* grow the ring (idle sessions stay small) */
                 unsigned cap = s->q_cap ? s->q_cap * 2 : 8;
-                if (cap > LCD_SESSION_QUEUE)
-                        cap = LCD_SESSION_QUEUE;
+                if (cap > max)
+                        cap = max;
                 lcd_msg_t **q = lcd_malloc(cap * sizeof *q);
                 if (q == NULL)
                         return -ENOSPC;

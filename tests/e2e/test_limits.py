@@ -1,9 +1,10 @@
 """Per-client bounds: clients, in-flight requests, message size."""
+import json
 import os
 import subprocess
 import time
 
-from harness import WS, DaemonSuite, Env, WSError, run_suite
+from harness import WS, DaemonSuite, Env, WSError, http_get, run_suite
 
 
 class Limits(DaemonSuite):
@@ -43,6 +44,55 @@ class Limits(DaemonSuite):
         with self.assertRaises(WSError) as cm:
             c.wait(7, timeout=30)
         self.assertIn("1009", str(cm.exception))
+
+
+class Lagged(DaemonSuite):
+    """A subscriber that stops reading is told it lagged and dropped; a
+    subscriber that reads gets every event, and no request waits for the
+    slow one."""
+    daemon_args = ("--send-queue", "16")
+
+    def test_slow_subscriber(self):
+        c = self.env.client()
+        fast = self.env.client()
+        fast.call("events.subscribe", {})
+        slow = WS(self.env.socket)   # no reader thread: it never reads after subscribing
+        slow.send_text('{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{}}')
+        key = {"name": "flip", "tag": "1"}
+        c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sleep", "1000"]))
+        c.call("container.start", key)
+        lagged = 0
+        worst = 0.0
+        cycles = 0
+        while cycles < 2000 and lagged == 0:
+            t0 = time.time()
+            c.call("container.pause", key)
+            c.call("container.resume", key)
+            worst = max(worst, time.time() - t0)
+            cycles += 1
+            if cycles % 50 == 0:
+                st, _, body = http_get(self.env.socket, "/metrics")
+                lagged = int(float([l for l in body.splitlines()
+                                    if l.startswith("lcd_events_lagged_total")][0].split()[1]))
+        self.assertEqual(lagged, 1, "the slow subscriber never lagged in %d cycles" % cycles)
+        self.assertLess(worst, 5, "a request waited for the slow subscriber")
+        # the fast one saw every pause and resume, in order
+        states = []
+        while len(states) < 2 * cycles:
+            e = fast.next_event(timeout=10)
+            if e.get("name") == "flip" and e["state"] in ("paused", "running") and e["previous"] != "created":
+                states.append(e["state"])
+        self.assertEqual(states, ["paused", "running"] * cycles)
+        # the slow one, reading at last, finds its events and then "lagged"
+        got_lagged = False
+        slow.sock.settimeout(10)
+        while not got_lagged:
+            msg = json.loads(slow.recv_text())
+            got_lagged = msg.get("params", {}).get("type") == "lagged"
+        slow.close()
+        fast.close()
+        c.call("container.remove", dict(key, force=True))
+        c.close()
 
 
 class Tls(DaemonSuite):
