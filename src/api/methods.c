@@ -122,7 +122,10 @@ static lcd_pending_t *pending_or_err(lcd_session_t *s, lcd_rpc_request_t *req, l
         return p;
 }
 
-static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+typedef int (*ref_op_fn)(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
+
+/* image.pull and image.remove: {"ref"} to an asynchronous engine call. */
+static int ref_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, ref_op_fn op, lcd_error_t **err)
 {
         const char *ref;
         if (lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
@@ -130,11 +133,16 @@ static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
                 return LCD_ERR;
-        if (lcd_engine_pull(api->engine, ref, lcd_api_pending_done, p, err) < 0) {
+        if (op(api->engine, ref, lcd_api_pending_done, p, err) < 0) {
                 lcd_api_pending_free(p);
                 return LCD_ERR;
         }
         return ASYNC;
+}
+
+static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        return ref_op(api, s, req, lcd_engine_pull, err);
 }
 
 static int m_images(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
@@ -156,17 +164,7 @@ static int m_image_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *
 static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                           lcd_error_t **err)
 {
-        const char *ref;
-        if (lcd_rpc_get_string(req->params, "ref", true, 1024, &ref, err) < 0)
-                return LCD_ERR;
-        lcd_pending_t *p = pending_or_err(s, req, err);
-        if (p == NULL)
-                return LCD_ERR;
-        if (lcd_engine_image_remove(api->engine, ref, lcd_api_pending_done, p, err) < 0) {
-                lcd_api_pending_free(p);
-                return LCD_ERR;
-        }
-        return ASYNC;
+        return ref_op(api, s, req, lcd_engine_image_remove, err);
 }
 
 static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
