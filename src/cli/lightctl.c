@@ -21,7 +21,7 @@
 #define EXIT_CONNECT 3
 
 static const char usage_text[] =
-        "usage: lightctl [--socket PATH | --url ws://HOST:PORT [--token-file PATH]] [--json] [--timeout SECONDS]\n"
+        "usage: lightctl [--socket PATH | --host ws://HOST:PORT [--token-file PATH]] [--json] [--timeout SECONDS]\n"
         "                COMMAND [ARGS]\n"
         "\n"
         "commands:\n"
@@ -564,13 +564,11 @@ static int cmd_wait(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-        static const struct option opts[] = {{"socket", required_argument, NULL, 's'},
-                                             {"url", required_argument, NULL, 'u'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"timeout", required_argument, NULL, 't'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"token-file", required_argument, NULL, 'T'},
-                                             {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+                {"socket", required_argument, NULL, 's'},     {"url", required_argument, NULL, 'u'},
+                {"host", required_argument, NULL, 'u'},       {"json", no_argument, NULL, 'j'},
+                {"timeout", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
+                {"token-file", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
         char sock[PATH_MAX];
         const char *env_sock = getenv("LIGHTCTL_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
         if (env_sock != NULL)
