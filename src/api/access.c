@@ -65,37 +65,33 @@ static bool origin_allowed(const lcd_access_t *a, const char *origin, const char
         return rest != NULL && host != NULL && strcmp(rest, host) == 0; /* the daemon's own origin */
 }
 
-/* The token from the headers or the query, or NULL. */
+/* Does the list (items separated by any of seps) hold prefix<token>? */
+static bool list_has_token(const char *list, const char *seps, const char *prefix, const char *token)
+{
+        size_t plen = strlen(prefix);
+        for (const char *p = list; p != NULL && *p != '\0';) {
+                p += strspn(p, seps);
+                size_t n = strcspn(p, seps);
+                char item[160];
+                if (n < sizeof item && n > plen && strncmp(p, prefix, plen) == 0) {
+                        memcpy(item, p + plen, n - plen);
+                        item[n - plen] = '\0';
+                        if (lcd_token_equal(token, item))
+                                return true;
+                }
+                p += n;
+        }
+        return false;
+}
+
+/* Was the token given: as a bearer header, a subprotocol, or a query parameter? */
 static bool token_given(const lcd_access_t *a, const char *authorization, const char *protocols, const char *query)
 {
         if (authorization != NULL && strncmp(authorization, "Bearer ", 7) == 0 &&
             lcd_token_equal(a->token, authorization + 7))
                 return true;
-        for (const char *p = protocols; p != NULL && *p != '\0';) { /* "light-containerd.v1, bearer.<t>" */
-                while (*p == ' ' || *p == ',')
-                        p++;
-                size_t n = strcspn(p, ", ");
-                char item[160];
-                if (n < sizeof item && n > 7 && strncmp(p, "bearer.", 7) == 0) {
-                        memcpy(item, p + 7, n - 7);
-                        item[n - 7] = '\0';
-                        if (lcd_token_equal(a->token, item))
-                                return true;
-                }
-                p += n;
-        }
-        for (const char *q = query; q != NULL && *q != '\0';) {
-                size_t n = strcspn(q, "&");
-                char item[160];
-                if (n < sizeof item && n > 13 && strncmp(q, "access_token=", 13) == 0) {
-                        memcpy(item, q + 13, n - 13);
-                        item[n - 13] = '\0';
-                        if (lcd_token_equal(a->token, item))
-                                return true;
-                }
-                q += n + (q[n] == '&');
-        }
-        return false;
+        return list_has_token(protocols, ", ", "bearer.", a->token) || /* "light-containerd.v1, bearer.<t>" */
+               list_has_token(query, "&", "access_token=", a->token);
 }
 
 int lcd_access_check(const lcd_access_t *a, bool tcp, const char *host, const char *origin, const char *authorization,

@@ -249,9 +249,10 @@ static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
         return simple_op(api, s, req, LCD_OP_RESUME, err);
 }
 
-static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+/* stop and restart: {"name","tag","timeout"?} (seconds before SIGKILL, default 10) */
+static int stop_like(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, lcd_op_t which, lcd_error_t **err)
 {
-        lcd_op_req_t op = {.op = LCD_OP_STOP, .timeout_s = 10};
+        lcd_op_req_t op = {.op = which, .timeout_s = 10};
         bool present;
         int64_t t;
         if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
@@ -260,6 +261,11 @@ static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         if (present)
                 op.timeout_s = (int)t;
         return run_op(api, s, req, &op, err);
+}
+
+static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+{
+        return stop_like(api, s, req, LCD_OP_STOP, err);
 }
 
 static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
@@ -296,15 +302,7 @@ static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
 
 static int m_restart(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        lcd_op_req_t op = {.op = LCD_OP_RESTART, .timeout_s = 10};
-        bool present;
-        int64_t t;
-        if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0 ||
-            lcd_rpc_get_int(req->params, "timeout", 0, 3600, &present, &t, err) < 0)
-                return LCD_ERR;
-        if (present)
-                op.timeout_s = (int)t;
-        return run_op(api, s, req, &op, err);
+        return stop_like(api, s, req, LCD_OP_RESTART, err);
 }
 
 static int m_wait(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
