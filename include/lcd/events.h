@@ -21,7 +21,15 @@
 
 #include "lcd/statemap.h"
 
-typedef enum { LCD_EV_STATE, LCD_EV_REMOVED, LCD_EV_FAILED, LCD_EV__COUNT } lcd_event_type_t;
+typedef enum { LCD_EV_STATE, LCD_EV_REMOVED, LCD_EV_FAILED, LCD_EV_PROGRESS, LCD_EV__COUNT } lcd_event_type_t;
+
+/* image.progress phases */
+typedef enum { LCD_PROGRESS_PULLING, LCD_PROGRESS_UNPACKING, LCD_PROGRESS_DONE } lcd_progress_t;
+
+/* Publish an image.progress event (set by the engine for its image store
+ * and runtime): ref is the canonical image reference, or a digest for an
+ * unpack. Any thread. */
+typedef void (*lcd_progress_fn)(void *ctx, const char *ref, lcd_progress_t phase);
 
 #define LCD_EVENT_ERROR_MAX 255
 
@@ -36,7 +44,11 @@ typedef struct {
         int previous;      /* lcd_cstate_t, or -1 */
         bool has_exit_code;
         int exit_code;
-        char error[LCD_EVENT_ERROR_MAX + 1]; /* "" when none */
+        union {
+                char error[LCD_EVENT_ERROR_MAX + 1]; /* container events: "" when none */
+                char ref[LCD_EVENT_ERROR_MAX + 1];   /* image.progress: the image */
+        };
+        int phase; /* image.progress: lcd_progress_t */
 } lcd_event_t;
 
 typedef struct lcd_events lcd_events_t;

@@ -15,14 +15,17 @@
 #include <stdbool.h>
 
 #include "lcd/error.h"
+#include "lcd/events.h"
 #include "lcd/ident.h"
 #include "lcd/runner.h"
 
 typedef struct lcd_imagestore lcd_imagestore_t;
 
 /* insecure: NULL-terminated host[:port] list allowed over plain HTTP. */
+/* progress (may be NULL) is told when a pull starts and ends. */
 lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *insecure, lcd_runner_t *runner,
-                                     int pull_timeout_ms, lcd_error_t **err);
+                                     int pull_timeout_ms, lcd_progress_fn progress, void *progress_ctx,
+                                     lcd_error_t **err);
 void lcd_imagestore_free(lcd_imagestore_t *s);
 
 /* Pull (always fetches; refreshes a cached tag). digest receives the

@@ -22,6 +22,7 @@
 
 #include "lcd/cgroup.h"
 #include "lcd/error.h"
+#include "lcd/events.h"
 #include "lcd/runner.h"
 #include "lcd/userns.h"
 
@@ -37,12 +38,14 @@ typedef struct {
 
 typedef struct {
         const char *data_dir, *runtime_dir;
-        const lcd_cgroup_t *cg; /* borrowed; must outlive the runtime */
-        const lcd_userns_t *ns; /* borrowed; NULL: no user namespace was entered */
-        lcd_runner_t *runner;   /* borrowed */
-        int timeout_ms;         /* every tool run (an unpack gets 10x) */
-        bool shared_keyring;    /* containers share the daemon's session keyring */
-        bool no_overlay;        /* unit tests: rootfs stays an empty directory */
+        const lcd_cgroup_t *cg;   /* borrowed; must outlive the runtime */
+        const lcd_userns_t *ns;   /* borrowed; NULL: no user namespace was entered */
+        lcd_runner_t *runner;     /* borrowed */
+        int timeout_ms;           /* every tool run (an unpack gets 10x) */
+        bool shared_keyring;      /* containers share the daemon's session keyring */
+        bool no_overlay;          /* unit tests: rootfs stays an empty directory */
+        lcd_progress_fn progress; /* told when an image root is unpacked; may be NULL */
+        void *progress_ctx;
 } lcd_runtime_opts_t;
 
 lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *opts, lcd_error_t **err);

@@ -91,7 +91,9 @@ static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req,
                         t++;
                 if (t == LCD_EV__COUNT) {
                         lcd_error_set(err, LCD_E_INVALID,
-                                      "types[%zu] must be container.state, container.removed or container.failed", i);
+                                      "types[%zu] must be container.state, container.removed, container.failed or "
+                                      "image.progress",
+                                      i);
                         goto out;
                 }
                 sr.filter.types |= 1u << t;

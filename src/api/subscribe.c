@@ -59,7 +59,7 @@ static bool matches(const lcd_sub_filter_t *f, lcd_event_type_t type, const char
 {
         if (f->types != 0 && !(f->types & (1u << type)))
                 return false;
-        if (f->names == NULL)
+        if (f->names == NULL || type == LCD_EV_PROGRESS) /* image events belong to no container */
                 return true;
         for (size_t i = 0; f->names[i] != NULL; i++)
                 if (strcmp(f->names[i], name) == 0)
@@ -79,6 +79,17 @@ static json_object *event_params(const lcd_event_t *e)
         rc |= json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
         rc |= json_object_object_add(o, "time", json_object_new_string(ts));
         rc |= json_object_object_add(o, "type", json_object_new_string(lcd_event_type_name(e->type)));
+        if (e->type == LCD_EV_PROGRESS) {
+                static const char *const phases[] = {"pulling", "unpacking", "done"};
+                rc |= json_object_object_add(o, "ref", json_object_new_string(e->ref));
+                rc |= json_object_object_add(o, "phase", json_object_new_string(phases[e->phase % 3]));
+                rc |= json_object_object_add(o, "bytes", NULL); /* skopeo --quiet reports none */
+                if (rc != 0) {
+                        json_object_put(o);
+                        return NULL;
+                }
+                return o;
+        }
         rc |= json_object_object_add(o, "name", json_object_new_string(e->name));
         rc |= json_object_object_add(o, "tag", json_object_new_string(e->tag));
         rc |= json_object_object_add(o, "revision", json_object_new_uint64(e->revision));

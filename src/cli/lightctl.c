@@ -39,7 +39,7 @@ static const char usage_text[] =
         "  logs [-f] [--tail N] NAME[:TAG]      the container's output (stdout and stderr); -f follows\n"
         "  wait NAME[:TAG]                      wait until it exits; exits with its exit code\n"
         "  stats NAME[:TAG]                     CPU time, memory and pids from its cgroup\n"
-        "  events [--since SEQ] [--initial] [--count N]\n"
+        "  events [--since SEQ] [--initial] [--type TYPE]... [--count N]\n"
         "                                       print container events as they happen\n"
         "  run [create options] IMAGE [CMD...]  create and start; --rm removes it after it exits,\n"
         "      [--rm] [--wait]                  --wait waits for the exit and exits with its code\n"
@@ -395,24 +395,33 @@ static int cmd_events(int argc, char **argv)
 {
         long count = -1;
         json_object *sub = json_object_new_object();
+        json_object *types = json_object_new_array();
         static const struct option opts[] = {{"count", required_argument, NULL, 'c'},
                                              {"since", required_argument, NULL, 's'},
                                              {"initial", no_argument, NULL, 'i'},
+                                             {"type", required_argument, NULL, 't'},
                                              {NULL, 0, NULL, 0}};
         optind = 1;
         int c;
-        while ((c = getopt_long(argc, argv, "+c:s:i", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+c:s:it:", opts, NULL)) != -1) {
                 if (c == 'c')
                         count = strtol(optarg, NULL, 10);
                 else if (c == 's')
                         json_object_object_add(sub, "since", json_object_new_int64(strtoll(optarg, NULL, 10)));
                 else if (c == 'i')
                         json_object_object_add(sub, "initial", json_object_new_boolean(1));
+                else if (c == 't')
+                        json_object_array_add(types, json_object_new_string(optarg));
                 else {
+                        json_object_put(types);
                         json_object_put(sub);
                         return usage("events: bad option%s", "");
                 }
         }
+        if (json_object_array_length(types) > 0)
+                json_object_object_add(sub, "types", types);
+        else
+                json_object_put(types);
         int status;
         json_object *reply = call("events.subscribe", sub, &status);
         if (reply == NULL)

@@ -62,6 +62,18 @@ static char *tool_version(lcd_runner_t *runner, const char *tool)
         return v;
 }
 
+static void publish_progress(void *ctx, const char *ref, lcd_progress_t phase)
+{
+        lcd_engine_t *e = ctx;
+        lcd_event_t ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = LCD_EV_PROGRESS;
+        ev.state = ev.previous = -1;
+        ev.phase = (int)phase;
+        snprintf(ev.ref, sizeof ev.ref, "%s", ref);
+        lcd_events_publish(e->ev, &ev);
+}
+
 lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
 {
         lcd_engine_t *e = lcd_calloc(1, sizeof *e);
@@ -105,11 +117,14 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 .timeout_ms = cfg->tool_timeout_ms,
                 .shared_keyring = cfg->shared_keyring,
                 .no_overlay = cfg->no_overlay,
+                .progress = publish_progress,
+                .progress_ctx = e,
         };
         e->rt = lcd_runtime_new(&ro, err);
         if (e->rt == NULL)
                 goto fail;
-        e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms, err);
+        e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms,
+                                       publish_progress, e, err);
         if (e->images == NULL)
                 goto fail;
         int stale = lcd_runtime_clean_stale(e->rt);

@@ -31,10 +31,13 @@ struct lcd_imagestore {
         lcd_runner_t *runner;
         int pull_timeout_ms;
         lcd_gate_t *gate; /* per canonical reference: pull writes, unpack reads */
+        lcd_progress_fn progress;
+        void *progress_ctx;
 };
 
 lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *insecure, lcd_runner_t *runner,
-                                     int pull_timeout_ms, lcd_error_t **err)
+                                     int pull_timeout_ms, lcd_progress_fn progress, void *progress_ctx,
+                                     lcd_error_t **err)
 {
         lcd_imagestore_t *s = lcd_calloc(1, sizeof *s);
         if (s == NULL) {
@@ -51,6 +54,8 @@ lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *in
         }
         s->runner = runner;
         s->pull_timeout_ms = pull_timeout_ms;
+        s->progress = progress;
+        s->progress_ctx = progress_ctx;
         s->gate = lcd_gate_new();
         if (s->gate == NULL) {
                 lcd_imagestore_free(s);
@@ -183,6 +188,8 @@ static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const cha
         argv[n++] = dst;
         argv[n] = NULL;
         lcd_info("pulling %s", ref->canonical);
+        if (s->progress != NULL)
+                s->progress(s->progress_ctx, ref->canonical, LCD_PROGRESS_PULLING);
         lcd_run_spec_t spec = {.argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1};
         lcd_run_result_t res;
         int r = lcd_run_tool(s->runner, &spec, &res, "pull", err);
@@ -195,6 +202,8 @@ static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const cha
                                     : lcd_error_set(err, LCD_E_INTERNAL, "pull %s: no manifest in %s/index.json",
                                                     ref->canonical, dir);
         lcd_info("pulled %s (%s)", ref->canonical, digest);
+        if (s->progress != NULL)
+                s->progress(s->progress_ctx, ref->canonical, LCD_PROGRESS_DONE);
         return 0;
 }
 

@@ -47,6 +47,8 @@ struct lcd_runtime {
         lcd_gate_t *roots_gate; /* per digest: unpack writes, use reads */
         bool no_overlay;        /* unit tests: rootfs stays an empty directory */
         bool shared_keyring;    /* conmon --no-new-keyring */
+        lcd_progress_fn progress;
+        void *progress_ctx;
 };
 
 static const lcd_userns_t no_userns = {.entered = false, .desc = "none"};
@@ -83,6 +85,8 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         rt->ns = o->ns ? o->ns : &no_userns;
         rt->no_overlay = o->no_overlay;
         rt->shared_keyring = o->shared_keyring;
+        rt->progress = o->progress;
+        rt->progress_ctx = o->progress_ctx;
         rt->runner = o->runner;
         rt->timeout_ms = o->timeout_ms;
         return rt;
@@ -443,6 +447,8 @@ static int hold_root(lcd_runtime_t *rt, const char *layout, const char *digest, 
                                 .argv = argv, .timeout_ms = rt->timeout_ms * 10, .pass_fd = -1, .out_cap = 64 * 1024};
                         lcd_run_result_t res;
                         int64_t t0 = lcd_now_ms();
+                        if (rt->progress != NULL)
+                                rt->progress(rt->progress_ctx, digest, LCD_PROGRESS_UNPACKING);
                         r = lcd_run_tool(rt->runner, &rs, &res, "unpack", err);
                         lcd_run_result_clear(&res);
                         if (r == 0 && rename(tmp, dir) < 0)
@@ -451,6 +457,8 @@ static int hold_root(lcd_runtime_t *rt, const char *layout, const char *digest, 
                                 lcd_rmtree(tmp);
                         else
                                 lcd_info("unpacked image %.19s in %lld ms", digest, (long long)(lcd_now_ms() - t0));
+                        if (r == 0 && rt->progress != NULL)
+                                rt->progress(rt->progress_ctx, digest, LCD_PROGRESS_DONE);
                 }
                 lcd_gate_leave(rt->roots_gate, digest, true);
                 if (r < 0)

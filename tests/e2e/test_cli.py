@@ -18,7 +18,7 @@ class Cli(DaemonSuite):
 
     def test_lifecycle_through_cli(self):
         events = subprocess.Popen([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json",
-                                   "events", "--count", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   "events", "--type", "container.state", "--count", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True)
         # subscribed before anything happens
         self.assertIn("watching events after seq", events.stderr.readline())

@@ -13,6 +13,28 @@ class Images(DaemonSuite):
     def tearDown(self):
         self.c.close()
 
+    def test_progress_events(self):
+        env, c = self.env, self.c
+        w = env.client()
+        w.call("events.subscribe", {"types": ["image.progress"]})
+        c.call("image.pull", {"ref": env.image})
+        seen = [w.next_event(timeout=30) for _ in range(2)]
+        self.assertEqual([(e["type"], e["ref"], e["phase"]) for e in seen],
+                         [("image.progress", env.image, "pulling"), ("image.progress", env.image, "done")])
+        # a create that needs a new image root reports the unpack (by digest)
+        c.call("container.create", {"image": env.image, "name": "prog", "tag": "1", "cmd": ["/bin/true"]})
+        phases = []
+        while True:
+            try:
+                e = w.next_event(timeout=2)
+            except Exception:
+                break
+            phases.append(e["phase"])
+        # cached image: no pull; the root may exist from another test (then nothing at all)
+        self.assertIn(phases, ([], ["unpacking", "done"]))
+        c.call("container.remove", {"name": "prog", "tag": "1"})
+        w.close()
+
     def test_list_inspect_remove(self):
         env, c = self.env, self.c
         c.call("image.pull", {"ref": env.image})
