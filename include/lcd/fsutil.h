@@ -2,6 +2,7 @@
 #ifndef LCD_FSUTIL_H
 #define LCD_FSUTIL_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -18,6 +19,11 @@ ssize_t lcd_read_small(const char *path, char *buf, size_t len);
 int lcd_write_small(const char *path, const char *text);
 /* Write a whole file atomically (temp file + rename). 0 or -errno. */
 int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode);
+/* Parse a JSON file of at most max bytes. NULL when it is missing, too
+ * large, unreadable or not JSON (errno tells: ENOENT, EFBIG, EINVAL, ...).
+ * Unlike json-c's json_object_from_file it keeps no global error state, so
+ * workers may call it at the same time. */
+json_object *lcd_json_read(const char *path, size_t max);
 /* Find an executable on PATH; 0 with the absolute path in buf, or -ENOENT. */
 int lcd_find_on_path(const char *name, char *buf, size_t len);
 

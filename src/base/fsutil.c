@@ -1,6 +1,8 @@
 /* fsutil.c - see fsutil.h. */
 #include "lcd/fsutil.h"
 
+#include "lcd/alloc.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -146,6 +148,45 @@ int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode
                 return e;
         }
         return 0;
+}
+
+json_object *lcd_json_read(const char *path, size_t max)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
+                close(fd);
+                errno = EFBIG;
+                return NULL;
+        }
+        char *buf = lcd_malloc((size_t)st.st_size + 1);
+        size_t got = 0;
+        while (buf != NULL && got < (size_t)st.st_size) {
+                ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        close(fd);
+        if (buf == NULL) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        json_tokener *tok = json_tokener_new();
+        json_object *o = tok ? json_tokener_parse_ex(tok, buf, (int)got) : NULL;
+        if (tok != NULL && json_tokener_get_error(tok) != json_tokener_success) {
+                json_object_put(o);
+                o = NULL;
+        }
+        json_tokener_free(tok);
+        lcd_free(buf);
+        if (o == NULL)
+                errno = EINVAL;
+        return o;
 }
 
 int lcd_find_on_path(const char *name, char *buf, size_t len)

@@ -23,6 +23,7 @@
 /* The manifest digest as the registry knows it (skopeo --digestfile): for a
  * Docker-format image it differs from the converted one in index.json. */
 #define DIGESTFILE "registry-digest"
+#define JSON_FILE_MAX (4 * 1024 * 1024) /* an index, manifest or image config */
 
 struct lcd_imagestore {
         char *dir;    /* <data>/images */
@@ -117,7 +118,7 @@ static int index_digest(const char *dir, char *digest)
         char *path = lcd_strdup_printf("%s/index.json", dir);
         if (path == NULL)
                 return -ENOMEM;
-        json_object *idx = json_object_from_file(path);
+        json_object *idx = lcd_json_read(path, JSON_FILE_MAX);
         lcd_free(path);
         if (idx == NULL)
                 return -ENOENT;
@@ -265,7 +266,7 @@ static json_object *read_blob(const char *dir, const char *digest)
         if (!lcd_digest_valid(digest))
                 return NULL;
         char *path = lcd_strdup_printf("%s/blobs/sha256/%s", dir, digest + 7);
-        json_object *o = path ? json_object_from_file(path) : NULL;
+        json_object *o = path ? lcd_json_read(path, JSON_FILE_MAX) : NULL;
         lcd_free(path);
         return o;
 }

@@ -317,9 +317,9 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
 {
         char path[PATH_MAX];
         bundle_path(rt, id, "config.json", path, sizeof path);
-        json_object *root = json_object_from_file(template);
+        json_object *root = lcd_json_read(template, 1024 * 1024);
         if (root == NULL)
-                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", template, json_util_get_last_err());
+                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", template, strerror(errno));
         int rc = LCD_ERR;
         json_object *proc = get_or_add(root, "process", json_type_object);
         json_object *linux_ = get_or_add(root, "linux", json_type_object);
