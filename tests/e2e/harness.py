@@ -304,9 +304,9 @@ class Env:
         if r.returncode != 0:
             raise RuntimeError("sandbox check failed: " + r.stderr)
 
-    def setup(self, registry=True):
+    def setup(self, registry=True, subids=True):
         self.prereqs()
-        sh(SANDBOX, "user")
+        sh(SANDBOX, "user", *([] if subids else ["--no-subids"]))
         self.tmp = tempfile.mkdtemp(prefix="lcd-e2e-")
         os.chmod(self.tmp, 0o755)
         # binaries where the unprivileged user can reach them

@@ -7,9 +7,10 @@
 # the tests). No network other than loopback is used.
 #
 # Usage:
-#   sandbox.sh user
+#   sandbox.sh user [--no-subids]
 #       Create system user lcd-test (home /var/lib/lcd-test) with /etc/subuid
-#       and /etc/subgid ranges of 65536 ids, if absent. Prints the user name.
+#       and /etc/subgid ranges of 65536 ids, if absent (--no-subids: without,
+#       for the single-id mode; use another LCD_TEST_USER). Prints the name.
 #   sandbox.sh registry DIR
 #       Start docker-registry on a free 127.0.0.1 port, storage and config in
 #       DIR, in the background. Prints "PORT PID".
@@ -94,6 +95,8 @@ add_subid_range() {
 
 cmd_user() {
     need_root
+    local subids=1
+    [[ ${1:-} == --no-subids ]] && subids=0
     if ! getent passwd "$TEST_USER" >/dev/null; then
         useradd --system --user-group --home-dir "$TEST_HOME" --create-home \
                 --shell /bin/sh "$TEST_USER"
@@ -101,8 +104,12 @@ cmd_user() {
     if [[ ! -d $TEST_HOME ]]; then
         install -d -m 0755 -o "$TEST_USER" -g "$TEST_USER" "$TEST_HOME"
     fi
-    add_subid_range /etc/subuid
-    add_subid_range /etc/subgid
+    if (( subids )); then
+        add_subid_range /etc/subuid
+        add_subid_range /etc/subgid
+    elif grep -q "^${TEST_USER}:" /etc/subuid /etc/subgid 2>/dev/null; then
+        die "user $TEST_USER has subordinate ids; --no-subids wants a user without"
+    fi
     printf '%s\n' "$TEST_USER"
 }
 
