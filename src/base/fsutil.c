@@ -91,20 +91,29 @@ int lcd_rmtree(const char *path)
         return r;
 }
 
-ssize_t lcd_read_small(const char *path, char *buf, size_t len)
+/* Read up to len bytes (fewer at end of file or on an error); how many. */
+static size_t read_all(int fd, char *buf, size_t len)
 {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         size_t got = 0;
-        while (got + 1 < len) {
-                ssize_t n = read(fd, buf + got, len - 1 - got);
+        while (got < len) {
+                ssize_t n = read(fd, buf + got, len - got);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         break;
                 got += (size_t)n;
         }
+        return got;
+}
+
+ssize_t lcd_read_small(const char *path, char *buf, size_t len)
+{
+        if (len == 0)
+                return -EINVAL;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        size_t got = read_all(fd, buf, len - 1);
         close(fd);
         buf[got] = '\0';
         return (ssize_t)got;
@@ -162,15 +171,7 @@ json_object *lcd_json_read(const char *path, size_t max)
                 return NULL;
         }
         char *buf = lcd_malloc((size_t)st.st_size + 1);
-        size_t got = 0;
-        while (buf != NULL && got < (size_t)st.st_size) {
-                ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                got += (size_t)n;
-        }
+        size_t got = buf != NULL ? read_all(fd, buf, (size_t)st.st_size) : 0;
         close(fd);
         if (buf == NULL) {
                 errno = ENOMEM;

@@ -364,6 +364,15 @@ class Env:
                 time.sleep(0.05)
         raise RuntimeError("daemon not ready in %ds:\n%s" % (timeout, self.daemon_log()))
 
+    def start_sleepers(self, client, prefix, n):
+        """Create and start n containers PREFIX0.. (tag 1) running sleep; their pids."""
+        pids = []
+        for i in range(n):
+            key = {"name": "%s%d" % (prefix, i), "tag": "1"}
+            client.call("container.create", dict(key, image=self.image, cmd=["/bin/sleep", "1000"]))
+            pids.append(client.call("container.start", key)["pid"])
+        return pids
+
     def kill_daemon(self):
         """SIGKILL the daemon, as a crash would (its containers live on)."""
         os.kill(self.daemon_pid(), signal.SIGKILL)

@@ -70,11 +70,7 @@ class Daemon(FreshEnvCase):
         env = self.env
         env.start_daemon()
         c = env.client()
-        pids = []
-        for i in range(3):
-            c.call("container.create", {"image": env.image, "name": "t%d" % i, "tag": "1",
-                                        "cmd": ["/bin/sleep", "1000"]})
-            pids.append(c.call("container.start", {"name": "t%d" % i, "tag": "1"})["pid"])
+        pids = env.start_sleepers(c, "t", 3)
         watch = env.client()
         watch.call("events.subscribe", {})
         c.close()
@@ -103,11 +99,7 @@ class Daemon(FreshEnvCase):
         env = self.env
         env.start_daemon(keep=True)
         c = env.client()
-        pids = []
-        for i in range(3):
-            c.call("container.create", {"image": env.image, "name": "k%d" % i, "tag": "1",
-                                        "cmd": ["/bin/sleep", "1000"]})
-            pids.append(c.call("container.start", {"name": "k%d" % i, "tag": "1"})["pid"])
+        pids = env.start_sleepers(c, "k", 3)
         c.call("container.create", {"image": env.image, "name": "notstarted", "tag": "1", "cmd": ["/bin/true"]})
         c.close()
         env.kill_daemon()

@@ -110,11 +110,7 @@ class Runtime(FreshEnvCase):
         env = self.env
         env.start_daemon(keep=True)
         c = env.client()
-        pids = []
-        for i in range(3):
-            c.call("container.create", {"image": env.image, "name": "m%d" % i, "tag": "1",
-                                        "cmd": ["/bin/sleep", "1000"]})
-            pids.append(c.call("container.start", {"name": "m%d" % i, "tag": "1"})["pid"])
+        pids = env.start_sleepers(c, "m", 3)
         c.close()
         bundles = os.path.join(env.data, "containers")
         self.assertEqual(len(mounts_under(bundles + "/")) >= 3, True)
