@@ -2,15 +2,13 @@
  *
  * DESIGN: pure decisions over the handshake's headers, so they can be
  * tested (and fuzzed) without a socket. The Unix socket is protected by
- * its mode (0600). On TCP a client must present the daemon's token: as
- * "Authorization: Bearer <token>", or -- browsers cannot set headers on a
- * WebSocket -- as a subprotocol "bearer.<token>" offered beside
- * "light-containerd.v1", or as "?access_token=" on a plain HTTP GET; it is
- * compared in constant time. On both listeners the Host header must name a
- * loopback host or one listed with --allow-host (DNS rebinding), and an
- * Origin header, when present, must be the daemon's own origin
- * (http[s]://<Host>) or one listed with --allow-origin (cross-site
- * WebSocket hijacking). Any thread; no state.
+ * its mode (0600) and by the peer's credentials: only the daemon's own uid
+ * may connect (root included: it can reach the daemon as that user). On TCP a client must present the daemon's token:
+ * as "Authorization: Bearer <token>", or -- browsers cannot set headers on a WebSocket -- as a subprotocol
+ * "bearer.<token>" offered beside "light-containerd.v1", or as "?access_token=" on a plain HTTP GET; it is compared in
+ * constant time. On both listeners the Host header must name a loopback host or one listed with --allow-host (DNS
+ * rebinding), and an Origin header, when present, must be the daemon's own origin (http[s]://<Host>) or one listed with
+ * --allow-origin (cross-site WebSocket hijacking). Any thread; no state.
  */
 #ifndef LCD_ACCESS_H
 #define LCD_ACCESS_H
@@ -31,6 +29,10 @@ typedef struct {
  * NULL. Returns 0 (allowed), 401 or 403, with a reason in *why. */
 int lcd_access_check(const lcd_access_t *a, bool tcp, const char *host, const char *origin, const char *authorization,
                      const char *protocols, const char *query, const char **why);
+/* Decide a Unix socket connection by its peer's credentials (SO_PEERCRED):
+ * 0 when the peer's effective uid is the daemon's, 403 otherwise, with a
+ * reason in *why. *peer_uid is the peer's uid as this process sees it. */
+int lcd_access_peer(int fd, unsigned *peer_uid, const char **why);
 /* Constant-time comparison of two NUL-terminated strings. */
 bool lcd_token_equal(const char *a, const char *b);
 /* A new random token, LCD_TOKEN_HEX hex digits + NUL. 0 or -errno. */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 bool lcd_token_equal(const char *a, const char *b)
 {
@@ -22,6 +24,24 @@ int lcd_token_new(char out[LCD_TOKEN_HEX + 1])
                 return -EIO;
         for (size_t i = 0; i < sizeof rnd; i++)
                 snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+        return 0;
+}
+
+int lcd_access_peer(int fd, unsigned *peer_uid, const char **why)
+{
+        struct ucred cred;
+        socklen_t len = sizeof cred;
+        *peer_uid = (unsigned)-1;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof cred) {
+                *why = "cannot read the peer's credentials";
+                return 403;
+        }
+        *peer_uid = (unsigned)cred.uid;
+        if (cred.uid != geteuid()) {
+                /* in the daemon's user namespace, every uid but its own may show as the overflow uid */
+                *why = "only the daemon's own user may use its Unix socket";
+                return 403;
+        }
         return 0;
 }
 

@@ -345,6 +345,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         lcd_events_fan_out(api);
                 }
                 return 0;
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+                /* before anything is read: on the Unix socket, only the daemon's own uid */
+                if (api == NULL || lws_get_vhost(wsi) == api->tcp_vhost)
+                        return 0;
+                const char *why;
+                unsigned uid;
+                if (lcd_access_peer((int)(intptr_t)in, &uid, &why) == 0)
+                        return 0;
+                lcd_warn("refused a Unix socket connection from uid %u: %s", uid, why);
+                return -1;
+        }
         case LWS_CALLBACK_HTTP: {
                 int r = api ? check_access(api, wsi, false) : -1;
                 if (r == 0)

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_ERROR 1
@@ -27,7 +29,7 @@ static const char usage_text[] =
         "commands:\n"
         "  ps                                   list containers\n"
         "  inspect NAME[:TAG]                   show one container\n"
-        "  pull IMAGE                           fetch an image\n"
+        "  pull IMAGE                           fetch an image (a progress line on a terminal)\n"
         "  images                               list cached images\n"
         "  rmi IMAGE...                         remove cached images\n"
         "  create [--name N] [--tag T] [--env K=V]... [--workdir DIR] IMAGE [CMD [ARG...]]\n"
@@ -58,6 +60,7 @@ static struct {
         int timeout_ms;
         lcd_ws_t *ws;
         long next_id;
+        bool progress; /* draw image.progress events on stderr while waiting (a TTY) */
 } g = {.timeout_ms = 600 * 1000, .next_id = 1};
 
 static int usage(const char *fmt, const char *arg)
@@ -116,6 +119,63 @@ static int connect_daemon(void)
         return 0;
 }
 
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The progress line of a pull: the phase and reference of the latest
+ * image.progress event, a spinner and the time spent, redrawn in place. */
+struct progress {
+        int64_t started;
+        char line[200];
+        unsigned ticks;
+        bool drawn;
+};
+
+static void progress_draw(struct progress *pr)
+{
+        static const char spin[] = "|/-\\";
+        double s = (double)(mono_ms() - pr->started) / 1000.0;
+        fprintf(stderr, "\r\033[K%c %s  %.1fs", spin[pr->ticks++ % 4], pr->line[0] ? pr->line : "waiting", s);
+        fflush(stderr);
+        pr->drawn = true;
+}
+
+static void progress_clear(struct progress *pr)
+{
+        if (pr->drawn)
+                fputs("\r\033[K", stderr);
+        pr->drawn = false;
+}
+
+/* A notification while waiting: an image.progress event updates the line. */
+static void progress_note(struct progress *pr, json_object *msg)
+{
+        json_object *params = json_object_object_get(msg, "params");
+        json_object *type = params ? json_object_object_get(params, "type") : NULL;
+        if (type == NULL || strcmp(json_object_get_string(type), "image.progress") != 0)
+                return;
+        json_object *phase = json_object_object_get(params, "phase"), *ref = json_object_object_get(params, "ref");
+        snprintf(pr->line, sizeof pr->line, "%s %.150s", phase ? json_object_get_string(phase) : "?",
+                 ref ? json_object_get_string(ref) : "");
+        progress_draw(pr);
+}
+
+/* Redraw every 200 ms until a message is readable: true when one is. */
+static bool wait_drawing(struct progress *pr)
+{
+        if (lcd_ws_buffered(g.ws) > 0)
+                return true;
+        struct pollfd pfd = {.fd = lcd_ws_fd(g.ws), .events = POLLIN};
+        if (poll(&pfd, 1, 200) != 0)
+                return true; /* readable, or an error lcd_ws_recv will report */
+        progress_draw(pr);
+        return false;
+}
+
 /* Send a request and wait for its reply, skipping notifications. Returns
  * the reply object (caller puts) or NULL after printing why; *status gets
  * the exit status to use. */
@@ -137,11 +197,15 @@ static json_object *call(const char *method, json_object *params, int *status)
                 *status = EXIT_CONNECT;
                 return NULL;
         }
+        struct progress pr = {.started = mono_ms()};
         for (;;) {
+                if (g.progress && !wait_drawing(&pr))
+                        continue;
                 char *msg;
                 size_t mlen;
                 r = lcd_ws_recv(g.ws, &msg, &mlen, g.timeout_ms);
                 if (r < 0) {
+                        progress_clear(&pr);
                         fprintf(stderr, "lightctl: no reply to %s: %s\n", method,
                                 r == -ETIMEDOUT ? "timed out" : strerror(-r));
                         *status = EXIT_CONNECT;
@@ -152,9 +216,12 @@ static json_object *call(const char *method, json_object *params, int *status)
                 json_object *rid = NULL;
                 if (reply == NULL || !json_object_object_get_ex(reply, "id", &rid) ||
                     json_object_get_int64(rid) != id) {
+                        if (g.progress && reply != NULL)
+                                progress_note(&pr, reply);
                         json_object_put(reply);
                         continue;
                 }
+                progress_clear(&pr);
                 json_object *e = NULL;
                 if (json_object_object_get_ex(reply, "error", &e)) {
                         json_object *m = json_object_object_get(e, "message");
@@ -226,6 +293,21 @@ static void print_container_line(json_object *c)
         const char *exit_code = str(c, "exitCode");
         printf("%s:%s %s%s%s\n", str(c, "name"), str(c, "tag"), str(c, "state"), exit_code ? " exit " : "",
                exit_code ? exit_code : "");
+}
+
+/* On a terminal (and without --json), show the daemon's image.progress
+ * events while the next call waits: subscribe to them first. */
+static void watch_progress(void)
+{
+        if (g.json || !isatty(STDERR_FILENO))
+                return;
+        json_object *p = json_object_new_object(), *types = json_object_new_array();
+        json_object_array_add(types, json_object_new_string("image.progress"));
+        json_object_object_add(p, "types", types);
+        int status;
+        json_object *reply = call("events.subscribe", p, &status);
+        g.progress = reply != NULL;
+        json_object_put(reply);
 }
 
 static int cmd_simple(const char *method, json_object *params, void (*print)(json_object *))
@@ -321,7 +403,9 @@ static int create_container(int argc, char **argv, json_object **out)
                 json_object_object_add(p, "cmd", cmd);
         }
         int status;
+        watch_progress(); /* the create may pull */
         json_object *reply = call("container.create", p, &status);
+        g.progress = false;
         if (reply == NULL)
                 return status;
         *out = json_object_get(result_of(reply));
@@ -663,7 +747,9 @@ int main(int argc, char **argv)
                 else {
                         json_object *p = json_object_new_object();
                         json_object_object_add(p, "ref", json_object_new_string(sub_argv[1]));
+                        watch_progress();
                         status = cmd_simple("image.pull", p, NULL);
+                        g.progress = false;
                 }
         } else if (strcmp(cmd, "create") == 0)
                 status = cmd_create(sub_argc, sub_argv);

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -111,6 +113,17 @@ static int open_socket(const char *target, int64_t deadline, char *errbuf, size_
                         return -1;
                 }
                 snprintf(sa.sun_path, sizeof sa.sun_path, "%s", target);
+                struct stat st;
+                if (stat(target, &st) == 0 && st.st_uid != geteuid()) {
+                        /* the daemon would close the connection unread (SO_PEERCRED): say why here */
+                        struct passwd *pw = getpwuid(st.st_uid);
+                        snprintf(errbuf, errlen,
+                                 "%s belongs to %s (uid %u): light-containerd lets only its own user in; run "
+                                 "lightctl as that user (e.g. runuser -u %s -- lightctl ...)",
+                                 target, pw ? pw->pw_name : "another user", (unsigned)st.st_uid,
+                                 pw ? pw->pw_name : "USER");
+                        return -1;
+                }
                 int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
                         snprintf(errbuf, errlen, "cannot connect to %s: %s (is light-containerd running?)", target,

@@ -18,7 +18,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from harness import SANDBOX, USER, Env, SkipSuite, sh  # noqa: E402
+from harness import SANDBOX, USER, Env, SkipSuite, as_user, sh  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 REPS = 15 if QUICK else 40
@@ -185,8 +185,8 @@ class Bench:
                 self.small_warm = statistics.median(warm)
 
     def rtt(self, clients, method, params, seconds=3):
-        r = subprocess.run([self.wsbench, "rtt", self.env.socket, str(clients), "16", str(seconds), method,
-                            json.dumps(params)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        r = subprocess.run(as_user([self.wsbench, "rtt", self.env.socket, str(clients), "16", str(seconds), method,
+                            json.dumps(params)]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if r.returncode != 0:
             raise RuntimeError("wsbench: %s" % r.stderr)
         return dict(kv.split("=") for kv in r.stdout.split()[1:])
@@ -243,8 +243,8 @@ class Bench:
         c.call("container.start", {"name": "probe", "tag": "1"})
         self.fan = {}
         for n in (1, 100, 1000):
-            r = subprocess.run([self.wsbench, "fanout", self.env.socket, str(n), "10" if n < 1000 else "5",
-                                "probe", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            r = subprocess.run(as_user([self.wsbench, "fanout", self.env.socket, str(n), "10" if n < 1000 else "5",
+                                "probe", "1"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if r.returncode != 0:
                 self.notes.append("fan-out at %d: %s" % (n, r.stderr.strip()))
                 continue

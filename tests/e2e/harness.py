@@ -37,6 +37,40 @@ def sh(*args, **kw):
 
 # ---------------------------------------------------------------- WebSocket
 
+_ID_LOCK = threading.Lock()
+
+
+def unix_connect(path, timeout, as_user=USER):
+    """A socket connected to the daemon's Unix socket. The daemon lets in only
+    its own uid (SO_PEERCRED keeps the credentials of connect()), so the
+    harness, which runs as root, connects with that user's effective ids;
+    as_user=None connects as itself."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    if as_user is None:
+        sock.connect(path)
+        return sock
+    import pwd
+    pw = pwd.getpwnam(as_user)
+    with _ID_LOCK:
+        os.setegid(pw.pw_gid)
+        os.seteuid(pw.pw_uid)
+        try:
+            sock.connect(path)
+        except OSError:
+            sock.close()
+            raise
+        finally:
+            os.seteuid(0)
+            os.setegid(0)
+    return sock
+
+
+def as_user(argv):
+    """argv run as the daemon's user (lightctl on the Unix socket)."""
+    return ["setpriv", "--reuid", USER, "--regid", USER, "--clear-groups", "--"] + list(argv)
+
+
 class WSError(Exception):
     pass
 
@@ -44,7 +78,7 @@ class WSError(Exception):
 class WS:
     """A blocking RFC 6455 client (text frames) over a Unix socket or TCP."""
 
-    def __init__(self, target, path="/v1/ws", timeout=30, headers=None):
+    def __init__(self, target, path="/v1/ws", timeout=30, headers=None, unix_user=USER):
         if target.startswith(("ws://", "wss://")):
             tls = target.startswith("wss://")
             host, port = target.split("://")[1].split("/")[0].rsplit(":", 1)
@@ -57,9 +91,7 @@ class WS:
                 self.sock = ctx.wrap_socket(self.sock, server_hostname=host)
             hosthdr = "%s:%s" % (host, port)
         else:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(target)
+            self.sock = unix_connect(target, timeout, unix_user)
             hosthdr = "localhost"
         key = base64.b64encode(os.urandom(16)).decode()
         headers = dict(headers or {})
@@ -139,16 +171,14 @@ class WS:
         self.sock.close()
 
 
-def http_get(target, path, headers=None, timeout=10):
+def http_get(target, path, headers=None, timeout=10, unix_user=USER):
     """A plain HTTP/1.1 GET over a Unix socket or ws://HOST:PORT: (status, headers, body)."""
     if target.startswith("ws://"):
         host, port = target[5:].split("/")[0].rsplit(":", 1)
         sock = socket.create_connection((host, int(port)), timeout=timeout)
         hosthdr = "%s:%s" % (host, port)
     else:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        sock.connect(target)
+        sock = unix_connect(target, timeout, unix_user)
         hosthdr = "localhost"
     extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
     sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, hosthdr, extra)).encode())
@@ -158,6 +188,9 @@ def http_get(target, path, headers=None, timeout=10):
         if not chunk:
             break
         data += chunk
+    if not data:
+        sock.close()
+        raise ConnectionError("connection closed before a response")
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode(errors="replace").split("\r\n")
     status = int(lines[0].split()[1])
@@ -349,6 +382,10 @@ class Env:
         if wait:
             self.wait_ready()
         return self.daemon
+
+    def lightctl(self, *args):
+        """argv for lightctl on this daemon's Unix socket, as the daemon's user."""
+        return as_user([os.path.join(self.bin, "lightctl"), "--socket", self.socket] + list(args))
 
     def wait_ready(self, timeout=30):
         deadline = time.time() + timeout

@@ -1,24 +1,25 @@
 """lightctl against the real daemon: tables, --json, events, exit codes."""
 import json
 import os
+import pwd
 import subprocess
 
-from harness import SANDBOX, WS, DaemonSuite, WSError, http_get, run_suite
+from harness import SANDBOX, USER, WS, DaemonSuite, WSError, http_get, run_suite, wait_until
 
 
 class Cli(DaemonSuite):
     daemon_args = ("--listen", "127.0.0.1:0")
 
     def ctl(self, *args, check=None, timeout=120):
-        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket] + list(args),
+        r = subprocess.run(self.env.lightctl(*args),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
         if check is not None:
             self.assertEqual(r.returncode, check, "lightctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
         return r
 
     def test_lifecycle_through_cli(self):
-        events = subprocess.Popen([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json",
-                                   "events", "--type", "container.state", "--count", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        events = subprocess.Popen(self.env.lightctl("--json",
+                                   "events", "--type", "container.state", "--count", "4"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True)
         # subscribed before anything happens
         self.assertIn("watching events after seq", events.stderr.readline())
@@ -48,12 +49,12 @@ class Cli(DaemonSuite):
         r = self.ctl("run", "--name", "bg", "--tag", "x", self.env.image, "/bin/sleep", "100", check=0)
         self.assertEqual(r.stdout.strip(), "bg:x running")
         # events --initial shows the running one first; --since replays
-        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json", "events",
-                            "--initial", "--count", "1"], stdout=subprocess.PIPE, text=True, timeout=30)
+        r = subprocess.run(self.env.lightctl("--json", "events",
+                            "--initial", "--count", "1"), stdout=subprocess.PIPE, text=True, timeout=30)
         first = json.loads(r.stdout.splitlines()[0])
         self.assertEqual((first["name"], first["state"], first["initial"]), ("bg", "running", True))
-        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "--json", "events",
-                            "--since", "0", "--count", "2"], stdout=subprocess.PIPE, text=True, timeout=30)
+        r = subprocess.run(self.env.lightctl("--json", "events",
+                            "--since", "0", "--count", "2"), stdout=subprocess.PIPE, text=True, timeout=30)
         self.assertEqual([json.loads(l)["seq"] for l in r.stdout.splitlines()], [1, 2])
         self.ctl("rm", "--force", "bg:x", check=0)
 
@@ -186,6 +187,24 @@ class Cli(DaemonSuite):
         r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--url", url, "--token-file", "/dev/null", "ping"],
                            stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 3)
+
+    def test_unix_socket_only_for_the_daemons_user(self):
+        st = os.stat(self.env.socket)
+        self.assertEqual((oct(st.st_mode & 0o777), st.st_uid), ("0o600", pwd.getpwnam(USER).pw_uid))
+        # root (which passes the file mode) and another user are closed on before the handshake is read
+        for who in (None, "nobody"):
+            with self.assertRaises((WSError, OSError)):
+                WS(self.env.socket, unix_user=who, timeout=5)
+            with self.assertRaises(OSError):
+                http_get(self.env.socket, "/v1/healthz", unix_user=who)
+        wait_until(lambda: self.env.daemon_log(tail=None).count("refused a Unix socket connection") >= 4)
+        self.assertIn("refused a Unix socket connection from uid 65534", self.env.daemon_log(tail=None))
+        # the daemon's user gets in; lightctl as root says why it cannot
+        self.assertEqual(self.ctl("ping", check=0).stdout.strip(), '"pong"')
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "ping"],
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 3)
+        self.assertIn("lets only its own user in; run lightctl as that user", r.stderr)
 
 
 if __name__ == "__main__":

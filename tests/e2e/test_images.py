@@ -1,6 +1,9 @@
 """image.list, image.inspect, image.remove (and lightctl images / rmi)."""
 import glob
+import json
 import os
+import pty
+import select
 import subprocess
 
 from harness import DaemonSuite, run_suite
@@ -35,6 +38,32 @@ class Images(DaemonSuite):
         c.call("container.remove", {"name": "prog", "tag": "1"})
         w.close()
 
+    def test_lightctl_pull_progress_on_a_terminal(self):
+        env = self.env
+        master, slave = pty.openpty()
+        p = subprocess.Popen(env.lightctl("pull", env.image), stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        out = p.communicate(timeout=120)[0]
+        shown = b""
+        while select.select([master], [], [], 0)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(master)
+        self.assertEqual(p.returncode, 0)
+        self.assertTrue(json.loads(out)["digest"].startswith("sha256:"), out)
+        text = shown.decode(errors="replace")
+        self.assertIn("pulling " + env.image, text)   # redrawn in place (\r), then the line is cleared
+        self.assertTrue(text.endswith("\r\x1b[K"), repr(text[-40:]))
+        # not a terminal: no progress at all
+        r = subprocess.run(env.lightctl("pull", env.image), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+
     def test_list_inspect_remove(self):
         env, c = self.env, self.c
         c.call("image.pull", {"ref": env.image})
@@ -58,10 +87,10 @@ class Images(DaemonSuite):
         roots = glob.glob(os.path.join(env.data, "roots", "*"))
         self.assertEqual(len(roots), 1)
         c.call("container.remove", {"name": "user", "tag": "1"})
-        out = subprocess.run([os.path.join(env.bin, "lightctl"), "--socket", env.socket, "images"],
+        out = subprocess.run(env.lightctl("images"),
                              stdout=subprocess.PIPE, text=True).stdout
         self.assertIn(env.image, out)
-        r = subprocess.run([os.path.join(env.bin, "lightctl"), "--socket", env.socket, "rmi", env.image],
+        r = subprocess.run(env.lightctl("rmi", env.image),
                            stdout=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 0)
         self.assertEqual(c.call("image.list"), [])

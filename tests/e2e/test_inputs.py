@@ -1,7 +1,7 @@
 """Bad input gets a clear error and changes nothing; tool failures leave nothing behind."""
 import os
 
-from harness import WS, DaemonSuite, RPCError, WSError, run_suite
+from harness import WS, DaemonSuite, RPCError, WSError, run_suite, unix_connect
 
 
 class Inputs(DaemonSuite):
@@ -125,10 +125,7 @@ class Inputs(DaemonSuite):
         self.assertEqual(err["data"]["reason"], "tool_failed")
 
     def test_plain_http_is_404(self):
-        import socket
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
-        s.connect(self.env.socket)
+        s = unix_connect(self.env.socket, 10)
         s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         head = s.recv(4096).decode(errors="replace")
         s.close()

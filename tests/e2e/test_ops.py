@@ -1,5 +1,4 @@
 """logs, wait, stats, restart on the real tools."""
-import os
 import subprocess
 
 from harness import DaemonSuite, run_suite, wait_until
@@ -39,13 +38,13 @@ class Ops(DaemonSuite):
         tail = self.c.call("container.logs", dict(key, tail=3))["lines"]
         self.assertEqual([l["text"] for l in tail], [lines[-3]["text"], lines[-2]["text"], "no newline"])
         self.assertEqual(self.c.error("container.logs", dict(key, tail=-1))["code"], -32602)
-        out = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "logs",
-                              "--tail", "2", "talk:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out = subprocess.run(self.env.lightctl("logs",
+                              "--tail", "2", "talk:1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertEqual(out.returncode, 0)
         self.assertEqual(out.stdout.splitlines()[-1], "no newline")
         # -f on a container that has exited prints the tail and returns
-        out = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "logs", "-f",
-                              "--tail", "1", "talk:1"], stdout=subprocess.PIPE, text=True, timeout=20)
+        out = subprocess.run(self.env.lightctl("logs", "-f",
+                              "--tail", "1", "talk:1"), stdout=subprocess.PIPE, text=True, timeout=20)
         self.assertEqual((out.returncode, out.stdout), (0, "no newline\n"))
 
     def test_logs_follow(self):
@@ -85,7 +84,7 @@ class Ops(DaemonSuite):
         # already exited: at once
         self.assertEqual(self.c.call("container.wait", key), {"exitCode": 4})
         # through lightctl: its exit status is the container's
-        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", self.env.socket, "wait", "w:1"],
+        r = subprocess.run(self.env.lightctl("wait", "w:1"),
                            stdout=subprocess.PIPE, text=True)
         self.assertEqual((r.returncode, r.stdout.strip()), (4, "4"))
         # removed while waited for -> not_found

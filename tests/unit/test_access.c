@@ -1,11 +1,18 @@
-/* test_access.c - who may connect: token, Host, Origin. */
+/* test_access.c - who may connect: token, Host, Origin, Unix socket peer. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lcd/access.h"
 
@@ -71,9 +78,59 @@ static void test_token_helpers(void **state)
         assert_false(lcd_token_equal("", a));
 }
 
+/* Our own uid is let in; as root, a child that drops to another uid before
+ * connecting is refused, and its uid is reported. */
+static void test_peer(void **state)
+{
+        int sv[2];
+        const char *why = NULL;
+        unsigned uid;
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        assert_int_equal(lcd_access_peer(sv[0], &uid, &why), 0);
+        assert_int_equal(uid, geteuid());
+        close(sv[0]);
+        close(sv[1]);
+        if (geteuid() != 0) {
+                print_message("not root: the other-uid case needs root to drop to another uid\n");
+                return;
+        }
+        char dir[] = "/tmp/lcd-test-access-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/s", dir);
+        int l = socket(AF_UNIX, SOCK_STREAM, 0);
+        assert_true(l >= 0);
+        assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+        assert_int_equal(chmod(sa.sun_path, 0666), 0);
+        assert_int_equal(listen(l, 1), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int c = socket(AF_UNIX, SOCK_STREAM, 0);
+                if (setgid(65534) < 0 || setuid(65534) < 0 || connect(c, (struct sockaddr *)&sa, sizeof sa) < 0)
+                        _exit(1);
+                char b;
+                (void)!read(c, &b, 1); /* until the parent has looked */
+                _exit(0);
+        }
+        int a = accept(l, NULL, NULL);
+        assert_true(a >= 0);
+        assert_int_equal(lcd_access_peer(a, &uid, &why), 403);
+        assert_int_equal(uid, 65534);
+        assert_non_null(strstr(why, "own user"));
+        close(a);
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_int_equal(st, 0);
+        close(l);
+        unlink(sa.sun_path);
+        rmdir(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {cmocka_unit_test(test_token), cmocka_unit_test(test_host_and_origin),
-                                           cmocka_unit_test(test_token_helpers)};
+                                           cmocka_unit_test(test_token_helpers), cmocka_unit_test(test_peer)};
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
