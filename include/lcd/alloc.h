@@ -26,6 +26,9 @@ void lcd_free(void *ptr);
  * 0 turns injection off. lcd_alloc_fail_hit() tells whether it fired. */
 void lcd_alloc_fail_at(unsigned long n);
 int lcd_alloc_fail_hit(void);
+/* The code address that called the allocation the last injected failure
+ * hit (to count distinct allocation sites). */
+void *lcd_alloc_fail_site(void);
 /* Number of allocations served since start (for tests and benchmarks). */
 unsigned long lcd_alloc_count(void);
 

@@ -46,7 +46,9 @@ typedef struct {
 
 typedef struct lcd_session {
         unsigned refs;   /* the connection's, plus one per pending reply */
-        struct lws *wsi; /* NULL once the connection closed */
+        struct lws *wsi; /* NULL once closed, or for a detached session (no socket) */
+        bool open;       /* messages may be queued: not closed, not being killed */
+        bool closed;     /* lcd_session_close() ran */
         lcd_api_t *api;
         lcd_msg_t **queue; /* a ring of q_cap slots, grown on demand up to --send-queue */
         unsigned q_cap, q_head, q_count;
@@ -145,6 +147,22 @@ void lcd_msg_unref(lcd_msg_t *m);
  * 0, or -ENOSPC when it does not fit. */
 int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room);
 void lcd_session_kill(lcd_session_t *s, const char *why);
+/* A session for a connection (wsi), or a detached one (wsi NULL) whose
+ * queue the caller reads (in-process drivers: the allocation-failure
+ * harness, the fuzzer). NULL when out of memory. */
+lcd_session_t *lcd_session_new(lcd_api_t *api, struct lws *wsi);
+/* The connection is gone: end its subscription, waits and follows. The
+ * caller still drops its reference (lcd_session_unref). Idempotent. */
+void lcd_session_close(lcd_session_t *s);
+void lcd_session_unref(lcd_session_t *s);
+/* One complete text message from the client: decode, dispatch, reply. */
+void lcd_session_receive(lcd_session_t *s, const char *text, size_t len);
+/* What the service thread does when woken: deliver finished requests and
+ * new events. */
+void lcd_api_service(lcd_api_t *api);
+/* An API without listeners or lws context, for in-process drivers: they
+ * call lcd_api_service() themselves. No heartbeats, no log follows. */
+lcd_api_t *lcd_api_new_detached(const lcd_api_config_t *cfg, lcd_error_t **err);
 
 /* Subscriptions and event fan-out (subscribe.c). */
 /* Subscribe (see docs/API.md: since, initial, names, types): sends the
@@ -159,7 +177,6 @@ int lcd_waiters_add(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, co
                     lcd_error_t **err);
 void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e);
 void lcd_waiters_drop_session(lcd_api_t *api, lcd_session_t *s);
-void lcd_session_unref(lcd_session_t *s);
 /* Log follow (follow.c). */
 int lcd_follow_init(lcd_api_t *api, struct lws_vhost *vh);
 void lcd_follow_free(lcd_api_t *api);

@@ -16,6 +16,7 @@
 #include "api-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/container.h"
 #include "lcd/log.h"
 #include "lcd/logfile.h"
@@ -45,12 +46,13 @@ static void send_log(lcd_follower_t *f, const char *stream, const char *time, si
                      size_t len, bool *ok)
 {
         json_object *p = json_object_new_object();
-        if (p != NULL) {
-                json_object_object_add(p, "name", json_object_new_string(f->name));
-                json_object_object_add(p, "tag", json_object_new_string(f->tag));
-                json_object_object_add(p, "stream", json_object_new_string(stream));
-                json_object_object_add(p, "time", json_object_new_string_len(time, (int)time_len));
-                json_object_object_add(p, "text", json_object_new_string_len(text, (int)len));
+        if (lcd_json_set(p, "name", json_object_new_string(f->name)) < 0 ||
+            lcd_json_set(p, "tag", json_object_new_string(f->tag)) < 0 ||
+            lcd_json_set(p, "stream", json_object_new_string(stream)) < 0 ||
+            lcd_json_set(p, "time", json_object_new_string_len(time, (int)time_len)) < 0 ||
+            lcd_json_set(p, "text", json_object_new_string_len(text, (int)len)) < 0) {
+                json_object_put(p);
+                p = NULL;
         }
         json_object *n = p ? lcd_rpc_notification("log", p) : NULL;
         lcd_msg_t *m = n ? lcd_msg_from_json(n) : NULL;
@@ -115,12 +117,13 @@ static void end_follow(lcd_api_t *api, lcd_follower_t **pp, const char *reason)
 {
         lcd_follower_t *f = *pp;
         *pp = f->next;
-        if (reason != NULL && f->session->wsi != NULL) {
+        if (reason != NULL && f->session->open) {
                 json_object *p = json_object_new_object();
-                if (p != NULL) {
-                        json_object_object_add(p, "name", json_object_new_string(f->name));
-                        json_object_object_add(p, "tag", json_object_new_string(f->tag));
-                        json_object_object_add(p, "reason", json_object_new_string(reason));
+                if (lcd_json_set(p, "name", json_object_new_string(f->name)) < 0 ||
+                    lcd_json_set(p, "tag", json_object_new_string(f->tag)) < 0 ||
+                    lcd_json_set(p, "reason", json_object_new_string(reason)) < 0) {
+                        json_object_put(p);
+                        p = NULL;
                 }
                 json_object *n = p ? lcd_rpc_notification("log.end", p) : NULL;
                 lcd_msg_t *m = n ? lcd_msg_from_json(n) : NULL;

@@ -11,6 +11,7 @@
 #include "api-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/container.h"
 #include "lcd/ident.h"
 #include "lcd/timeutil.h"
@@ -153,8 +154,7 @@ static int respond_json(struct lws *wsi, lcd_http_t *h, unsigned status, json_ob
         if (o == NULL)
                 return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
         size_t len;
-        const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-        char *body = text ? lcd_strndup(text, len) : NULL;
+        char *body = lcd_json_write(o, 0, 0, &len);
         json_object_put(o);
         if (body == NULL)
                 return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
@@ -165,9 +165,10 @@ static int respond_error(struct lws *wsi, lcd_http_t *h, lcd_error_t *err)
 {
         unsigned status = err->kind == LCD_E_NOT_FOUND ? 404 : err->kind == LCD_E_INVALID ? 400 : 500;
         json_object *o = json_object_new_object();
-        if (o != NULL) {
-                json_object_object_add(o, "error", json_object_new_string(err->msg));
-                json_object_object_add(o, "reason", json_object_new_string(lcd_errkind_reason(err->kind)));
+        if (lcd_json_set(o, "error", json_object_new_string(err->msg)) < 0 ||
+            lcd_json_set(o, "reason", json_object_new_string(lcd_errkind_reason(err->kind))) < 0) {
+                json_object_put(o);
+                o = NULL;
         }
         lcd_error_free(err);
         return respond_json(wsi, h, status, o);
@@ -180,11 +181,12 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
                 lcd_engine_stats_t st;
                 lcd_engine_counters(api->engine, &st);
                 json_object *o = json_object_new_object();
-                if (o != NULL) {
-                        json_object_object_add(o, "status", json_object_new_string("ok"));
-                        json_object_object_add(o, "workers", json_object_new_int((int)st.workers));
-                        json_object_object_add(o, "workersBusy", json_object_new_int((int)st.running));
-                        json_object_object_add(o, "queued", json_object_new_int((int)st.queued));
+                if (lcd_json_set(o, "status", json_object_new_string("ok")) < 0 ||
+                    lcd_json_set(o, "workers", json_object_new_int((int)st.workers)) < 0 ||
+                    lcd_json_set(o, "workersBusy", json_object_new_int((int)st.running)) < 0 ||
+                    lcd_json_set(o, "queued", json_object_new_int((int)st.queued)) < 0) {
+                        json_object_put(o);
+                        o = NULL;
                 }
                 return respond_json(wsi, h, 200, o);
         }

@@ -8,6 +8,7 @@
 #include "api-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
@@ -327,7 +328,7 @@ static int m_stats(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, jso
 /* After the tail was read (service thread): follow from where it ended. */
 static void follow_from_offset(lcd_pending_t *p)
 {
-        if (p->result == NULL || p->session->wsi == NULL)
+        if (p->result == NULL || !p->session->open)
                 return;
         json_object *off = json_object_object_get(p->result, "offset");
         off_t offset = off ? (off_t)json_object_get_int64(off) : 0;
@@ -353,8 +354,11 @@ static int m_unfollow(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, 
                 return LCD_ERR;
         int n = lcd_follow_end(api, s, name, tag, "unfollowed");
         *result = json_object_new_object();
-        if (*result == NULL || json_object_object_add(*result, "unfollowed", json_object_new_boolean(n > 0)) != 0)
+        if (lcd_json_set(*result, "unfollowed", json_object_new_boolean(n > 0)) < 0) {
+                json_object_put(*result);
+                *result = NULL;
                 return lcd_error_nomem(err);
+        }
         return 0;
 }
 

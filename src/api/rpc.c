@@ -2,6 +2,7 @@
 #include "lcd/rpc.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 
 #include <errno.h>
@@ -77,26 +78,13 @@ int lcd_rpc_decode(const char *text, size_t len, unsigned max_depth, lcd_rpc_req
         return 0;
 }
 
-/* Add a freshly made value; a NULL value means its allocation failed. The
- * value is released when it cannot be added. */
-static int put(json_object *o, const char *key, json_object *v)
-{
-        if (v == NULL)
-                return -1;
-        if (json_object_object_add(o, key, v) != 0) {
-                json_object_put(v);
-                return -1;
-        }
-        return 0;
-}
-
 static json_object *envelope(json_object *id)
 {
         json_object *idc = NULL;
         if (id != NULL && json_object_deep_copy(id, &idc, NULL) != 0)
                 return NULL;
         json_object *o = json_object_new_object();
-        if (o == NULL || put(o, "jsonrpc", json_object_new_string("2.0")) < 0 ||
+        if (o == NULL || lcd_json_set(o, "jsonrpc", json_object_new_string("2.0")) < 0 ||
             json_object_object_add(o, "id", idc) != 0) {
                 json_object_put(idc);
                 json_object_put(o);
@@ -123,18 +111,18 @@ json_object *lcd_rpc_error(json_object *id, const lcd_error_t *err)
         json_object *data = json_object_new_object();
         if (o == NULL || e == NULL || data == NULL)
                 goto fail;
-        if (put(data, "reason", json_object_new_string(lcd_errkind_reason(err->kind))) < 0 ||
-            (err->tool != NULL && put(data, "tool", json_object_new_string(err->tool)) < 0) ||
-            (err->stderr_tail != NULL && put(data, "stderr", json_object_new_string(err->stderr_tail)) < 0) ||
-            (err->oldest_seq > 0 && put(data, "oldestSeq", json_object_new_int64(err->oldest_seq)) < 0) ||
-            put(e, "code", json_object_new_int(lcd_errkind_code(err->kind))) < 0 ||
-            put(e, "message", json_object_new_string(err->msg)) < 0)
+        if (lcd_json_set(data, "reason", json_object_new_string(lcd_errkind_reason(err->kind))) < 0 ||
+            (err->tool != NULL && lcd_json_set(data, "tool", json_object_new_string(err->tool)) < 0) ||
+            (err->stderr_tail != NULL && lcd_json_set(data, "stderr", json_object_new_string(err->stderr_tail)) < 0) ||
+            (err->oldest_seq > 0 && lcd_json_set(data, "oldestSeq", json_object_new_int64(err->oldest_seq)) < 0) ||
+            lcd_json_set(e, "code", json_object_new_int(lcd_errkind_code(err->kind))) < 0 ||
+            lcd_json_set(e, "message", json_object_new_string(err->msg)) < 0)
                 goto fail;
-        if (put(e, "data", data) < 0) {
-                data = NULL;
+        int r = lcd_json_set(e, "data", data);
+        data = NULL; /* owned by e now, or released */
+        if (r < 0)
                 goto fail;
-        }
-        if (put(o, "error", e) < 0) {
+        if (lcd_json_set(o, "error", e) < 0) {
                 e = NULL;
                 goto fail;
         }
@@ -149,13 +137,13 @@ fail:
 json_object *lcd_rpc_notification(const char *method, json_object *params)
 {
         json_object *o = json_object_new_object();
-        if (o == NULL || put(o, "jsonrpc", json_object_new_string("2.0")) < 0 ||
-            put(o, "method", json_object_new_string(method)) < 0) {
+        if (o == NULL || lcd_json_set(o, "jsonrpc", json_object_new_string("2.0")) < 0 ||
+            lcd_json_set(o, "method", json_object_new_string(method)) < 0) {
                 json_object_put(o);
                 json_object_put(params);
                 return NULL;
         }
-        if (put(o, "params", params) < 0) {
+        if (lcd_json_set(o, "params", params) < 0) {
                 json_object_put(o);
                 return NULL;
         }

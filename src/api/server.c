@@ -21,6 +21,7 @@
 
 #include "lcd/access.h"
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/log.h"
 #include "lcd/container.h"
 #include "lcd/strv.h"
@@ -47,15 +48,11 @@ static struct lws_context *wake_ctx; /* for lcd_api_wake from a signal handler *
 lcd_msg_t *lcd_msg_from_json(json_object *o)
 {
         size_t len = 0;
-        const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-        if (text == NULL)
-                return NULL;
-        lcd_msg_t *m = lcd_malloc(sizeof *m + LWS_PRE + len + 1);
+        lcd_msg_t *m = (lcd_msg_t *)lcd_json_write(o, offsetof(lcd_msg_t, data) + LWS_PRE, 0, &len);
         if (m == NULL)
                 return NULL;
         m->refs = 1;
         m->len = len;
-        memcpy(m->data + LWS_PRE, text, len + 1);
         return m;
 }
 
@@ -84,7 +81,7 @@ void lcd_session_unref(lcd_session_t *s)
  * after it. -ENOSPC when it does not fit. */
 int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
 {
-        if (s->wsi == NULL)
+        if (!s->open)
                 return 0; /* closed: drop quietly */
         unsigned max = s->api->limits.send_queue;
         if (s->q_count + 1 + room > max || s->q_bytes + m->len > LCD_SESSION_QUEUE_BYTES)
@@ -108,18 +105,49 @@ int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
         s->q_count++;
         s->q_bytes += m->len;
         s->last_sent_ms = lcd_now_ms();
-        lws_callback_on_writable(s->wsi);
+        if (s->wsi != NULL)
+                lws_callback_on_writable(s->wsi);
         return 0;
 }
 
 void lcd_session_kill(lcd_session_t *s, const char *why)
 {
-        if (s->wsi == NULL)
+        if (!s->open)
                 return;
         lcd_warn("closing a client connection: %s", why);
         lcd_session_unsubscribe(s);
+        if (s->wsi == NULL) { /* detached: nothing more is queued; its driver closes it */
+                s->open = false;
+                return;
+        }
         lws_close_reason(s->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
         lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+}
+
+lcd_session_t *lcd_session_new(lcd_api_t *api, struct lws *wsi)
+{
+        lcd_session_t *s = lcd_calloc(1, sizeof *s);
+        if (s == NULL)
+                return NULL;
+        s->refs = 1;
+        s->open = true;
+        s->wsi = wsi;
+        s->api = api;
+        api->n_sessions++;
+        return s;
+}
+
+void lcd_session_close(lcd_session_t *s)
+{
+        if (s->closed)
+                return;
+        s->closed = true;
+        s->api->n_sessions--;
+        lcd_session_unsubscribe(s);
+        lcd_waiters_drop_session(s->api, s);
+        lcd_follow_drop_session(s->api, s);
+        s->open = false;
+        s->wsi = NULL;
 }
 
 void lcd_session_send_json(lcd_session_t *s, json_object *msg)
@@ -190,7 +218,8 @@ void lcd_api_pending_done(void *ctx, json_object *result, lcd_error_t *err)
                 api->mail_head = p;
         api->mail_tail = p;
         pthread_mutex_unlock(&api->mail_mu);
-        lws_cancel_service(api->ctx);
+        if (api->ctx != NULL)
+                lws_cancel_service(api->ctx);
 }
 
 static void drain_mailbox(lcd_api_t *api)
@@ -204,7 +233,7 @@ static void drain_mailbox(lcd_api_t *api)
                 if (p->then != NULL && p->err == NULL)
                         p->then(p);
                 lcd_metrics_rpc(api, p->method, p->err != NULL, p->start_us);
-                if (p->has_id && p->session->wsi != NULL) {
+                if (p->has_id && p->session->open) {
                         if (p->err != NULL)
                                 lcd_session_send_error(p->session, p->id, p->err);
                         else {
@@ -216,6 +245,13 @@ static void drain_mailbox(lcd_api_t *api)
                 p = next;
         }
         lcd_follow_run_deferred(api);
+}
+
+void lcd_api_service(lcd_api_t *api)
+{
+        lcd_events_fan_out(api);
+        drain_mailbox(api);
+        lcd_events_fan_out(api);
 }
 
 /* ---- lws callbacks ---- */
@@ -266,6 +302,19 @@ static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
         return check_access(api, wsi, true);
 }
 
+void lcd_session_receive(lcd_session_t *s, const char *text, size_t len)
+{
+        lcd_error_t *err = NULL;
+        lcd_rpc_request_t req;
+        if (lcd_rpc_decode(text, len, s->api->limits.max_depth, &req, &err) < 0) {
+                lcd_session_send_error(s, req.id, err);
+                lcd_error_free(err);
+        } else {
+                lcd_methods_dispatch(s->api, s, &req);
+        }
+        lcd_rpc_request_clear(&req);
+}
+
 /* Assemble a message from its fragments and dispatch it. -1 closes the
  * connection (a message over the limit: close code 1009). */
 static int on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t len)
@@ -300,14 +349,7 @@ static int on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t 
                 lcd_session_send_error(s, NULL, err);
                 lcd_error_free(err);
         } else {
-                lcd_rpc_request_t req;
-                if (lcd_rpc_decode(s->rx ? s->rx : "", s->rx_len, api->limits.max_depth, &req, &err) < 0) {
-                        lcd_session_send_error(s, req.id, err);
-                        lcd_error_free(err);
-                } else {
-                        lcd_methods_dispatch(s->api, s, &req);
-                }
-                lcd_rpc_request_clear(&req);
+                lcd_session_receive(s, s->rx ? s->rx : "", s->rx_len);
         }
         lcd_free(s->rx);
         s->rx = NULL;
@@ -339,11 +381,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         lcd_api_t *api = lws_context_user(lws_get_context(wsi));
         switch (reason) {
         case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-                if (api != NULL) {
-                        lcd_events_fan_out(api);
-                        drain_mailbox(api);
-                        lcd_events_fan_out(api);
-                }
+                if (api != NULL)
+                        lcd_api_service(api);
                 return 0;
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
                 /* before anything is read: on the Unix socket, only the daemon's own uid */
@@ -381,30 +420,20 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return 0;
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
                 return api ? confirm_upgrade(api, wsi) : -1;
-        case LWS_CALLBACK_ESTABLISHED: {
-                lcd_session_t *s = lcd_calloc(1, sizeof *s);
-                if (s == NULL) {
+        case LWS_CALLBACK_ESTABLISHED:
+                pss->s = lcd_session_new(api, wsi);
+                if (pss->s == NULL) {
                         lcd_error_log("out of memory accepting a connection");
                         return -1;
                 }
-                s->refs = 1;
-                s->wsi = wsi;
-                s->api = api;
-                pss->s = s;
-                api->n_sessions++;
                 return 0;
-        }
         case LWS_CALLBACK_RECEIVE:
                 return pss && pss->s ? on_receive(pss->s, wsi, in, len) : 0;
         case LWS_CALLBACK_SERVER_WRITEABLE:
                 return pss && pss->s ? on_writable(pss->s, wsi) : 0;
         case LWS_CALLBACK_CLOSED:
                 if (pss != NULL && pss->s != NULL) {
-                        api->n_sessions--;
-                        lcd_session_unsubscribe(pss->s);
-                        lcd_waiters_drop_session(api, pss->s);
-                        lcd_follow_drop_session(api, pss->s);
-                        pss->s->wsi = NULL;
+                        lcd_session_close(pss->s);
                         lcd_session_unref(pss->s);
                         pss->s = NULL;
                 }
@@ -432,9 +461,8 @@ void lcd_api_wake(void *arg)
                 lws_cancel_service(ctx);
 }
 
-lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
+lcd_api_t *lcd_api_new_detached(const lcd_api_config_t *cfg, lcd_error_t **err)
 {
-        lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
         lcd_api_t *api = lcd_calloc(1, sizeof *api);
         if (api == NULL) {
                 lcd_error_nomem(err);
@@ -454,7 +482,15 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
         for (size_t i = 0; i < sizeof rnd; i++)
                 snprintf(api->boot_id + 2 * i, 3, "%02x", rnd[i]);
         pthread_mutex_init(&api->mail_mu, NULL);
+        return api;
+}
 
+lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
+{
+        lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+        lcd_api_t *api = lcd_api_new_detached(cfg, err);
+        if (api == NULL)
+                return NULL;
         struct lws_context_creation_info info;
         memset(&info, 0, sizeof info);
         info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6 |
@@ -535,7 +571,7 @@ void lcd_api_run(lcd_api_t *api, volatile sig_atomic_t *stop)
 static bool subscribers_have_output(lcd_api_t *api)
 {
         for (lcd_session_t *s = api->subscribers; s != NULL; s = s->next_sub)
-                if (s->q_count > 0 && s->wsi != NULL)
+                if (s->q_count > 0 && s->open)
                         return true;
         return false;
 }

@@ -21,6 +21,7 @@
 #include "api-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/container.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
@@ -76,30 +77,30 @@ static json_object *event_params(const lcd_event_t *e)
         char ts[40];
         lcd_rfc3339_us(e->time_us, ts, sizeof ts);
         int rc = 0;
-        rc |= json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
-        rc |= json_object_object_add(o, "time", json_object_new_string(ts));
-        rc |= json_object_object_add(o, "type", json_object_new_string(lcd_event_type_name(e->type)));
+        rc |= lcd_json_set(o, "seq", json_object_new_uint64(e->seq));
+        rc |= lcd_json_set(o, "time", json_object_new_string(ts));
+        rc |= lcd_json_set(o, "type", json_object_new_string(lcd_event_type_name(e->type)));
         if (e->type == LCD_EV_PROGRESS) {
                 static const char *const phases[] = {"pulling", "unpacking", "done"};
-                rc |= json_object_object_add(o, "ref", json_object_new_string(e->ref));
-                rc |= json_object_object_add(o, "phase", json_object_new_string(phases[e->phase % 3]));
-                rc |= json_object_object_add(o, "bytes", NULL); /* skopeo --quiet reports none */
+                rc |= lcd_json_set(o, "ref", json_object_new_string(e->ref));
+                rc |= lcd_json_set(o, "phase", json_object_new_string(phases[e->phase % 3]));
+                rc |= lcd_json_set_null(o, "bytes"); /* skopeo --quiet reports none */
                 if (rc != 0) {
                         json_object_put(o);
                         return NULL;
                 }
                 return o;
         }
-        rc |= json_object_object_add(o, "name", json_object_new_string(e->name));
-        rc |= json_object_object_add(o, "tag", json_object_new_string(e->tag));
-        rc |= json_object_object_add(o, "revision", json_object_new_uint64(e->revision));
+        rc |= lcd_json_set(o, "name", json_object_new_string(e->name));
+        rc |= lcd_json_set(o, "tag", json_object_new_string(e->tag));
+        rc |= lcd_json_set(o, "revision", json_object_new_uint64(e->revision));
         const char *st = lcd_cstate_name(e->state), *prev = lcd_cstate_name(e->previous);
-        rc |= json_object_object_add(o, "state", st ? json_object_new_string(st) : NULL);
-        rc |= json_object_object_add(o, "previous", prev ? json_object_new_string(prev) : NULL);
+        rc |= lcd_json_set_str(o, "state", st);
+        rc |= lcd_json_set_str(o, "previous", prev);
         if (e->has_exit_code)
-                rc |= json_object_object_add(o, "exitCode", json_object_new_int(e->exit_code));
+                rc |= lcd_json_set(o, "exitCode", json_object_new_int(e->exit_code));
         if (e->error[0])
-                rc |= json_object_object_add(o, "error", json_object_new_string(e->error));
+                rc |= lcd_json_set(o, "error", json_object_new_string(e->error));
         if (rc != 0) {
                 json_object_put(o);
                 return NULL;
@@ -119,8 +120,8 @@ static lcd_msg_t *event_msg(json_object *params)
 static int send_control(lcd_session_t *s, const char *type, uint64_t seq, unsigned room)
 {
         json_object *o = json_object_new_object();
-        if (o != NULL && (json_object_object_add(o, "type", json_object_new_string(type)) != 0 ||
-                          json_object_object_add(o, "seq", json_object_new_uint64(seq)) != 0)) {
+        if (lcd_json_set(o, "type", json_object_new_string(type)) < 0 ||
+            lcd_json_set(o, "seq", json_object_new_uint64(seq)) < 0) {
                 json_object_put(o);
                 o = NULL;
         }
@@ -210,15 +211,16 @@ static int send_initial(lcd_session_t *s, uint64_t upto)
                 json_object *o = json_object_new_object();
                 int rc = o ? 0 : -1;
                 if (o != NULL) {
-                        rc |= json_object_object_add(o, "seq", json_object_new_uint64(upto));
-                        rc |= json_object_object_add(o, "time", json_object_new_string(ts));
-                        rc |= json_object_object_add(o, "type", json_object_new_string("container.state"));
-                        rc |= json_object_object_add(o, "initial", json_object_new_boolean(1));
+                        rc |= lcd_json_set(o, "seq", json_object_new_uint64(upto));
+                        rc |= lcd_json_set(o, "time", json_object_new_string(ts));
+                        rc |= lcd_json_set(o, "type", json_object_new_string("container.state"));
+                        rc |= lcd_json_set(o, "initial", json_object_new_boolean(1));
                         static const char *const copy[] = {"name", "tag", "revision", "state", "exitCode", NULL};
-                        for (int k = 0; copy[k] != NULL; k++)
-                                rc |= json_object_object_add(o, copy[k],
-                                                             json_object_get(json_object_object_get(c, copy[k])));
-                        rc |= json_object_object_add(o, "previous", NULL);
+                        for (int k = 0; copy[k] != NULL; k++) {
+                                json_object *v = json_object_object_get(c, copy[k]);
+                                rc |= v ? lcd_json_set(o, copy[k], json_object_get(v)) : lcd_json_set_null(o, copy[k]);
+                        }
+                        rc |= lcd_json_set_null(o, "previous");
                 }
                 if (rc != 0) {
                         json_object_put(o);
@@ -254,9 +256,8 @@ int lcd_session_subscribe(lcd_session_t *s, bool has_id, json_object *id, lcd_su
                 }
         }
         json_object *o = json_object_new_object();
-        if (o == NULL || json_object_object_add(o, "seq", json_object_new_uint64(latest)) != 0 ||
-            json_object_object_add(o, "bootId", json_object_new_string(api->boot_id)) != 0 ||
-            json_object_object_get(o, "seq") == NULL || json_object_object_get(o, "bootId") == NULL) {
+        if (lcd_json_set(o, "seq", json_object_new_uint64(latest)) < 0 ||
+            lcd_json_set(o, "bootId", json_object_new_string(api->boot_id)) < 0) {
                 json_object_put(o);
                 lcd_strv_free(req->filter.names);
                 req->filter.names = NULL;

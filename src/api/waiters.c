@@ -11,6 +11,7 @@
 #include "api-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/container.h"
 
 #include <string.h>
@@ -26,7 +27,8 @@ struct lcd_waiter {
 static json_object *exit_result(bool has_code, int code)
 {
         json_object *o = json_object_new_object();
-        if (o != NULL && json_object_object_add(o, "exitCode", has_code ? json_object_new_int(code) : NULL) != 0) {
+        if ((has_code ? lcd_json_set(o, "exitCode", json_object_new_int(code)) : lcd_json_set_null(o, "exitCode")) <
+            0) {
                 json_object_put(o);
                 o = NULL;
         }
@@ -92,7 +94,7 @@ void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e)
                 }
                 *pp = w->next;
                 api->waiter_count--;
-                if (w->session->wsi != NULL) {
+                if (w->session->open) {
                         if (exited) {
                                 json_object *r = exit_result(e->has_exit_code, e->exit_code);
                                 lcd_session_send_json(w->session, r ? lcd_rpc_result(w->id, r) : NULL);

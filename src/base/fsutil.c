@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int lcd_mkdir_p(const char *path, mode_t mode)
@@ -30,47 +32,73 @@ int lcd_mkdir_p(const char *path, mode_t mode)
         return 0;
 }
 
-/* Remove everything inside the directory open as dfd (consumed). */
+/* Remove one entry of the directory dfd (dev: its filesystem). 0 or -errno. */
+static int rm_contents(int dfd, dev_t dev, int depth);
+
+static int rm_entry(int dfd, const char *name, dev_t dev, int depth)
+{
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+        if (st.st_dev != dev) /* a mount point: never cross it */
+                return -EBUSY;
+        fchmodat(dfd, name, 0700, 0);
+        int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = sub >= 0 ? rm_contents(sub, dev, depth + 1) : -errno;
+        if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return r ? r : -errno;
+        return 0;
+}
+
+/* Remove everything inside the directory open as dfd (consumed). It reads
+ * the directory with getdents64 into a buffer on the stack: removing files
+ * must not need memory (it is what runs after an allocation failed).
+ * Entries removed while reading may shift the rest, so it reads again from
+ * the start until a pass finds nothing or removes nothing. */
 static int rm_contents(int dfd, dev_t dev, int depth)
 {
         if (depth > 256) {
                 close(dfd);
                 return -ELOOP;
         }
-        DIR *d = fdopendir(dfd);
-        if (d == NULL) {
-                int e = -errno;
-                close(dfd);
-                return e;
-        }
+        char buf[2048] __attribute__((aligned(8)));
         int first = 0;
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                        continue;
-                struct stat st;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (S_ISDIR(st.st_mode)) {
-                        if (st.st_dev != dev) { /* a mount point: never cross it */
-                                if (!first)
-                                        first = -EBUSY;
-                                continue;
-                        }
-                        fchmodat(dirfd(d), de->d_name, 0700, 0);
-                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub >= 0) {
-                                int r = rm_contents(sub, dev, depth + 1);
-                                if (r < 0 && !first)
-                                        first = r;
-                        }
-                        if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && !first)
-                                first = -errno;
-                } else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && !first) {
+        for (int pass = 0; pass < 64; pass++) {
+                bool removed = false, left = false;
+                first = 0;
+                if (lseek(dfd, 0, SEEK_SET) < 0) {
                         first = -errno;
+                        break;
                 }
+                for (;;) {
+                        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+                        if (n < 0) {
+                                first = -errno;
+                                break;
+                        }
+                        if (n == 0)
+                                break;
+                        for (long off = 0; off < n;) {
+                                struct dirent64 *de = (struct dirent64 *)(void *)(buf + off);
+                                off += de->d_reclen;
+                                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                                        continue;
+                                int r = rm_entry(dfd, de->d_name, dev, depth);
+                                if (r == 0) {
+                                        removed = true;
+                                } else {
+                                        left = true;
+                                        if (!first)
+                                                first = r;
+                                }
+                        }
+                }
+                if (!left || !removed)
+                        break;
         }
-        closedir(d);
+        close(dfd);
         return first;
 }
 
@@ -183,10 +211,11 @@ json_object *lcd_json_read(const char *path, size_t max)
                 json_object_put(o);
                 o = NULL;
         }
-        json_tokener_free(tok);
+        if (tok != NULL) /* json-c 0.16 does not take NULL here */
+                json_tokener_free(tok);
         lcd_free(buf);
         if (o == NULL)
-                errno = EINVAL;
+                errno = tok ? EINVAL : ENOMEM;
         return o;
 }
 

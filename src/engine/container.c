@@ -169,7 +169,7 @@ static void add(json_object *o, const char *key, json_object *v, bool want_null,
 {
         if (v == NULL && !want_null)
                 *nomem = true;
-        if (json_object_object_add(o, key, v) != 0) {
+        if (json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) { /* keys: literals */
                 json_object_put(v);
                 *nomem = true;
         }

@@ -2,6 +2,7 @@
 #include "lcd/doctor.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/fsutil.h"
 
 #include <errno.h>
@@ -232,18 +233,15 @@ json_object *lcd_doctor_json(const lcd_check_t *c, size_t n)
         json_object *a = json_object_new_array();
         for (size_t i = 0; a != NULL && i < n; i++) {
                 json_object *o = json_object_new_object();
-                if (o == NULL || json_object_array_add(a, o) != 0) {
-                        json_object_put(o);
-                        json_object_put(a);
-                        return NULL;
-                }
                 int rc = 0;
-                rc |= json_object_object_add(o, "check", json_object_new_string(c[i].check));
-                rc |= json_object_object_add(o, "ok", json_object_new_boolean(c[i].ok));
-                rc |= json_object_object_add(o, "required", json_object_new_boolean(c[i].required));
-                rc |= json_object_object_add(o, "detail", json_object_new_string(c[i].detail));
-                rc |= json_object_object_add(o, "fix", c[i].fix ? json_object_new_string(c[i].fix) : NULL);
-                if (rc != 0) {
+                rc |= lcd_json_set(o, "check", json_object_new_string(c[i].check));
+                rc |= lcd_json_set(o, "ok", json_object_new_boolean(c[i].ok));
+                rc |= lcd_json_set(o, "required", json_object_new_boolean(c[i].required));
+                rc |= lcd_json_set(o, "detail", json_object_new_string(c[i].detail));
+                rc |= lcd_json_set_str(o, "fix", c[i].fix);
+                if (rc != 0)
+                        json_object_put(o);
+                if (rc != 0 || lcd_json_append(a, o) < 0) {
                         json_object_put(a);
                         return NULL;
                 }

@@ -3,6 +3,7 @@
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
@@ -210,8 +211,7 @@ json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err)
                 lcd_container_t *c = lcd_container_from_item(items[i]);
                 if (a != NULL) {
                         json_object *o = lcd_container_to_json(c);
-                        if (o == NULL || json_object_array_add(a, o) != 0) {
-                                json_object_put(o);
+                        if (lcd_json_append(a, o) < 0) {
                                 json_object_put(a);
                                 a = NULL;
                         }
@@ -238,13 +238,14 @@ json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *t
         return o;
 }
 
-/* A number from a cgroup file: the first one, or the one after `key `. */
-static json_object *cgroup_number(const char *dir, const char *file, const char *key)
+/* o[field] = a number from a cgroup file (the first one, or the one after
+ * `key `), or null when the file or the number is not there. -1: no memory. */
+static int cgroup_number(json_object *o, const char *field, const char *dir, const char *file, const char *key)
 {
         char path[LCD_PATH_MAX + 200], buf[4096];
         snprintf(path, sizeof path, "%s/%s", dir, file);
-        if (lcd_read_small(path, buf, sizeof buf) <= 0)
-                return NULL;
+        if (dir[0] == '\0' || lcd_read_small(path, buf, sizeof buf) <= 0)
+                return lcd_json_set_null(o, field);
         const char *p = buf;
         if (key != NULL) {
                 size_t n = strlen(key);
@@ -252,15 +253,15 @@ static json_object *cgroup_number(const char *dir, const char *file, const char 
                         if (strncmp(p, key, n) == 0 && p[n] == ' ')
                                 break;
                 if (p == NULL)
-                        return NULL;
+                        return lcd_json_set_null(o, field);
                 p += n + 1;
         }
         char *end;
         errno = 0;
         long long v = strtoll(p, &end, 10);
         if (errno != 0 || end == p)
-                return NULL;
-        return json_object_new_int64(v);
+                return lcd_json_set_null(o, field);
+        return lcd_json_set(o, field, json_object_new_int64(v));
 }
 
 json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err)
@@ -279,10 +280,15 @@ json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag
                 lcd_error_nomem(err);
                 return NULL;
         }
-        bool have = rel[0] != '\0';
-        json_object_object_add(o, "cpuUsageUsec", have ? cgroup_number(dir, "cpu.stat", "usage_usec") : NULL);
-        json_object_object_add(o, "memoryBytes", have ? cgroup_number(dir, "memory.current", NULL) : NULL);
-        json_object_object_add(o, "pids", have ? cgroup_number(dir, "pids.current", NULL) : NULL);
+        if (rel[0] == '\0') /* no cgroup of its own: nothing to read */
+                dir[0] = '\0';
+        if (cgroup_number(o, "cpuUsageUsec", dir, "cpu.stat", "usage_usec") < 0 ||
+            cgroup_number(o, "memoryBytes", dir, "memory.current", NULL) < 0 ||
+            cgroup_number(o, "pids", dir, "pids.current", NULL) < 0) {
+                json_object_put(o);
+                lcd_error_nomem(err);
+                return NULL;
+        }
         return o;
 }
 
@@ -292,30 +298,28 @@ json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err)
         if (o == NULL || cg == NULL || tools == NULL)
                 goto nomem;
         int rc = 0;
-        rc |= json_object_object_add(cg, "version", json_object_new_int(e->cg.version));
-        rc |= json_object_object_add(cg, "delegated", json_object_new_boolean(e->cg.delegated));
-        rc |= json_object_object_add(
-                cg, "path",
-                e->cg.own[0] || e->cg.version == 2 ? json_object_new_string(e->cg.own[0] ? e->cg.own : "/") : NULL);
-        rc |= json_object_object_add(cg, "controllers", json_object_new_string(e->cg.controllers));
+        rc |= lcd_json_set(cg, "version", json_object_new_int(e->cg.version));
+        rc |= lcd_json_set(cg, "delegated", json_object_new_boolean(e->cg.delegated));
+        rc |= lcd_json_set_str(cg, "path",
+                               e->cg.own[0] || e->cg.version == 2 ? (e->cg.own[0] ? e->cg.own : "/") : NULL);
+        rc |= lcd_json_set(cg, "controllers", json_object_new_string(e->cg.controllers));
         if (!e->cg.delegated)
-                rc |= json_object_object_add(cg, "reason", json_object_new_string(e->cg.why));
+                rc |= lcd_json_set(cg, "reason", json_object_new_string(e->cg.why));
         for (int i = 0; i < LCD_TOOLS; i++)
-                rc |= json_object_object_add(tools, lcd_tool_names[i],
-                                             e->tool_version[i] ? json_object_new_string(e->tool_version[i]) : NULL);
-        rc |= json_object_object_add(o, "version", json_object_new_string(LCD_VERSION));
+                rc |= lcd_json_set_str(tools, lcd_tool_names[i], e->tool_version[i]);
+        rc |= lcd_json_set(o, "version", json_object_new_string(LCD_VERSION));
         uid_t uid = e->cfg.userns ? e->cfg.userns->host_uid : getuid();
-        rc |= json_object_object_add(o, "rootless", json_object_new_boolean(uid != 0));
-        rc |= json_object_object_add(o, "uid", json_object_new_int((int)uid));
-        rc |= json_object_object_add(o, "idmap", json_object_new_string(e->cfg.userns ? e->cfg.userns->desc : "none"));
-        rc |= json_object_object_add(o, "cgroup", cg);
+        rc |= lcd_json_set(o, "rootless", json_object_new_boolean(uid != 0));
+        rc |= lcd_json_set(o, "uid", json_object_new_int((int)uid));
+        rc |= lcd_json_set(o, "idmap", json_object_new_string(e->cfg.userns ? e->cfg.userns->desc : "none"));
+        rc |= lcd_json_set(o, "cgroup", cg);
         cg = NULL;
-        rc |= json_object_object_add(o, "tools", tools);
+        rc |= lcd_json_set(o, "tools", tools);
         tools = NULL;
-        rc |= json_object_object_add(o, "workers", json_object_new_int((int)lcd_pool_workers(e->pool)));
-        rc |= json_object_object_add(o, "queue", json_object_new_int((int)lcd_pool_capacity(e->pool)));
-        rc |= json_object_object_add(o, "containers", json_object_new_int((int)lcd_statemap_count(e->map)));
-        rc |= json_object_object_add(o, "maxContainers", json_object_new_int((int)lcd_statemap_max(e->map)));
+        rc |= lcd_json_set(o, "workers", json_object_new_int((int)lcd_pool_workers(e->pool)));
+        rc |= lcd_json_set(o, "queue", json_object_new_int((int)lcd_pool_capacity(e->pool)));
+        rc |= lcd_json_set(o, "containers", json_object_new_int((int)lcd_statemap_count(e->map)));
+        rc |= lcd_json_set(o, "maxContainers", json_object_new_int((int)lcd_statemap_max(e->map)));
         if (rc != 0)
                 goto nomem;
         return o;

@@ -5,6 +5,7 @@
 #include "lcd/imagestore.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/fsutil.h"
 #include "lcd/gate.h"
 #include "lcd/log.h"
@@ -295,8 +296,9 @@ static json_object *get(json_object *o, const char *key)
 }
 
 /* {"ref","digest","size","createdAt"} and, with detail, "config" and
- * "layers". NULL when the layout is not a complete image. */
-static json_object *describe(const char *dir, const char *canonical, bool detail)
+ * "layers". NULL when the layout is not a complete image, or with *nomem
+ * set when memory ran out. */
+static json_object *describe(const char *dir, const char *canonical, bool detail, bool *nomem)
 {
         char digest[LCD_DIGEST_LEN + 1], oci[LCD_DIGEST_LEN + 1];
         if (cached_digest(dir, digest) < 0 || index_digest(dir, oci) < 0)
@@ -305,24 +307,27 @@ static json_object *describe(const char *dir, const char *canonical, bool detail
         json_object *config =
                 manifest ? read_blob(dir, json_object_get_string(get(get(manifest, "config"), "digest"))) : NULL;
         json_object *o = json_object_new_object();
-        if (o == NULL)
-                goto out;
-        json_object_object_add(o, "ref", json_object_new_string(canonical));
-        json_object_object_add(o, "digest", json_object_new_string(digest));
-        json_object_object_add(o, "size", json_object_new_int64(blobs_size(dir)));
+        int rc = 0;
+        rc |= lcd_json_set(o, "ref", json_object_new_string(canonical));
+        rc |= lcd_json_set(o, "digest", json_object_new_string(digest));
+        rc |= lcd_json_set(o, "size", json_object_new_int64(blobs_size(dir)));
         json_object *created = config ? get(config, "created") : NULL;
-        json_object_object_add(o, "createdAt", created ? json_object_get(created) : NULL);
+        rc |= created ? lcd_json_set(o, "createdAt", json_object_get(created)) : lcd_json_set_null(o, "createdAt");
         if (detail) {
                 json_object *c = config ? get(config, "config") : NULL;
                 json_object *layers = manifest ? get(manifest, "layers") : NULL;
-                json_object_object_add(o, "config", c ? json_object_get(c) : NULL);
-                json_object_object_add(o, "layers",
-                                       json_object_new_int(layers ? (int)json_object_array_length(layers) : 0));
-                json_object_object_add(
-                        o, "architecture",
-                        config && get(config, "architecture") ? json_object_get(get(config, "architecture")) : NULL);
+                json_object *arch = config ? get(config, "architecture") : NULL;
+                rc |= c ? lcd_json_set(o, "config", json_object_get(c)) : lcd_json_set_null(o, "config");
+                rc |= lcd_json_set(o, "layers",
+                                   json_object_new_int(layers ? (int)json_object_array_length(layers) : 0));
+                rc |= arch ? lcd_json_set(o, "architecture", json_object_get(arch))
+                           : lcd_json_set_null(o, "architecture");
         }
-out:
+        if (rc != 0) {
+                json_object_put(o);
+                o = NULL;
+                *nomem = true;
+        }
         json_object_put(manifest);
         json_object_put(config);
         return o;
@@ -348,9 +353,13 @@ json_object *lcd_imagestore_list(lcd_imagestore_t *s, lcd_error_t **err)
                 char ref[LCD_REF_MAX + 1], dir[4096];
                 dirname_to_ref(de->d_name, ref, sizeof ref);
                 snprintf(dir, sizeof dir, "%s/%s", s->dir, de->d_name);
-                json_object *o = describe(dir, ref, false);
-                if (o != NULL && json_object_array_add(a, o) != 0)
-                        json_object_put(o);
+                bool nomem = false;
+                json_object *o = describe(dir, ref, false, &nomem);
+                if (nomem || (o != NULL && lcd_json_append(a, o) < 0)) {
+                        json_object_put(a);
+                        a = NULL;
+                        break;
+                }
         }
         if (d != NULL)
                 closedir(d);
@@ -366,8 +375,11 @@ json_object *lcd_imagestore_inspect(lcd_imagestore_t *s, const lcd_imageref_t *r
                 lcd_error_nomem(err);
                 return NULL;
         }
-        json_object *o = describe(dir, ref->canonical, true);
-        if (o == NULL)
+        bool nomem = false;
+        json_object *o = describe(dir, ref->canonical, true, &nomem);
+        if (nomem)
+                lcd_error_nomem(err);
+        else if (o == NULL)
                 lcd_error_set(err, LCD_E_NOT_FOUND, "no image %s in the store", ref->canonical);
         return o;
 }

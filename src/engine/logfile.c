@@ -2,6 +2,7 @@
 #include "lcd/logfile.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,18 +65,12 @@ static int ring_push(struct ring *r, json_object *o)
 static json_object *entry(const char *time, size_t time_len, const char *stream, const char *text, size_t text_len)
 {
         json_object *o = json_object_new_object();
-        json_object *t = json_object_new_string_len(time, (int)time_len);
-        json_object *s = json_object_new_string(stream);
-        json_object *x = json_object_new_string_len(text, (int)text_len);
-        if (o == NULL || t == NULL || s == NULL || x == NULL || json_object_object_add(o, "time", t) != 0) {
+        if (lcd_json_set(o, "time", json_object_new_string_len(time, (int)time_len)) < 0 ||
+            lcd_json_set(o, "stream", json_object_new_string(stream)) < 0 ||
+            lcd_json_set(o, "text", json_object_new_string_len(text, (int)text_len)) < 0) {
                 json_object_put(o);
-                json_object_put(t);
-                json_object_put(s);
-                json_object_put(x);
                 return NULL;
         }
-        json_object_object_add(o, "stream", s);
-        json_object_object_add(o, "text", x);
         return o;
 }
 
@@ -180,7 +175,12 @@ json_object *lcd_logfile_tail(const char *path, size_t tail, size_t max_bytes, o
                 for (size_t i = 0; i < r.n; i++) {
                         json_object *o = r.v[(r.head + i) % r.cap];
                         r.v[(r.head + i) % r.cap] = NULL;
-                        json_object_array_add(out, o);
+                        if (lcd_json_append(out, o) < 0) { /* the array was sized for them all: not expected */
+                                json_object_put(out);
+                                out = NULL;
+                                lcd_error_nomem(err);
+                                goto done;
+                        }
                 }
         else
                 for (size_t i = 0; i < r.n; i++)

@@ -13,6 +13,7 @@
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
 #include "lcd/logfile.h"
@@ -84,9 +85,8 @@ static void pull_job(void *arg)
                 return;
         }
         json_object *o = json_object_new_object();
-        if (o != NULL && (json_object_object_add(o, "ref", json_object_new_string(j->ref.canonical)) != 0 ||
-                          json_object_object_add(o, "digest", json_object_new_string(digest)) != 0 ||
-                          !json_object_object_get(o, "ref") || !json_object_object_get(o, "digest"))) {
+        if (lcd_json_set(o, "ref", json_object_new_string(j->ref.canonical)) < 0 ||
+            lcd_json_set(o, "digest", json_object_new_string(digest)) < 0) {
                 json_object_put(o);
                 o = NULL;
         }
@@ -153,7 +153,7 @@ static void image_remove_job(void *arg)
                                 lcd_warn("remove the image root of %s: %s", digest, strerror(-r));
                 }
                 o = json_object_new_object();
-                if (o != NULL && json_object_object_add(o, "removed", json_object_new_boolean(1)) != 0) {
+                if (lcd_json_set(o, "removed", json_object_new_boolean(1)) < 0) {
                         json_object_put(o);
                         o = NULL;
                 }
@@ -216,12 +216,10 @@ static void logs_job(void *arg)
         off_t end = 0;
         json_object *lines = lcd_logfile_tail(path, (size_t)j->op.timeout_s, LOG_READ_MAX, &end, &err);
         json_object *o = lines ? json_object_new_object() : NULL;
-        if (o != NULL && (json_object_object_add(o, "lines", lines) != 0 ||
-                          json_object_object_add(o, "offset", json_object_new_int64((int64_t)end)) != 0)) {
+        if (lines != NULL && (lcd_json_set(o, "lines", lines) < 0 ||
+                              lcd_json_set(o, "offset", json_object_new_int64((int64_t)end)) < 0)) {
                 json_object_put(o);
                 o = NULL;
-        } else if (o == NULL) {
-                json_object_put(lines);
         }
         finish(j, o, err);
 }
@@ -588,7 +586,7 @@ static void remove_job(void *arg)
         lcd_statemap_remove(e->map, &c->item);
         lcd_container_publish(c, e->ev, LCD_EV_REMOVED, NULL);
         json_object *o = json_object_new_object();
-        if (o != NULL && json_object_object_add(o, "removed", json_object_new_boolean(1)) != 0) {
+        if (lcd_json_set(o, "removed", json_object_new_boolean(1)) < 0) {
                 json_object_put(o);
                 o = NULL;
         }

@@ -14,6 +14,7 @@
 #include "lcd/alloc.h"
 #include "lcd/fsutil.h"
 #include "lcd/gate.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
@@ -179,14 +180,14 @@ static int env_set(json_object *env, const char *kv)
                 return -ENOMEM;
         for (size_t i = 0; i < json_object_array_length(env); i++) {
                 const char *cur = json_object_get_string(json_object_array_get_idx(env, i));
-                if (cur != NULL && strncmp(cur, kv, klen) == 0)
-                        return json_object_array_put_idx(env, i, s) == 0 ? 0 : -ENOMEM;
+                if (cur != NULL && strncmp(cur, kv, klen) == 0) {
+                        if (json_object_array_put_idx(env, i, s) == 0)
+                                return 0;
+                        json_object_put(s);
+                        return -ENOMEM;
+                }
         }
-        if (json_object_array_add(env, s) != 0) {
-                json_object_put(s);
-                return -ENOMEM;
-        }
-        return 0;
+        return lcd_json_append(env, s) < 0 ? -ENOMEM : 0;
 }
 
 /* Drop the network namespace (host network for now) and the user one (the
@@ -246,13 +247,11 @@ static int add_namespace(json_object *linux_, const char *type)
                         return 0;
         }
         json_object *o = json_object_new_object();
-        json_object *t = json_object_new_string(type);
-        if (o == NULL || t == NULL || json_object_object_add(o, "type", t) != 0 || json_object_array_add(ns, o) != 0) {
-                json_object_put(t);
+        if (lcd_json_set(o, "type", json_object_new_string(type)) < 0) {
                 json_object_put(o);
                 return -ENOMEM;
         }
-        return 0;
+        return lcd_json_append(ns, o) < 0 ? -ENOMEM : 0;
 }
 
 /* A private cgroup namespace and a read-only cgroup2 mount: without them
@@ -265,26 +264,14 @@ static int private_cgroup_view(json_object *root, json_object *linux_)
         json_object *mounts = get_or_add(root, "mounts", json_type_array);
         static const char *const opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
         json_object *m = json_object_new_object();
-        json_object *o = lcd_strv_to_json(opts);
-        json_object *d = json_object_new_string("/sys/fs/cgroup"), *t = json_object_new_string("cgroup"),
-                    *src = json_object_new_string("cgroup");
-        if (mounts == NULL || m == NULL || o == NULL || d == NULL || t == NULL || src == NULL) {
-                json_object_put(m);
-                json_object_put(o);
-                json_object_put(d);
-                json_object_put(t);
-                json_object_put(src);
-                return -ENOMEM;
-        }
-        json_object_object_add(m, "destination", d);
-        json_object_object_add(m, "type", t);
-        json_object_object_add(m, "source", src);
-        json_object_object_add(m, "options", o);
-        if (json_object_array_add(mounts, m) != 0) {
+        if (lcd_json_set(m, "destination", json_object_new_string("/sys/fs/cgroup")) < 0 ||
+            lcd_json_set(m, "type", json_object_new_string("cgroup")) < 0 ||
+            lcd_json_set(m, "source", json_object_new_string("cgroup")) < 0 ||
+            lcd_json_set(m, "options", lcd_strv_to_json(opts)) < 0) {
                 json_object_put(m);
                 return -ENOMEM;
         }
-        return 0;
+        return lcd_json_append(mounts, m) < 0 ? -ENOMEM : 0;
 }
 
 /* sysfs cannot be mounted without our own network namespace: bind the
@@ -300,13 +287,11 @@ static int fix_sys_mount(json_object *root)
                     strcmp(json_object_get_string(dst), "/sys") != 0)
                         continue;
                 static const char *const opts[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
-                json_object *o = lcd_strv_to_json(opts); /* whatever umoci wrote (sysfs or a bind) */
-                if (o == NULL || json_object_object_add(m, "options", o) != 0 ||
-                    json_object_object_add(m, "type", json_object_new_string("bind")) != 0 ||
-                    json_object_object_add(m, "source", json_object_new_string("/sys")) != 0) {
-                        json_object_put(o);
+                /* whatever umoci wrote (sysfs or a bind) */
+                if (lcd_json_set(m, "options", lcd_strv_to_json(opts)) < 0 ||
+                    lcd_json_set(m, "type", json_object_new_string("bind")) < 0 ||
+                    lcd_json_set(m, "source", json_object_new_string("/sys")) < 0)
                         return -ENOMEM;
-                }
         }
         return 0;
 }
@@ -326,7 +311,7 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
         json_object *env = proc ? get_or_add(proc, "env", json_type_array) : NULL;
         if (proc == NULL || linux_ == NULL || env == NULL)
                 goto nomem;
-        if (json_object_object_add(proc, "terminal", json_object_new_boolean(0)) != 0)
+        if (lcd_json_set(proc, "terminal", json_object_new_boolean(0)) < 0)
                 goto nomem;
         json_object_object_del(proc, "rlimits");
         json_object_object_del(proc, "capabilities_ambient_unused");
@@ -346,7 +331,7 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
         for (size_t i = 0; spec->env != NULL && spec->env[i] != NULL; i++)
                 if (env_set(env, spec->env[i]) < 0)
                         goto nomem;
-        if (spec->workdir != NULL && json_object_object_add(proc, "cwd", json_object_new_string(spec->workdir)) != 0)
+        if (spec->workdir != NULL && lcd_json_set(proc, "cwd", json_object_new_string(spec->workdir)) < 0)
                 goto nomem;
         drop_namespaces(linux_);
         if (fix_sys_mount(root) < 0 || set_caps(proc) < 0)
@@ -355,13 +340,13 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
                 goto nomem;
         char hostname[13];
         snprintf(hostname, sizeof hostname, "%.12s", id);
-        if (json_object_object_add(root, "hostname", json_object_new_string(hostname)) != 0)
+        if (lcd_json_set(root, "hostname", json_object_new_string(hostname)) < 0)
                 goto nomem;
         char cgpath[LCD_PATH_MAX + 80];
         lcd_cgroup_container_path(rt->cg, id, cgpath, sizeof cgpath);
         if (cgpath[0] == '\0')
                 json_object_object_del(linux_, "cgroupsPath");
-        else if (json_object_object_add(linux_, "cgroupsPath", json_object_new_string(cgpath)) != 0)
+        else if (lcd_json_set(linux_, "cgroupsPath", json_object_new_string(cgpath)) < 0)
                 goto nomem;
         json_object_object_del(linux_, "resources"); /* devices rules: nothing a rootless user may set */
         if (spec->memory_limit > 0 || spec->pids_limit > 0) {
@@ -370,13 +355,13 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
                 json_object *pids = res && spec->pids_limit > 0 ? get_or_add(res, "pids", json_type_object) : NULL;
                 if (res == NULL || (spec->memory_limit > 0 && mem == NULL) || (spec->pids_limit > 0 && pids == NULL))
                         goto nomem;
-                if (mem != NULL && json_object_object_add(mem, "limit", json_object_new_int64(spec->memory_limit)) != 0)
+                if (mem != NULL && lcd_json_set(mem, "limit", json_object_new_int64(spec->memory_limit)) < 0)
                         goto nomem;
-                if (pids != NULL && json_object_object_add(pids, "limit", json_object_new_int64(spec->pids_limit)) != 0)
+                if (pids != NULL && lcd_json_set(pids, "limit", json_object_new_int64(spec->pids_limit)) < 0)
                         goto nomem;
         }
         json_object *rootobj = get_or_add(root, "root", json_type_object);
-        if (rootobj == NULL || json_object_object_add(rootobj, "path", json_object_new_string("rootfs")) != 0)
+        if (rootobj == NULL || lcd_json_set(rootobj, "path", json_object_new_string("rootfs")) < 0)
                 goto nomem;
         json_object_object_del(rootobj, "readonly");
         /* the command that will run, for the container object */
@@ -389,8 +374,10 @@ static int write_config(lcd_runtime_t *rt, const char *id, const char *template,
                         lcd_strv_free(argv);
                         goto nomem;
                 }
-        const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
-        int w = text ? lcd_write_atomic(path, text, strlen(text), 0600) : -ENOMEM;
+        size_t len;
+        char *text = lcd_json_write(root, 0, 0, &len);
+        int w = text ? lcd_write_atomic(path, text, len, 0600) : -ENOMEM;
+        lcd_free(text);
         if (w < 0) {
                 lcd_strv_free(argv);
                 if (w == -ENOMEM)
