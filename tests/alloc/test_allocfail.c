@@ -276,7 +276,8 @@ static int run_once(char **lines, size_t n_lines, unsigned long n, bool *hit, bo
                 Dl_info fi;
                 void *fs = fail_site();
                 bool fnamed = *hit && dladdr(fs, &fi) && fi.dli_sname != NULL;
-                fprintf(stderr, "N=%lu (the failed allocation: %s+%#lx): %zu blocks allocated during the run are still live:\n",
+                fprintf(stderr,
+                        "N=%lu (the failed allocation: %s+%#lx): %zu blocks allocated during the run are still live:\n",
                         n, fnamed ? fi.dli_sname : "?",
                         fnamed ? (unsigned long)((char *)fs - (char *)fi.dli_saddr) : 0UL, live);
                 for (size_t i = 0; i < n_leaks; i++) {
@@ -314,8 +315,8 @@ static int run_session(const char *dir, const char *name, unsigned long *total)
                 fprintf(stderr, "%s: no end after %d failures\n", name, MAX_N);
                 rc = -1;
         }
-        printf("%-10s %2zu messages: %6lu runs (allocation 1..%lu failed in turn), %zu new sites%s\n", name, n_lines,
-               n, n - 1, n_sites - before, rc ? "  FAILED" : "");
+        printf("%-10s %2zu messages: %6lu runs (allocation 1..%lu failed in turn), %zu new sites%s\n", name, n_lines, n,
+               n - 1, n_sites - before, rc ? "  FAILED" : "");
         *total += n;
         for (size_t i = 0; i < n_lines; i++)
                 free(lines[i]);

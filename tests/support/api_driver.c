@@ -91,7 +91,10 @@ api_driver_t *api_driver_new(void)
         lcd_api_config_t acfg = {
                 .engine = d->e,
                 .events = d->ev,
-                .limits = {.max_message = 1 << 20, .max_clients = 4, .max_inflight = 16, .max_depth = 16,
+                .limits = {.max_message = 1 << 20,
+                           .max_clients = 4,
+                           .max_inflight = 16,
+                           .max_depth = 16,
                            .send_queue = 256},
         };
         d->api = lcd_api_new_detached(&acfg, &err);

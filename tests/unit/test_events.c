@@ -26,6 +26,7 @@ static void test_seq_and_ring(void **state)
         wakes = 0;
         lcd_events_t *ev = lcd_events_new(4, wake, NULL);
         assert_non_null(ev);
+        assert_non_null(ev);
         assert_int_equal(lcd_events_latest(ev), 0);
         lcd_event_t e, out;
         for (int i = 1; i <= 6; i++) {
@@ -74,7 +75,9 @@ static void test_transitions_ordered(void **state)
 {
         const size_t n = 100000;
         lcd_events_t *ev = lcd_events_new(n, NULL, NULL);
+        assert_non_null(ev);
         lcd_container_t *c = lcd_container_new("web", "1", "h.io/web:1", NULL, NULL, NULL);
+        assert_non_null(c);
         assert_non_null(ev);
         assert_non_null(c);
         assert_int_equal(lcd_container_transition(c, ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_RUNNING, NULL, NULL, NULL),
@@ -120,7 +123,9 @@ static void set_exit(lcd_container_t *c, void *arg)
 static void test_exit_event_carries_code(void **state)
 {
         lcd_events_t *ev = lcd_events_new(8, NULL, NULL);
+        assert_non_null(ev);
         lcd_container_t *c = lcd_container_new("a", "b", "h.io/a:b", NULL, NULL, NULL);
+        assert_non_null(c);
         int code = 42;
         lcd_container_transition(c, ev, ~0u, LCD_CS_RUNNING, NULL, NULL, NULL);
         lcd_container_transition(c, ev, LCD_CS_BIT(LCD_CS_RUNNING), LCD_CS_EXITED, set_exit, &code, NULL);

@@ -80,6 +80,7 @@ static void test_tail(void **state)
         lcd_error_t *err = NULL;
         json_object *a = lcd_logfile_tail(path, 100, 1 << 20, NULL, &err);
         assert_non_null(a);
+        assert_non_null(a);
         assert_int_equal(json_object_array_length(a), 4);
         assert_string_equal(text_at(a, 0), "one");
         assert_string_equal(text_at(a, 1), "two"); /* P + F joined */
@@ -89,17 +90,20 @@ static void test_tail(void **state)
         assert_string_equal(text_at(a, 3), "unfinished");
         json_object_put(a);
         a = lcd_logfile_tail(path, 2, 1 << 20, NULL, &err);
+        assert_non_null(a);
         assert_int_equal(json_object_array_length(a), 2);
         assert_string_equal(text_at(a, 0), "three");
         json_object_put(a);
         /* a byte budget that starts inside a line skips to the next one */
         a = lcd_logfile_tail(path, 100, 60, NULL, &err);
         assert_non_null(a);
+        assert_non_null(a);
         for (size_t i = 0; i < json_object_array_length(a); i++)
                 assert_string_not_equal(text_at(a, i), "");
         json_object_put(a);
         unlink(path);
         a = lcd_logfile_tail("/nonexistent/log", 10, 100, NULL, &err);
+        assert_non_null(a);
         assert_non_null(a);
         assert_int_equal(json_object_array_length(a), 0);
         json_object_put(a);
