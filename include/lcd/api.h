@@ -50,7 +50,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err);
 /* The TCP port actually bound (useful with port 0), or 0. */
 int lcd_api_tcp_port(lcd_api_t *api);
 /* Serve until *stop becomes non-zero. */
-void lcd_api_run(lcd_api_t *api, volatile sig_atomic_t *stop);
+void lcd_api_run(lcd_api_t *api, const volatile sig_atomic_t *stop);
 /* Wake the service thread (any thread, async-signal-safe). */
 void lcd_api_wake(void *api);
 /* Deliver what is pending (events published during shutdown) and free. */

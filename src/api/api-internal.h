@@ -176,19 +176,20 @@ void lcd_events_fan_out(lcd_api_t *api);
 int lcd_waiters_add(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, const char *name, const char *tag,
                     lcd_error_t **err);
 void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e);
-void lcd_waiters_drop_session(lcd_api_t *api, lcd_session_t *s);
+void lcd_waiters_drop_session(lcd_api_t *api, const lcd_session_t *s);
 /* Log follow (follow.c). */
 int lcd_follow_init(lcd_api_t *api, struct lws_vhost *vh);
 void lcd_follow_free(lcd_api_t *api);
 int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *path,
                      off_t offset, lcd_error_t **err);
 /* End s's follows of name:tag, telling the client reason. Returns how many. */
-int lcd_follow_end(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason);
+int lcd_follow_end(lcd_api_t *api, const lcd_session_t *s, const char *name, const char *tag, const char *reason);
 /* Mark s's follows of name:tag to end (reason) once the replies queued now
  * are out: lcd_follow_run_deferred() ends them. */
-void lcd_follow_end_later(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason);
+void lcd_follow_end_later(lcd_api_t *api, const lcd_session_t *s, const char *name, const char *tag,
+                          const char *reason);
 void lcd_follow_run_deferred(lcd_api_t *api);
-void lcd_follow_drop_session(lcd_api_t *api, lcd_session_t *s);
+void lcd_follow_drop_session(lcd_api_t *api, const lcd_session_t *s);
 void lcd_follow_on_event(lcd_api_t *api, const lcd_event_t *e);
 void lcd_follow_readable(lcd_api_t *api);
 

@@ -167,7 +167,7 @@ int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const c
         return 0;
 }
 
-int lcd_follow_end(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason)
+int lcd_follow_end(lcd_api_t *api, const lcd_session_t *s, const char *name, const char *tag, const char *reason)
 {
         int n = 0;
         for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
@@ -182,7 +182,7 @@ int lcd_follow_end(lcd_api_t *api, lcd_session_t *s, const char *name, const cha
         return n;
 }
 
-void lcd_follow_end_later(lcd_api_t *api, lcd_session_t *s, const char *name, const char *tag, const char *reason)
+void lcd_follow_end_later(lcd_api_t *api, const lcd_session_t *s, const char *name, const char *tag, const char *reason)
 {
         for (lcd_follower_t *f = api->followers; f != NULL; f = f->next)
                 if (f->session == s && strcmp(f->name, name) == 0 && strcmp(f->tag, tag) == 0)
@@ -202,7 +202,7 @@ void lcd_follow_run_deferred(lcd_api_t *api)
         }
 }
 
-void lcd_follow_drop_session(lcd_api_t *api, lcd_session_t *s)
+void lcd_follow_drop_session(lcd_api_t *api, const lcd_session_t *s)
 {
         for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
                 if ((*pp)->session == s)

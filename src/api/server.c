@@ -561,7 +561,7 @@ int lcd_api_tcp_port(lcd_api_t *api)
         return api->tcp_port;
 }
 
-void lcd_api_run(lcd_api_t *api, volatile sig_atomic_t *stop)
+void lcd_api_run(lcd_api_t *api, const volatile sig_atomic_t *stop)
 {
         while (!*stop)
                 if (lws_service(api->ctx, 0) < 0)

@@ -110,7 +110,7 @@ void lcd_waiters_on_event(lcd_api_t *api, const lcd_event_t *e)
         }
 }
 
-void lcd_waiters_drop_session(lcd_api_t *api, lcd_session_t *s)
+void lcd_waiters_drop_session(lcd_api_t *api, const lcd_session_t *s)
 {
         for (lcd_waiter_t **pp = &api->waiters; *pp != NULL;) {
                 lcd_waiter_t *w = *pp;

@@ -114,7 +114,6 @@ static void put_double(jbuf_t *b, double d)
 
 static void write_value(jbuf_t *b, json_object *o)
 {
-        char num[32];
         switch (json_object_get_type(o)) {
         case json_type_null:
                 put_str(b, "null");
@@ -123,6 +122,7 @@ static void write_value(jbuf_t *b, json_object *o)
                 put_str(b, json_object_get_boolean(o) ? "true" : "false");
                 break;
         case json_type_int: {
+                char num[32];
                 int64_t v = json_object_get_int64(o);
                 if (v == INT64_MAX) /* maybe a larger unsigned value */
                         snprintf(num, sizeof num, "%" PRIu64, json_object_get_uint64(o));

@@ -81,11 +81,12 @@ static int token_header(char *buf, size_t len)
         buf[0] = '\0';
         if (strncmp(g.target, "ws://", 5) != 0 && strncmp(g.target, "wss://", 6) != 0)
                 return 0;
-        char token[256] = "", path[PATH_MAX];
+        char token[256] = "";
         const char *env = getenv("LIGHTCTL_TOKEN"), *xdg = getenv("XDG_RUNTIME_DIR");
         if (g.token_file == NULL && env != NULL) {
                 snprintf(token, sizeof token, "%s", env);
         } else {
+                char path[PATH_MAX];
                 if (g.token_file != NULL)
                         snprintf(path, sizeof path, "%s", g.token_file);
                 else if (xdg != NULL && xdg[0] == '/')

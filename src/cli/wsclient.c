@@ -250,6 +250,7 @@ static int send_frame(lcd_ws_t *ws, int opcode, const char *data, size_t len)
         unsigned char chunk[4096];
         for (size_t off = 0; r == 0 && off < len; off += sizeof chunk) {
                 size_t n = len - off < sizeof chunk ? len - off : sizeof chunk;
+                // cppcheck-suppress knownConditionTrueFalse ; a false positive: n is 1..4096
                 for (size_t i = 0; i < n; i++)
                         chunk[i] = (unsigned char)data[off + i] ^ mask[(off + i) & 3];
                 r = write_all(ws->fd, chunk, n);

@@ -143,10 +143,11 @@ static void image_remove_job(void *arg)
 {
         struct job *j = arg;
         lcd_error_t *err = NULL;
-        char digest[LCD_DIGEST_LEN + 1], who[LCD_NAME_MAX + LCD_TAG_MAX + 2];
+        char digest[LCD_DIGEST_LEN + 1];
         json_object *o = NULL;
         if (lcd_imagestore_remove(j->e->images, &j->ref, digest, &err) == 0) {
                 /* its root goes too, unless another reference (same digest) has a container on it */
+                char who[LCD_NAME_MAX + LCD_TAG_MAX + 2];
                 if (!image_in_use(j->e, "", digest, who, sizeof who)) {
                         int r = lcd_runtime_remove_root(j->e->rt, digest);
                         if (r < 0)
@@ -263,7 +264,6 @@ int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned
 struct created {
         int pid;
         char **argv;
-        char *digest;
 };
 
 static void set_created(lcd_container_t *c, void *arg)
@@ -391,12 +391,15 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         c->pids_limit = req->pids_limit;
         int r = lcd_statemap_insert(e->map, &c->item);
         if (r < 0) {
+                /* name and tag may point into j: say so before freeing it */
+                if (r == -EEXIST)
+                        lcd_error_set(err, LCD_E_CONFLICT, "container %s:%s already exists", name, tag);
+                else
+                        lcd_error_set(err, LCD_E_BUSY, "the daemon holds its maximum of %zu containers",
+                                      lcd_statemap_max(e->map));
                 lcd_container_unref(c);
                 lcd_free(j);
-                if (r == -EEXIST)
-                        return lcd_error_set(err, LCD_E_CONFLICT, "container %s:%s already exists", name, tag);
-                return lcd_error_set(err, LCD_E_BUSY, "the daemon holds its maximum of %zu containers",
-                                     lcd_statemap_max(e->map));
+                return LCD_ERR;
         }
         lcd_container_claim(c);
         j->claimed = true;

@@ -340,7 +340,7 @@ int lcd_statemap_insert(lcd_statemap_t *m, lcd_mapitem_t *item)
         /* Normally already set by lcd_mapitem_init; written only if the
          * caller changed the key since, so re-inserting an item other
          * threads may be reading never writes to it. */
-        if (item->hash != h)
+        if (item->hash != h) // cppcheck-suppress duplicateConditionalAssign ; the test avoids a racy write
                 item->hash = h;
         int rc = reserve(m);
         if (rc < 0)

@@ -76,9 +76,13 @@ struct fixture {
 static int setup_with(void **state, unsigned workers, unsigned queue)
 {
         struct fixture *f = calloc(1, sizeof *f);
-        snprintf(f->dir, sizeof f->dir, "/tmp/lcd-unit-XXXXXX");
-        if (mkdtemp(f->dir) == NULL)
+        if (f == NULL)
                 return -1;
+        snprintf(f->dir, sizeof f->dir, "/tmp/lcd-unit-XXXXXX");
+        if (mkdtemp(f->dir) == NULL) {
+                free(f);
+                return -1;
+        }
         snprintf(f->data, sizeof f->data, "%s/data", f->dir);
         snprintf(f->run, sizeof f->run, "%s/run", f->dir);
         snprintf(f->exits, sizeof f->exits, "%s/exits", f->run);
