@@ -45,7 +45,7 @@ static const char usage_line[] =
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
         "                        [--max-clients N] [--max-message BYTES] [--max-inflight N] [--max-depth N]\n"
-        "                        [--send-queue N]\n"
+        "                        [--send-queue N] [--pull-timeout SECONDS] [--tool-timeout SECONDS]\n"
         "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
 
 static void help(void)
@@ -72,6 +72,9 @@ static void help(void)
               "  --max-depth N          JSON nesting of a request (default 16)\n"
               "  --send-queue N         messages queued for a slow client (default 1024; a subscriber past it\n"
               "                         gets 'lagged', a client not reading its replies is dropped)\n"
+              "  --pull-timeout SECONDS a pull (skopeo copy) is killed after this long (default 600)\n"
+              "  --tool-timeout SECONDS any other tool run (umoci, conmon, crun) is killed after this long\n"
+              "                         (default 60; an unpack gets ten times as long)\n"
               "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
               "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
@@ -139,6 +142,7 @@ int main(int argc, char **argv)
                 return doctor(argc, argv);
         const char *socket_path = NULL, *listen = "127.0.0.1:7780", *data_dir = NULL, *runtime_dir = NULL;
         unsigned workers = 4, queue = 64, max_containers = 1024, history = EVENT_HISTORY, heartbeat = 15;
+        unsigned pull_timeout = 600, tool_timeout = 60;
         const char *insecure[MAX_INSECURE + 1] = {0};
         size_t n_insecure = 0;
         const char *allow_hosts[MAX_INSECURE + 1] = {0}, *allow_origins[MAX_INSECURE + 1] = {0};
@@ -169,7 +173,9 @@ int main(int argc, char **argv)
                 O_MAX_MESSAGE,
                 O_MAX_INFLIGHT,
                 O_MAX_DEPTH,
-                O_SEND_QUEUE
+                O_SEND_QUEUE,
+                O_PULL_TIMEOUT,
+                O_TOOL_TIMEOUT
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -194,6 +200,8 @@ int main(int argc, char **argv)
                 {"max-inflight", required_argument, NULL, O_MAX_INFLIGHT},
                 {"max-depth", required_argument, NULL, O_MAX_DEPTH},
                 {"send-queue", required_argument, NULL, O_SEND_QUEUE},
+                {"pull-timeout", required_argument, NULL, O_PULL_TIMEOUT},
+                {"tool-timeout", required_argument, NULL, O_TOOL_TIMEOUT},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -291,6 +299,14 @@ int main(int argc, char **argv)
                 case O_HEARTBEAT:
                         if (parse_uint(optarg, 0, 3600, &heartbeat) < 0)
                                 return bad_usage("--heartbeat must be 0..3600 seconds, not '%s'", optarg);
+                        break;
+                case O_PULL_TIMEOUT:
+                        if (parse_uint(optarg, 1, 86400, &pull_timeout) < 0)
+                                return bad_usage("--pull-timeout must be 1..86400 seconds, not '%s'", optarg);
+                        break;
+                case O_TOOL_TIMEOUT:
+                        if (parse_uint(optarg, 1, 3600, &tool_timeout) < 0)
+                                return bad_usage("--tool-timeout must be 1..3600 seconds, not '%s'", optarg);
                         break;
                 case 'V':
                         printf("light-containerd %s\n", LCD_VERSION);
@@ -436,8 +452,8 @@ int main(int argc, char **argv)
                 .insecure_registries = insecure,
                 .runner = runner,
                 .events = events,
-                .pull_timeout_ms = 10 * 60 * 1000,
-                .tool_timeout_ms = 60 * 1000,
+                .pull_timeout_ms = (int)pull_timeout * 1000,
+                .tool_timeout_ms = (int)tool_timeout * 1000,
         };
         engine = lcd_engine_new(&ecfg, &err);
         if (engine == NULL)

@@ -77,6 +77,8 @@ int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
 int lcd_runtime_remove_root(lcd_runtime_t *rt, const char *digest);
 /* The container's k8s-file log ("<bundle>/ctr.log") into buf. */
 void lcd_runtime_log_path(lcd_runtime_t *rt, const char *id, char *buf, size_t len);
+/* The pid of the container's conmon (from its pid file), or -1. */
+pid_t lcd_runtime_conmon_pid(lcd_runtime_t *rt, const char *id);
 /* Exit code from conmon's exit file: 0 with *code, or -ENOENT. */
 int lcd_runtime_exit_code(lcd_runtime_t *rt, const char *id, int *code);
 /* Start-up: destroy every container a dead earlier run left behind, and

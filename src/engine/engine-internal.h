@@ -35,6 +35,9 @@ struct lcd_engine {
         bool watcher_started;
         int watch_fd;
         int stop_pipe[2];
+        int epoll_fd;                     /* the watcher waits on: watch_fd, stop_pipe[0], conmon pidfds */
+        pthread_mutex_t conmons_mu;       /* guards conmons */
+        struct lcd_conmon_watch *conmons; /* one per conmon watched */
 };
 
 extern const char *const lcd_tool_names[LCD_TOOLS];
@@ -49,6 +52,10 @@ lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id);
 void lcd_engine_on_exit(lcd_engine_t *e, const char *id);
 
 int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err);
+/* Watch c's (new) conmon: should it die without writing an exit file, the
+ * container is killed and recorded as exited without a code. Any thread;
+ * best effort (logged when it cannot watch). */
+void lcd_exitwatch_conmon(lcd_engine_t *e, lcd_container_t *c);
 void lcd_exitwatch_stop(lcd_engine_t *e);
 
 #endif

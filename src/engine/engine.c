@@ -84,7 +84,8 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         }
         e->cfg = *cfg;
         e->ev = cfg->events;
-        e->watch_fd = e->stop_pipe[0] = e->stop_pipe[1] = -1;
+        e->watch_fd = e->stop_pipe[0] = e->stop_pipe[1] = e->epoll_fd = -1;
+        pthread_mutex_init(&e->conmons_mu, NULL);
         /* cgroups first: moving the process must happen while it has one thread */
         lcd_cgroup_setup(&e->cg);
         if (e->cg.delegated)
@@ -406,5 +407,6 @@ void lcd_engine_free(lcd_engine_t *e)
         lcd_statemap_free(e->map);
         for (int i = 0; i < LCD_TOOLS; i++)
                 lcd_free(e->tool_version[i]);
+        pthread_mutex_destroy(&e->conmons_mu);
         lcd_free(e);
 }

@@ -1,11 +1,17 @@
 /* exitwatch.c - the exit watcher: one thread that waits on inotify for
- * conmon's exit files and records each exit in the state map.
+ * conmon's exit files and records each exit in the state map, and watches
+ * each conmon itself.
  *
  * DESIGN: conmon writes <runtime>/exits/<id> when a container's process
  * ends. The watcher wakes on IN_CLOSE_WRITE / IN_MOVED_TO, reads the code
  * and hands it to lcd_engine_on_exit(), which moves the container to
  * `exited` (publishing the event) -- pushed, never polled. After an inotify
  * queue overflow it rescans the directory once. A pipe stops the thread.
+ * Each conmon is also watched through a pidfd in the same epoll set: a
+ * conmon that exits without an exit file died (killed, crashed), leaving
+ * its container unmonitored, so the watcher kills the container (through a
+ * pidfd: the pid cannot have been reused), reaps it (it was handed to the
+ * daemon, a child subreaper) and records it as exited without a code.
  */
 #include "engine-internal.h"
 
@@ -19,8 +25,25 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+/* One watched conmon: owned by e->conmons until its pidfd fires. */
+typedef struct lcd_conmon_watch {
+        struct lcd_conmon_watch *next;
+        int pidfd;
+        pid_t pid;
+        char id[LCD_ID_LEN + 1];
+} lcd_conmon_watch_t;
+
+static int pidfd_open_(pid_t pid)
+{
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
 struct exit_info {
         int code;
@@ -42,6 +65,12 @@ void lcd_engine_on_exit(lcd_engine_t *e, const char *id)
                 return; /* removed already (its exit file goes with it) */
         struct exit_info x = {0, false};
         x.has_code = lcd_runtime_exit_code(e->rt, id, &x.code) == 0;
+        if (!x.has_code) {
+                /* a stale notice (the file went with a re-create): nothing to record */
+                lcd_debug("no exit file for %s:%s", c->item.name, c->item.tag);
+                lcd_container_unref(c);
+                return;
+        }
         pthread_mutex_lock(&c->mu);
         if (c->starting) {
                 /* the start job records RUNNING first, then this exit */
@@ -59,6 +88,90 @@ void lcd_engine_on_exit(lcd_engine_t *e, const char *id)
         lcd_container_unref(c);
 }
 
+/* A watched conmon exited. With an exit file it is the ordinary end
+ * (lcd_engine_on_exit is idempotent); without one it died. */
+static void conmon_gone(lcd_engine_t *e, const lcd_conmon_watch_t *w)
+{
+        siginfo_t si;
+        waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG); /* ours when orphaned; ECHILD otherwise */
+        lcd_container_t *c = lcd_engine_find_id(e, w->id);
+        if (c == NULL)
+                return; /* removed: its conmon went with it */
+        int code;
+        unsigned live = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) |
+                        LCD_CS_BIT(LCD_CS_STOPPING);
+        if (lcd_runtime_conmon_pid(e->rt, w->id) != w->pid) {
+                lcd_container_unref(c); /* an earlier conmon of a container started again */
+                return;
+        }
+        if (lcd_runtime_exit_code(e->rt, w->id, &code) == 0) {
+                lcd_engine_on_exit(e, w->id); /* the ordinary end (idempotent) */
+                lcd_container_unref(c);
+                return;
+        }
+        /* died: its container (if still live: its pid is current) is now the daemon's child */
+        pthread_mutex_lock(&c->mu);
+        pid_t pid = (LCD_CS_BIT(lcd_container_state(c)) & live) ? c->pid : -1;
+        pthread_mutex_unlock(&c->mu);
+        if (pid <= 0) {
+                lcd_container_unref(c);
+                return;
+        }
+        lcd_warn("conmon of container %s:%s died; killing the container, which nothing monitors now", c->item.name,
+                 c->item.tag);
+        int pfd = pidfd_open_(pid);
+        if (pfd >= 0) {
+                syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+                struct pollfd p = {.fd = pfd, .events = POLLIN};
+                poll(&p, 1, 5000);
+                waitid(P_PIDFD, (id_t)pfd, &si, WEXITED | WNOHANG);
+                close(pfd);
+        }
+        struct exit_info x = {0, false};
+        lcd_container_transition(c, e->ev, live, LCD_CS_EXITED, set_exit, &x, NULL);
+        lcd_container_unref(c);
+}
+
+void lcd_exitwatch_conmon(lcd_engine_t *e, lcd_container_t *c)
+{
+        pid_t pid = lcd_runtime_conmon_pid(e->rt, c->id);
+        if (pid <= 0) {
+                lcd_debug("no conmon pid for %s:%s", c->item.name, c->item.tag);
+                return;
+        }
+        lcd_conmon_watch_t *w = lcd_calloc(1, sizeof *w);
+        if (w == NULL || e->epoll_fd < 0 || (w->pidfd = pidfd_open_(pid)) < 0) {
+                lcd_warn("cannot watch the conmon of %s:%s: its death would go unnoticed", c->item.name, c->item.tag);
+                lcd_free(w);
+                return;
+        }
+        w->pid = pid;
+        snprintf(w->id, sizeof w->id, "%s", c->id);
+        pthread_mutex_lock(&e->conmons_mu);
+        w->next = e->conmons;
+        e->conmons = w;
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+        if (epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, w->pidfd, &ev) < 0) {
+                e->conmons = w->next;
+                close(w->pidfd);
+                lcd_free(w);
+        }
+        pthread_mutex_unlock(&e->conmons_mu);
+}
+
+/* Take w out of the list (the watcher thread, when its pidfd fired). */
+static void conmon_unlist(lcd_engine_t *e, lcd_conmon_watch_t *w)
+{
+        pthread_mutex_lock(&e->conmons_mu);
+        for (lcd_conmon_watch_t **pp = &e->conmons; *pp != NULL; pp = &(*pp)->next)
+                if (*pp == w) {
+                        *pp = w->next;
+                        break;
+                }
+        epoll_ctl(e->epoll_fd, EPOLL_CTL_DEL, w->pidfd, NULL);
+        pthread_mutex_unlock(&e->conmons_mu);
+}
+
 static void scan_all(lcd_engine_t *e)
 {
         DIR *d = opendir(lcd_runtime_exit_dir(e->rt));
@@ -70,28 +183,48 @@ static void scan_all(lcd_engine_t *e)
                 closedir(d);
 }
 
+static void read_exit_files(lcd_engine_t *e)
+{
+        char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t len = read(e->watch_fd, buf, sizeof buf);
+        for (char *ptr = buf; len > 0 && ptr < buf + len;) {
+                struct inotify_event *ie = (struct inotify_event *)ptr;
+                if (ie->mask & IN_Q_OVERFLOW)
+                        scan_all(e);
+                else if (ie->len > 0 && ie->name[0] != '.')
+                        lcd_engine_on_exit(e, ie->name);
+                ptr += sizeof *ie + ie->len;
+        }
+}
+
 static void *watch_main(void *arg)
 {
         lcd_engine_t *e = arg;
-        char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
         for (;;) {
-                struct pollfd p[2] = {{.fd = e->watch_fd, .events = POLLIN}, {.fd = e->stop_pipe[0], .events = POLLIN}};
-                int n = poll(p, 2, -1);
+                struct epoll_event evs[16];
+                int n = epoll_wait(e->epoll_fd, evs, 16, -1);
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0 || (p[1].revents & (POLLIN | POLLHUP)))
+                if (n < 0)
                         break;
-                ssize_t len = read(e->watch_fd, buf, sizeof buf);
-                if (len <= 0)
-                        continue;
-                for (char *ptr = buf; ptr < buf + len;) {
-                        struct inotify_event *ie = (struct inotify_event *)ptr;
-                        if (ie->mask & IN_Q_OVERFLOW)
-                                scan_all(e);
-                        else if (ie->len > 0 && ie->name[0] != '.')
-                                lcd_engine_on_exit(e, ie->name);
-                        ptr += sizeof *ie + ie->len;
+                bool stop = false;
+                /* exit files first: a conmon that wrote one and exited is an ordinary exit */
+                for (int i = 0; i < n; i++)
+                        if (evs[i].data.ptr == &e->watch_fd)
+                                read_exit_files(e);
+                        else if (evs[i].data.ptr == &e->stop_pipe)
+                                stop = true;
+                for (int i = 0; i < n && !stop; i++) {
+                        lcd_conmon_watch_t *w = evs[i].data.ptr;
+                        if (w == (void *)&e->watch_fd || w == (void *)&e->stop_pipe)
+                                continue;
+                        conmon_unlist(e, w);
+                        conmon_gone(e, w);
+                        close(w->pidfd);
+                        lcd_free(w);
                 }
+                if (stop)
+                        break;
         }
         return NULL;
 }
@@ -105,6 +238,12 @@ int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err)
                 return lcd_error_set(err, LCD_E_INTERNAL, "watch %s: %s", lcd_runtime_exit_dir(e->rt), strerror(errno));
         if (pipe2(e->stop_pipe, O_CLOEXEC) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));
+        e->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        struct epoll_event w = {.events = EPOLLIN, .data.ptr = &e->watch_fd};
+        struct epoll_event s = {.events = EPOLLIN, .data.ptr = &e->stop_pipe};
+        if (e->epoll_fd < 0 || epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->watch_fd, &w) < 0 ||
+            epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->stop_pipe[0], &s) < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "epoll: %s", strerror(errno));
         if (pthread_create(&e->watcher, NULL, watch_main, e) != 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "cannot start the exit watcher thread");
         e->watcher_started = true;
@@ -127,5 +266,17 @@ void lcd_exitwatch_stop(lcd_engine_t *e)
         if (e->watch_fd >= 0) {
                 close(e->watch_fd);
                 e->watch_fd = -1;
+        }
+        pthread_mutex_lock(&e->conmons_mu);
+        while (e->conmons != NULL) {
+                lcd_conmon_watch_t *w = e->conmons;
+                e->conmons = w->next;
+                close(w->pidfd);
+                lcd_free(w);
+        }
+        pthread_mutex_unlock(&e->conmons_mu);
+        if (e->epoll_fd >= 0) {
+                close(e->epoll_fd);
+                e->epoll_fd = -1;
         }
 }

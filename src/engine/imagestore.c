@@ -192,17 +192,23 @@ static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const cha
         lcd_info("pulling %s", ref->canonical);
         if (s->progress != NULL)
                 s->progress(s->progress_ctx, ref->canonical, LCD_PROGRESS_PULLING);
+        char had[LCD_DIGEST_LEN + 1];
+        bool cached = cached_digest(dir, had) == 0; /* a re-pull: a failure keeps the image we have */
         lcd_run_spec_t spec = {.argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1};
         lcd_run_result_t res;
         int r = lcd_run_tool(s->runner, &spec, &res, "pull", err);
         lcd_run_result_clear(&res);
-        if (r < 0)
-                return lcd_error_wrap(err, "%s", ref->canonical);
-        r = cached_digest(dir, digest);
-        if (r < 0)
-                return r == -ENOMEM ? lcd_error_nomem(err)
-                                    : lcd_error_set(err, LCD_E_INTERNAL, "pull %s: no manifest in %s/index.json",
-                                                    ref->canonical, dir);
+        if (r == 0 && (r = cached_digest(dir, digest)) < 0)
+                r = r == -ENOMEM ? lcd_error_nomem(err)
+                                 : lcd_error_set(err, LCD_E_INTERNAL, "pull %s: no manifest in %s/index.json",
+                                                 ref->canonical, dir);
+        else if (r < 0)
+                lcd_error_wrap(err, "%s", ref->canonical);
+        if (r < 0) {
+                if (!cached) /* nothing half-pulled stays in the store */
+                        lcd_rmtree(dir);
+                return LCD_ERR;
+        }
         lcd_info("pulled %s (%s)", ref->canonical, digest);
         if (s->progress != NULL)
                 s->progress(s->progress_ctx, ref->canonical, LCD_PROGRESS_DONE);

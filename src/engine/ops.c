@@ -315,6 +315,7 @@ static void create_job(void *arg)
         phase = lcd_wall_us();
         if (lcd_runtime_create(e->rt, c->id, name, &x.pid, &err) < 0)
                 goto fail;
+        lcd_exitwatch_conmon(e, c);
         lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);
@@ -440,6 +441,10 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
                 lcd_runtime_reset(e->rt, c->id);
                 if (lcd_runtime_create(e->rt, c->id, c->item.name, &pid, err) < 0)
                         goto fail;
+                lcd_exitwatch_conmon(e, c);
+                pthread_mutex_lock(&c->mu);
+                c->exit_pending = false; /* what arrived until now was the previous run's */
+                pthread_mutex_unlock(&c->mu);
         }
         int64_t phase = lcd_wall_us();
         if (lcd_runtime_start(e->rt, c->id, err) < 0)

@@ -658,27 +658,54 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
         return lcd_error_tool(err, "conmon", tail[0] ? tail : msg, "create: %s", msg);
 }
 
-static void kill_conmon(lcd_runtime_t *rt, const char *id)
+pid_t lcd_runtime_conmon_pid(lcd_runtime_t *rt, const char *id)
 {
-        char path[PATH_MAX], buf[32], comm[64], commpath[64];
+        char path[PATH_MAX], buf[32];
         bundle_path(rt, id, "conmon.pid", path, sizeof path);
         if (lcd_read_small(path, buf, sizeof buf) <= 0)
-                return;
+                return -1;
         long pid = strtol(buf, NULL, 10);
-        if (pid <= 1)
-                return;
-        snprintf(commpath, sizeof commpath, "/proc/%ld/comm", pid);
-        if (lcd_read_small(commpath, comm, sizeof comm) > 0 && strncmp(comm, "conmon", 6) == 0)
-                kill((pid_t)pid, SIGKILL);
-        /* the daemon is a child subreaper: an orphaned conmon is our child
-         * and must be reaped here (bounded wait); ECHILD when it is not */
+        return pid > 1 && pid < INT_MAX ? (pid_t)pid : -1;
+}
+
+/* The daemon is a child subreaper: an orphaned conmon is our child and
+ * must be reaped here (bounded wait); ECHILD when it is not ours. */
+static void reap_if_ours(pid_t pid)
+{
         int64_t deadline = lcd_now_ms() + 2000;
         for (;;) {
-                pid_t w = waitpid((pid_t)pid, NULL, WNOHANG);
-                if (w == (pid_t)pid || (w < 0 && errno != EINTR) || lcd_now_ms() > deadline)
+                pid_t w = waitpid(pid, NULL, WNOHANG);
+                if (w == pid || (w < 0 && errno != EINTR) || lcd_now_ms() > deadline)
                         break;
                 usleep(5 * 1000);
         }
+}
+
+/* Is pid a conmon of container id? (Its pid may have been reaped and
+ * reused since the pid file was written.) */
+static bool is_conmon_of(pid_t pid, const char *id)
+{
+        char path[64], cmd[4096];
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+        if (lcd_read_small(path, cmd, sizeof cmd) <= 0 || strncmp(cmd, "conmon", 6) != 0)
+                return false;
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+        ssize_t n = lcd_read_small(path, cmd, sizeof cmd);
+        for (ssize_t i = 0; i < n; i++) /* NUL-separated arguments: one of them is the id */
+                if ((i == 0 || cmd[i - 1] == '\0') && strcmp(cmd + i, id) == 0)
+                        return true;
+        return false;
+}
+
+static void kill_conmon(lcd_runtime_t *rt, const char *id)
+{
+        pid_t pid = lcd_runtime_conmon_pid(rt, id);
+        if (pid < 0)
+                return;
+        if (!is_conmon_of(pid, id))
+                return; /* gone (the exit watcher reaps conmons as they end) */
+        kill(pid, SIGKILL);
+        reap_if_ours(pid);
 }
 
 void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)

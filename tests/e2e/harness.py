@@ -365,7 +365,7 @@ class Env:
             self.image_digest = sh(SANDBOX, "image", str(self.port)).stdout.strip()
         return self
 
-    def start_daemon(self, extra=(), wait=True, keep=False):
+    def start_daemon(self, extra=(), wait=True, keep=False, path=None):
         """keep: the sandbox leaves the cgroup (and so the containers) alone
         when the daemon dies, and reuses it on the next start."""
         args = [SANDBOX, "run", "--cgroup-name", self.cgname] + (["--keep"] if keep else []) + ["--",
@@ -377,6 +377,8 @@ class Env:
         self.log_path = os.path.join(self.tmp, "daemon-%d.log" % int(time.time() * 1000))
         self.log = open(self.log_path, "w")
         env = dict(os.environ, LCD_RUNTIME_DIR=self.run)
+        if path is not None:   # the daemon's PATH (which tools it finds)
+            env["LCD_SANDBOX_PATH"] = path
         self.daemon = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                        start_new_session=True)
         if wait:

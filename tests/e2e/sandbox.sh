@@ -47,7 +47,9 @@
 #                     directory that is removed afterwards.
 #
 # CMD under "run" gets a clean environment: HOME, USER, LOGNAME,
-# XDG_RUNTIME_DIR, PATH, every LCD_* variable of the caller, and
+# XDG_RUNTIME_DIR, PATH (LCD_SANDBOX_PATH when set: the faults tests give
+# the daemon a PATH with a tool missing or replaced), every LCD_* variable
+# of the caller, and
 #   LCD_SANDBOX_CGROUP       /NAME (path relative to the cgroup2 mount)
 #   LCD_SANDBOX_CONTROLLERS  controllers enabled for /NAME's children
 #                            (space separated, may be empty)
@@ -398,7 +400,7 @@ run_inner() {
     note "cgroup /$name, controllers for its children: ${controllers:-none}"
 
     envv=(HOME="$TEST_HOME" USER="$TEST_USER" LOGNAME="$TEST_USER"
-          XDG_RUNTIME_DIR="$rundir" PATH="$PATH"
+          XDG_RUNTIME_DIR="$rundir" PATH="${LCD_SANDBOX_PATH:-$PATH}"
           LCD_SANDBOX_CGROUP="/$name" LCD_SANDBOX_CONTROLLERS="$controllers")
     while IFS= read -r var; do
         case $var in LCD_SANDBOX_CGROUP|LCD_SANDBOX_CONTROLLERS) continue ;; esac

@@ -15,7 +15,7 @@
 #define CHECK(c)                                                                                                       \
         do {                                                                                                           \
                 if (!(c)) {                                                                                            \
-                        fprintf(stderr, "fuzz_imageref: %s failed for '%s'\n", #c, in);                              \
+                        fprintf(stderr, "fuzz_imageref: %s failed for '%s'\n", #c, in);                                \
                         abort();                                                                                       \
                 }                                                                                                      \
         } while (0)
