@@ -28,6 +28,9 @@
 #include "lcd/timeutil.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -42,6 +45,8 @@ struct pss {
 };
 
 static struct lws_context *wake_ctx; /* for lcd_api_wake from a signal handler */
+
+#define WRITE_BATCH 64 /* messages written per writable callback, at most */
 
 /* ---- messages and sessions ---- */
 
@@ -148,6 +153,10 @@ void lcd_session_close(lcd_session_t *s)
         lcd_follow_drop_session(s->api, s);
         s->open = false;
         s->wsi = NULL;
+#ifdef __GLIBC__
+        if (s->api->n_sessions == 0) /* the last client went: give what their queues took back to the system */
+                malloc_trim(0);
+#endif
 }
 
 void lcd_session_send_json(lcd_session_t *s, json_object *msg)
@@ -358,18 +367,23 @@ static int on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t 
         return 0;
 }
 
+/* Write queued messages while the socket takes them (a bounded batch per
+ * callback): one poll round trip per message would cap event fan-out at
+ * a fraction of what the service thread can do. */
 static int on_writable(lcd_session_t *s, struct lws *wsi)
 {
-        if (s->q_count == 0)
-                return 0;
-        lcd_msg_t *m = s->queue[s->q_head];
-        s->q_head = (s->q_head + 1) % s->q_cap;
-        s->q_count--;
-        s->q_bytes -= m->len;
-        int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
-        lcd_msg_unref(m);
-        if (n < 0)
-                return -1;
+        for (int k = 0; k < WRITE_BATCH && s->q_count > 0; k++) {
+                if (k > 0 && lws_send_pipe_choked(wsi))
+                        break;
+                lcd_msg_t *m = s->queue[s->q_head];
+                s->q_head = (s->q_head + 1) % s->q_cap;
+                s->q_count--;
+                s->q_bytes -= m->len;
+                int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
+                lcd_msg_unref(m);
+                if (n < 0)
+                        return -1;
+        }
         if (s->q_count > 0)
                 lws_callback_on_writable(wsi);
         return 0;
