@@ -37,7 +37,7 @@
 #include <string.h>
 
 #define BASES 8
-#define SAMPLES (1u << 22)        /* latency samples kept per kind (reservoir beyond) */
+#define SAMPLES (1u << 22)          /* latency samples kept per kind (reservoir beyond) */
 #define REQUEST_TIMEOUT_US 60000000 /* a request unanswered this long is a failure */
 
 enum step { INSPECT, LIST, INFO, SUBSCRIBE, CREATE, START, LIGHT1, LIGHT2, REMOVE, STEPS };
@@ -186,8 +186,8 @@ static uint64_t seq_of(const char *m, size_t len)
 }
 
 /* A message to a subscriber: a reply (to its subscribe) or an event. */
-static void on_sub_message(sub_t *s, const char *m, size_t len, bool note, samples_t *ev,
-                           unsigned long long *events, unsigned long long *lagged, unsigned long long *gaps)
+static void on_sub_message(sub_t *s, const char *m, size_t len, bool note, samples_t *ev, unsigned long long *events,
+                           unsigned long long *lagged, unsigned long long *gaps)
 {
         if (!note) { /* {"seq":latest,...}: the subscription starts (again) after it */
                 if (memmem(m, len, "\"error\"", 7) != NULL) {
@@ -314,8 +314,8 @@ int main(int argc, char **argv)
                "light_p99_us=%lld heavy_p50_us=%lld heavy_p99_us=%lld busy=%llu errors=%llu "
                "events=%llu event_p50_us=%lld event_p99_us=%lld lagged=%llu gaps=%llu cycles=%llu\n",
                nclients, nsubs, secs, requests, (double)requests / secs, (long long)lp50, (long long)lp99,
-               (long long)hp50, (long long)hp99, busy, errors, events, (long long)ep50, (long long)ep99,
-               lagged, gaps, cycles);
+               (long long)hp50, (long long)hp99, busy, errors, events, (long long)ep50, (long long)ep99, lagged, gaps,
+               cycles);
         for (int i = 0; i < nclients; i++)
                 wsconn_close(&cs[i].w);
         for (int i = 0; i < nsubs; i++)
