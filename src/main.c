@@ -476,10 +476,13 @@ int main(int argc, char **argv)
         if (api == NULL)
                 goto out;
         lcd_events_set_wake(events, lcd_api_wake, api);
-        if (listen_addr[0])
+        if (listen_addr[0]) {
                 lcd_info("light-containerd %s listening on unix:%s and %s://%s:%d/v1/ws (token in %s)", LCD_VERSION,
                          sock, tls_cert ? "wss" : "ws", listen_addr, lcd_api_tcp_port(api), tokenpath);
-        else
+                /* the token rides in the fragment, which browsers never send to a server */
+                lcd_info("dashboard: %s://%s:%d/#token=%s", tls_cert ? "https" : "http",
+                         strcmp(listen_addr, "0.0.0.0") == 0 ? "127.0.0.1" : listen_addr, lcd_api_tcp_port(api), token);
+        } else
                 lcd_info("light-containerd %s listening on unix:%s (path /v1/ws)", LCD_VERSION, sock);
         lcd_api_run(api, &stop_requested);
         lcd_info("shutting down: stopping and removing every container");

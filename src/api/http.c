@@ -1,5 +1,5 @@
-/* http.c - plain HTTP beside the WebSocket: health, info, containers and
- * Prometheus metrics, on both listeners.
+/* http.c - plain HTTP beside the WebSocket: the dashboard's files, health,
+ * info, containers and Prometheus metrics, on both listeners.
  *
  * DESIGN: service thread only. A GET is checked like a WebSocket upgrade
  * (access.c; on TCP the token may come as ?access_token=), answered from
@@ -15,6 +15,7 @@
 #include "lcd/container.h"
 #include "lcd/ident.h"
 #include "lcd/timeutil.h"
+#include "lcd/ui.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -174,8 +175,38 @@ static int respond_error(struct lws *wsi, lcd_http_t *h, lcd_error_t *err)
         return respond_json(wsi, h, status, o);
 }
 
+/* A dashboard file: copied (the writer frees what it sends), with headers
+ * that keep the page to its own origin. */
+static int respond_asset(struct lws *wsi, lcd_http_t *h, const lcd_ui_asset_t *a)
+{
+        static const char csp[] = "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                                  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+        char *body = lcd_malloc(a->len);
+        if (body == NULL)
+                return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
+        memcpy(body, a->data, a->len);
+        unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+        h->body = body;
+        h->len = a->len;
+        h->off = 0;
+        if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, a->mime, a->len, &p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                        (const unsigned char *)csp, sizeof csp - 1, &p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                        (const unsigned char *)"nosniff", 7, &p, end) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-cache", 8, &p,
+                                         end) ||
+            lws_finalize_write_http_header(wsi, start, &p, end))
+                return -1;
+        lws_callback_on_writable(wsi);
+        return 0;
+}
+
 int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char *uri)
 {
+        const lcd_ui_asset_t *asset = lcd_ui_find(uri);
+        if (asset != NULL)
+                return respond_asset(wsi, h, asset);
         lcd_error_t *err = NULL;
         if (strcmp(uri, "/v1/healthz") == 0) {
                 lcd_engine_stats_t st;

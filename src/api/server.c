@@ -26,6 +26,7 @@
 #include "lcd/container.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
+#include "lcd/ui.h"
 
 #include <errno.h>
 #ifdef __GLIBC__
@@ -274,8 +275,9 @@ static const char *header(struct lws *wsi, enum lws_token_indexes t, char *buf, 
         return buf;
 }
 
-/* Who may connect (access.h); answers the refusal itself. 0: go on. */
-static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade)
+/* Who may connect (access.h); answers the refusal itself. 0: go on.
+ * public: a dashboard file, served without the token (Host rules hold). */
+static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool public)
 {
         char host[256], origin[512], authz[256], protos[512], query[512];
         const char *q = NULL;
@@ -283,7 +285,7 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade)
                 q = query;
         const char *why;
         bool tcp = lws_get_vhost(wsi) == api->tcp_vhost;
-        int code = lcd_access_check(&api->access, tcp, header(wsi, WSI_TOKEN_HOST, host, sizeof host),
+        int code = lcd_access_check(&api->access, tcp && !public, header(wsi, WSI_TOKEN_HOST, host, sizeof host),
                                     header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin),
                                     header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz),
                                     upgrade ? header(wsi, WSI_TOKEN_PROTOCOL, protos, sizeof protos) : NULL, q, &why);
@@ -308,7 +310,7 @@ static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
                 lcd_warn("refused a connection: %u clients already (--max-clients)", api->n_sessions);
                 return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many clients") ? -1 : 1;
         }
-        return check_access(api, wsi, true);
+        return check_access(api, wsi, true, false);
 }
 
 void lcd_session_receive(lcd_session_t *s, const char *text, size_t len)
@@ -410,7 +412,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return -1;
         }
         case LWS_CALLBACK_HTTP: {
-                int r = api ? check_access(api, wsi, false) : -1;
+                int r = api ? check_access(api, wsi, false, in != NULL && lcd_ui_find(in) != NULL) : -1;
                 if (r == 0)
                         r = lcd_http_request(api, wsi, &pss->http, in ? (const char *)in : "");
                 if (r > 0) /* answered with a status: this transaction is done */

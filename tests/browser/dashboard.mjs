@@ -1,0 +1,136 @@
+// dashboard.mjs - the dashboard in a real browser: Debian's chromium driven
+// by playwright-core, against a real daemon and real containers (started by
+// test_dashboard.py, which passes what it set up in the environment).
+//
+//   LCD_URL     http://127.0.0.1:PORT      LCD_TOKEN  the daemon's token
+//   LCD_IMAGE   an image in the local registry
+//   LCD_CTL     JSON argv prefix running lightctl on the daemon (as its user)
+//   LCD_SHOTS   directory for the screenshots
+//
+// Each step asserts on what the page shows; the first failure ends the run
+// (exit 1) with a screenshot of the moment.
+import { chromium } from "playwright-core";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set`);
+  return process.env[k];
+};
+const URL_ = env("LCD_URL"), TOKEN = env("LCD_TOKEN"), IMAGE = env("LCD_IMAGE"), SHOTS = env("LCD_SHOTS");
+const CTL = JSON.parse(env("LCD_CTL"));
+mkdirSync(SHOTS, { recursive: true });
+
+function lightctl(...args) {
+  return execFileSync(CTL[0], [...CTL.slice(1), ...args], { encoding: "utf8", timeout: 120000 });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.LCD_CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps"],
+});
+let page;
+let step = "start";
+const row = (k) => page.locator(`#containers tr[data-key="${k}"]`);
+
+async function expectState(k, st, timeout = 60000) {
+  await page.locator(`#containers tr[data-key="${k}"][data-state="${st}"]`).waitFor({ timeout });
+}
+
+async function click(k, action) {
+  await row(k).locator(`button[data-action="${action}"]`).click();
+}
+
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await ctx.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(String(e)));
+  page.on("dialog", (d) => d.accept());  // confirm() before remove
+
+  step = "open the page with the token in the fragment";
+  await page.goto(`${URL_}/#token=${TOKEN}`);
+  await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 20000 });
+  if (page.url().includes(TOKEN)) throw new Error("the token stayed in the address bar");
+
+  step = "create from the form: appears and reaches running without a reload";
+  await page.fill('#create input[name="image"]', IMAGE);
+  await page.fill('#create input[name="name"]', "web");
+  await page.fill('#create input[name="tag"]', "1");
+  await page.fill('#create input[name="cmd"]', "/bin/sh -c 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.2; done'");
+  await page.fill('#create textarea[name="env"]', "GREETING=hi");
+  await page.click('#create button[type="submit"]');
+  await expectState("web:1", "running");
+
+  step = "validation errors from the server appear beside the field";
+  await page.fill('#create input[name="name"]', "Bad Name");
+  await page.click('#create button[type="submit"]');
+  await page.locator('.field-error[data-for="name"]', { hasText: "name must match" }).waitFor({ timeout: 10000 });
+  await page.fill('#create input[name="name"]', "");
+
+  step = "buttons follow the state";
+  if (!(await row("web:1").locator('button[data-action="resume"]').isDisabled()))
+    throw new Error("resume is enabled on a running container");
+
+  step = "logs follow";
+  await click("web:1", "logs");
+  await page.locator("#logs", { hasText: "line3" }).waitFor({ timeout: 20000 });
+
+  step = "pause and resume from the buttons";
+  await click("web:1", "pause");
+  await expectState("web:1", "paused");
+  await click("web:1", "resume");
+  await expectState("web:1", "running");
+
+  step = "a container started from lightctl appears live";
+  lightctl("run", "--name", "cli", "--tag", "1", IMAGE, "/bin/sleep", "1000");
+  await expectState("cli:1", "running", 20000);
+  await page.screenshot({ path: join(SHOTS, "dashboard.png") });
+
+  step = "stop from the button; the logs stop following";
+  await click("web:1", "stop");
+  await expectState("web:1", "exited");
+  await page.locator("#logs-status", { hasText: "stopped following" }).waitFor({ timeout: 20000 });
+
+  step = "changes made while the WebSocket was down appear after the reconnect";
+  await page.evaluate(() => window.lcdDropConnection());
+  await page.locator('#conn:not([data-state="connected"])').waitFor({ timeout: 5000 });
+  lightctl("rm", "--force", "cli:1");
+  lightctl("run", "--name", "late", "--tag", "1", IMAGE, "/bin/sleep", "1000");
+  await page.locator('#conn[data-state="connected"]').waitFor({ timeout: 20000 });
+  await expectState("late:1", "running", 20000);
+  await row("cli:1").waitFor({ state: "detached", timeout: 20000 });
+
+  step = "remove from the button (with confirm)";
+  await click("late:1", "remove");
+  await row("late:1").waitFor({ state: "detached", timeout: 30000 });
+
+  step = "the events timeline, the images and the system panel";
+  await page.locator("#events li", { hasText: "late:1 removed" }).waitFor({ timeout: 10000 });
+  await page.locator("#images tbody tr", { hasText: IMAGE }).waitFor({ timeout: 10000 });
+  await page.locator("#info dd", { hasText: "yes" }).first().waitFor({ timeout: 10000 });
+  await page.locator("#checks li").first().waitFor({ timeout: 10000 });
+
+  step = "phone width";
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SHOTS, "dashboard-phone.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  step = "a wrong token shows an error, not an empty table";
+  const bad = await ctx.newPage();
+  await bad.goto(`${URL_}/#token=${"0".repeat(64)}`);
+  await bad.locator("#fatal", { hasText: "refused the token" }).waitFor({ timeout: 20000 });
+  await bad.screenshot({ path: join(SHOTS, "dashboard-bad-token.png") });
+
+  step = "no script errors";
+  if (problems.length) throw new Error("page errors: " + problems.join("; "));
+  console.log("dashboard: all steps passed");
+  await browser.close();
+} catch (e) {
+  console.error(`dashboard: FAILED at "${step}": ${e.message}`);
+  if (page) await page.screenshot({ path: join(SHOTS, "failure.png") }).catch(() => {});
+  await browser.close();
+  process.exit(1);
+}
