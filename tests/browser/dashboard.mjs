@@ -89,6 +89,14 @@ try {
   await expectState("cli:1", "running", 20000);
   await page.screenshot({ path: join(SHOTS, "dashboard.png") });
 
+  step = "a failing action shows the server's message next to its row";
+  // (the buttons only offer allowed moves, so force a refused one: resume of a running container)
+  await row("web:1").locator('button[data-action="resume"]').evaluate((b) => { b.disabled = false; });
+  await click("web:1", "resume");
+  await row("web:1").locator(".row-error").waitFor({ timeout: 20000 });
+  const msg = await row("web:1").locator(".row-error").textContent();
+  if (!/cannot resume container web:1: it is running/.test(msg)) throw new Error("unexpected row error: " + msg);
+
   step = "stop from the button; the logs stop following";
   await click("web:1", "stop");
   await expectState("web:1", "exited");
