@@ -9,6 +9,7 @@
 #include "lcd/access.h"
 #include "lcd/alloc.h"
 #include "lcd/doctor.h"
+#include "lcd/sdnotify.h"
 #include "lcd/api.h"
 #include "lcd/engine.h"
 #include "lcd/error.h"
@@ -484,7 +485,10 @@ int main(int argc, char **argv)
                          strcmp(listen_addr, "0.0.0.0") == 0 ? "127.0.0.1" : listen_addr, lcd_api_tcp_port(api), token);
         } else
                 lcd_info("light-containerd %s listening on unix:%s (path /v1/ws)", LCD_VERSION, sock);
+        if (lcd_sd_notify("READY=1") < 0) /* Type=notify units start once this arrives */
+                lcd_warn("cannot tell the service manager we are ready ($NOTIFY_SOCKET)");
         lcd_api_run(api, &stop_requested);
+        lcd_sd_notify("STOPPING=1");
         lcd_info("shutting down: stopping and removing every container");
         status = 0;
 out:

@@ -180,7 +180,9 @@ def http_get(target, path, headers=None, timeout=10, unix_user=USER):
     else:
         sock = unix_connect(target, timeout, unix_user)
         hosthdr = "localhost"
-    extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+    headers = dict(headers or {})
+    hosthdr = headers.pop("Host", hosthdr)
+    extra = "".join("%s: %s\r\n" % kv for kv in headers.items())
     sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n" % (path, hosthdr, extra)).encode())
     data = b""
     while b"\r\n\r\n" not in data:

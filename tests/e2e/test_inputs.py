@@ -1,7 +1,7 @@
 """Bad input gets a clear error and changes nothing; tool failures leave nothing behind."""
 import os
 
-from harness import WS, DaemonSuite, RPCError, WSError, run_suite, unix_connect
+from harness import WS, DaemonSuite, RPCError, WSError, http_get, run_suite, unix_connect
 
 
 class Inputs(DaemonSuite):
@@ -126,10 +126,23 @@ class Inputs(DaemonSuite):
 
     def test_plain_http_is_404(self):
         s = unix_connect(self.env.socket, 10)
-        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        s.sendall(b"GET /nothing-here HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         head = s.recv(4096).decode(errors="replace")
         s.close()
         self.assertTrue(head.startswith("HTTP/1.1 404"), head)
+
+    def test_dashboard_files(self):
+        # served without a token, with a policy that keeps the page to its origin
+        status, hdrs, body = http_get(self.env.socket, "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(hdrs["content-type"].startswith("text/html"))
+        self.assertIn("default-src 'self'", hdrs["content-security-policy"])
+        self.assertIn('<script type="module" src="/app.js">', body)
+        status, hdrs, body = http_get(self.env.socket, "/app.js")
+        self.assertEqual((status, hdrs["content-type"].split(";")[0]), (200, "text/javascript"))
+        self.assertIn("events.subscribe", body)
+        self.assertEqual(http_get(self.env.socket, "/style.css")[0], 200)
+        self.assertEqual(http_get(self.env.socket, "/", {"Host": "evil.example"})[0], 403)
 
     def test_wrong_path_and_cross_origin_refused(self):
         with self.assertRaises(Exception):
