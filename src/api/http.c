@@ -134,16 +134,24 @@ static char *metrics_text(lcd_api_t *api, size_t *len)
         return t.p;
 }
 
-/* Queue the response: headers now, the body from the writable callback. */
-static int respond(struct lws *wsi, lcd_http_t *h, unsigned status, const char *type, char *body, size_t len)
+/* Queue the response: headers now, the body (owned: freed once written)
+ * from the writable callback. A dashboard page gets headers that keep it
+ * to its own origin and may be cached (revalidated); API answers are not. */
+static int respond(struct lws *wsi, lcd_http_t *h, unsigned status, const char *type, char *body, size_t len, bool page)
 {
+        static const char csp[] = "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                                  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
         unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         h->body = body;
         h->len = len;
         h->off = 0;
         if (lws_add_http_common_headers(wsi, status, type, len, &p, end) ||
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-store", 8, &p,
-                                         end) ||
+            (page && (lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                                  (const unsigned char *)csp, sizeof csp - 1, &p, end) ||
+                      lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                                  (const unsigned char *)"nosniff", 7, &p, end))) ||
+            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                         (const unsigned char *)(page ? "no-cache" : "no-store"), 8, &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end))
                 return -1;
         lws_callback_on_writable(wsi);
@@ -159,7 +167,7 @@ static int respond_json(struct lws *wsi, lcd_http_t *h, unsigned status, json_ob
         json_object_put(o);
         if (body == NULL)
                 return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
-        return respond(wsi, h, status, "application/json", body, len);
+        return respond(wsi, h, status, "application/json", body, len, false);
 }
 
 static int respond_error(struct lws *wsi, lcd_http_t *h, lcd_error_t *err)
@@ -175,31 +183,14 @@ static int respond_error(struct lws *wsi, lcd_http_t *h, lcd_error_t *err)
         return respond_json(wsi, h, status, o);
 }
 
-/* A dashboard file: copied (the writer frees what it sends), with headers
- * that keep the page to its own origin. */
+/* A dashboard file, copied: the writer frees what it sends. */
 static int respond_asset(struct lws *wsi, lcd_http_t *h, const lcd_ui_asset_t *a)
 {
-        static const char csp[] = "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                                  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
         char *body = lcd_malloc(a->len);
         if (body == NULL)
                 return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
         memcpy(body, a->data, a->len);
-        unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-        h->body = body;
-        h->len = a->len;
-        h->off = 0;
-        if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, a->mime, a->len, &p, end) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
-                                        (const unsigned char *)csp, sizeof csp - 1, &p, end) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                        (const unsigned char *)"nosniff", 7, &p, end) ||
-            lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, (const unsigned char *)"no-cache", 8, &p,
-                                         end) ||
-            lws_finalize_write_http_header(wsi, start, &p, end))
-                return -1;
-        lws_callback_on_writable(wsi);
-        return 0;
+        return respond(wsi, h, HTTP_STATUS_OK, a->mime, body, a->len, true);
 }
 
 int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char *uri)
@@ -248,7 +239,7 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
                 char *text = metrics_text(api, &len);
                 if (text == NULL)
                         return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
-                return respond(wsi, h, 200, "text/plain; version=0.0.4", text, len);
+                return respond(wsi, h, 200, "text/plain; version=0.0.4", text, len, false);
         }
         return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "not found: see docs/API.md") ? -1 : 1;
 }

@@ -13,7 +13,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from harness import Env, SkipSuite, as_user, build_dir  # noqa: E402
+from harness import as_user, build_dir, env_or_skip  # noqa: E402
 
 
 def main():
@@ -25,11 +25,8 @@ def main():
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
         print("SKIP: run 'npm ci' in tests/browser first", file=sys.stderr)
         return 77
-    env = Env()
-    try:
-        env.setup()
-    except SkipSuite as e:
-        print("SKIP: %s" % e, file=sys.stderr)
+    env = env_or_skip()
+    if env is None:
         return 77
     rc = 1
     try:

@@ -14,6 +14,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -542,6 +543,18 @@ class DaemonSuite(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.env.teardown()
+
+
+def env_or_skip():
+    """An Env set up for a script that is not a unittest suite (load,
+    browser), or None after saying why on stderr: the caller exits 77."""
+    env = Env()
+    try:
+        env.setup()
+    except SkipSuite as e:
+        print("SKIP: %s" % e, file=sys.stderr)
+        return None
+    return env
 
 
 class FreshEnvCase(unittest.TestCase):

@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from harness import SkipSuite, Env, as_user, build_dir  # noqa: E402
+from harness import as_user, build_dir, env_or_skip  # noqa: E402
 
 RSS_PEAK_MAX_MIB = 96      # with 256 clients, 1000 subscribers and their queues
 RSS_AFTER_SLACK_MIB = 8    # back near the baseline once clients and containers are gone
@@ -43,11 +43,8 @@ def main():
     ap.add_argument("--subscribers", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=10)
     args = ap.parse_args()
-    env = Env()
-    try:
-        env.setup()
-    except SkipSuite as e:
-        print("SKIP: %s" % e, file=sys.stderr)
+    env = env_or_skip()
+    if env is None:
         return 77
     failures = []
     try:
