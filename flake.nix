@@ -46,6 +46,6 @@
 
       nixosModules.default = ./nix/module.nix;
 
-      formatter = forAllSystems (pkgs: pkgs.nixfmt-rfc-style);
+      formatter = forAllSystems (pkgs: pkgs.nixfmt);
     };
 }

@@ -1,9 +1,9 @@
-# checks.formatting: every .nix file as nixfmt (RFC style) would write it.
+# checks.formatting: every .nix file as nixfmt (the RFC 166 style, nixpkgs' nixfmt today) would write it.
 { pkgs, src }:
 
 pkgs.runCommand "light-containerd-nix-format"
   {
-    nativeBuildInputs = [ pkgs.nixfmt-rfc-style ];
+    nativeBuildInputs = [ pkgs.nixfmt ];
     inherit src;
   }
   ''

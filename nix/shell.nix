@@ -23,6 +23,6 @@ pkgs.mkShell {
     gdb
     python3
     nodejs
-    nixfmt-rfc-style
+    nixfmt
   ];
 }
