@@ -8,7 +8,12 @@ let
     builtins.intersectAttrs (builtins.functionArgs (import ../../nix/package.nix)) pkgs
   );
   names = l: map (x: x.name) l;
-  tools = [ "crun" "conmon" "skopeo" "umoci" ];
+  tools = [
+    "crun"
+    "conmon"
+    "skopeo"
+    "umoci"
+  ];
 
   enabled = import ../../nix/module.nix {
     inherit lib pkgs;
@@ -18,12 +23,22 @@ let
       user = "lcd";
       listen = "127.0.0.1:7780";
       insecureRegistries = [ "127.0.0.1:5000" ];
-      extraArgs = [ "--max-containers" "64" ];
+      extraArgs = [
+        "--max-containers"
+        "64"
+      ];
     };
   };
   disabled = import ../../nix/module.nix {
     inherit lib pkgs;
-    config.services.light-containerd = { enable = false; user = "lcd"; listen = "none"; insecureRegistries = [ ]; extraArgs = [ ]; package = null; };
+    config.services.light-containerd = {
+      enable = false;
+      user = "lcd";
+      listen = "none";
+      insecureRegistries = [ ];
+      extraArgs = [ ];
+      package = null;
+    };
   };
   svc = enabled.config.systemd.services.light-containerd;
   exec = svc.serviceConfig.ExecStart;
@@ -31,8 +46,15 @@ let
 
   checks = {
     "package: built with cmake, pkg-config and makeWrapper" =
-      builtins.all (n: builtins.elem n (names p.nativeBuildInputs)) [ "cmake" "pkg-config" "makeWrapper" ];
-    "package: links libwebsockets and json-c" = names p.buildInputs == [ "libwebsockets" "json_c" ];
+      builtins.all (n: builtins.elem n (names p.nativeBuildInputs)) [
+        "cmake"
+        "pkg-config"
+        "makeWrapper"
+      ];
+    "package: links libwebsockets and json-c" = names p.buildInputs == [
+      "libwebsockets"
+      "json_c"
+    ];
     "package: cmocka for the checks" = builtins.elem "cmocka" (names p.nativeCheckInputs);
     "package: doCheck runs the unit tests" = p.doCheck && lib.hasInfix "ctest -L unit" p.checkPhase;
     "package: both binaries wrapped" = lib.hasInfix "for prog in light-containerd lightctl" p.postFixup
@@ -45,8 +67,14 @@ let
     "package: the source leaves out build trees and node_modules" =
       !(p.src.filter "/x/build" "directory") && !(p.src.filter "/x/tests/browser/node_modules" "directory")
       && p.src.filter "/x/src" "directory";
-    "module: options" = builtins.attrNames enabled.options.services.light-containerd
-      == [ "enable" "extraArgs" "insecureRegistries" "listen" "package" "user" ];
+    "module: options" = builtins.attrNames enabled.options.services.light-containerd == [
+      "enable"
+      "extraArgs"
+      "insecureRegistries"
+      "listen"
+      "package"
+      "user"
+    ];
     "module: disabled, it adds nothing" = disabled.config == { };
     "module: Delegate=yes" = svc.serviceConfig.Delegate == "yes";
     "module: Type=notify" = svc.serviceConfig.Type == "notify";
