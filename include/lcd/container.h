@@ -65,7 +65,6 @@ typedef struct lcd_container {
         uint64_t revision;               /* rises with every published change (events carry it) */
         bool starting;                   /* a start job is between crun start and RUNNING */
         bool exit_pending;               /* an exit arrived while starting; applied after */
-        int pending_code;
 } lcd_container_t;
 
 /* New container in state CREATING with a random id, one reference (the

@@ -74,8 +74,7 @@ void lcd_engine_on_exit(lcd_engine_t *e, const char *id)
         pthread_mutex_lock(&c->mu);
         if (c->starting) {
                 /* the start job records RUNNING first, then this exit */
-                c->exit_pending = true;
-                c->pending_code = x.has_code ? x.code : -1;
+                c->exit_pending = true; /* the code is read again from its file then */
                 pthread_mutex_unlock(&c->mu);
                 lcd_container_unref(c);
                 return;

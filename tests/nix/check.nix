@@ -15,31 +15,25 @@ let
     "umoci"
   ];
 
-  enabled = import ../../nix/module.nix {
-    inherit lib pkgs;
-    config.services.light-containerd = {
-      enable = true;
-      package = stub.pkg "light-containerd";
-      user = "lcd";
-      listen = "127.0.0.1:7780";
-      insecureRegistries = [ "127.0.0.1:5000" ];
-      extraArgs = [
-        "--max-containers"
-        "64"
-      ];
-    };
+  settings = {
+    enable = true;
+    package = stub.pkg "light-containerd";
+    user = "lcd";
+    listen = "127.0.0.1:7780";
+    insecureRegistries = [ "127.0.0.1:5000" ];
+    extraArgs = [
+      "--max-containers"
+      "64"
+    ];
   };
-  disabled = import ../../nix/module.nix {
-    inherit lib pkgs;
-    config.services.light-containerd = {
-      enable = false;
-      user = "lcd";
-      listen = "none";
-      insecureRegistries = [ ];
-      extraArgs = [ ];
-      package = null;
+  module =
+    s:
+    import ../../nix/module.nix {
+      inherit lib pkgs;
+      config.services.light-containerd = s;
     };
-  };
+  enabled = module settings;
+  disabled = module (settings // { enable = false; });
   svc = enabled.config.systemd.services.light-containerd;
   exec = svc.serviceConfig.ExecStart;
   user = enabled.config.users.users.lcd;
