@@ -165,11 +165,23 @@ class WS:
                 return msg.decode()
 
     def close(self):
+        """Send a close frame, then shut the socket down before closing it.
+        shutdown() wakes a thread blocked in recv() on it (a Client's
+        reader); close() alone would free the descriptor number for the
+        next socket while that thread may still be about to recv() on it,
+        and read the next connection's bytes (its handshake answer)."""
         try:
             self._send(0x8, b"\x03\xe8")
         except OSError:
             pass
+        self.shutdown()
         self.sock.close()
+
+    def shutdown(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def http_get(target, path, headers=None, timeout=10, unix_user=USER):
@@ -301,8 +313,20 @@ class Client:
                 return e, seen
             seen.append(e)
 
-    def close(self):
-        self.ws.close()
+    def close(self, timeout=10):
+        """Close the connection: the close frame, the server's answer (or
+        its end of the connection) read by the reader thread, then the
+        socket shut down, the reader joined, and only then the descriptor
+        closed. Its number is free for the next connection only once no
+        thread of this client can read from it."""
+        try:
+            self.ws._send(0x8, b"\x03\xe8")
+        except OSError:
+            pass
+        self.reader.join(timeout)   # it ends on the server's close frame
+        self.ws.shutdown()
+        self.reader.join()
+        self.ws.sock.close()
 
 
 class RPCError(Exception):
@@ -456,6 +480,17 @@ class Env:
         argv), optionally of one container; other sandboxes are not counted."""
         return user_processes("conmon .*%s.*%s" % (container_id, self.run) if container_id
                               else "conmon .*%s" % self.run)
+
+    def tcp_url(self):
+        """ws://127.0.0.1:PORT of a daemon started with --listen 127.0.0.1:0
+        (the port the kernel chose, from its start-up line)."""
+        port = int(self.daemon_log(tail=None).split("ws://127.0.0.1:")[1].split("/")[0])
+        return "ws://127.0.0.1:%d" % port
+
+    def token(self):
+        """The TCP listener's token (the daemon writes it at start)."""
+        with open(os.path.join(self.run, "token")) as f:
+            return f.read().strip()
 
     def cgroup_dir(self, *parts):
         return os.path.join(host_cgroup2(), self.cgname, *parts)
