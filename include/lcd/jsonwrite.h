@@ -8,9 +8,9 @@
  * of its buffer and can return truncated, invalid JSON under memory
  * pressure; the allocation-failure harness caught it. Every message and
  * file the daemon writes goes through this writer instead: compact
- * output, '/' not escaped, UTF-8 passed through, control characters and
- * quotes escaped, doubles as the shortest round-tripping form (non-finite
- * ones as null), every allocation through lcd_alloc. Pure; any thread.
+ * output, '/' not escaped, valid UTF-8 passed through and every invalid
+ * byte replaced with U+FFFD (utf8.h), control characters and quotes escaped, doubles as the shortest round-tripping
+ * form (non-finite ones as null), every allocation through lcd_alloc. Pure; any thread.
  */
 #ifndef LCD_JSONWRITE_H
 #define LCD_JSONWRITE_H

@@ -8,6 +8,7 @@
 #include "api-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/utf8.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
@@ -452,7 +453,8 @@ void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
                         break;
         current_method = (int)i;
         if (i == N_METHODS)
-                lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.64s' not found", req->method);
+                lcd_error_set(&err, LCD_E_NO_METHOD, "method '%.*s' not found", lcd_utf8_clip(req->method, 64),
+                              req->method);
         else if (lcd_rpc_check_keys(req->params, methods[i].keys, &err) < 0)
                 ; /* err says which parameter */
         else if (s->inflight >= api->limits.max_inflight)

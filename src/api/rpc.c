@@ -2,6 +2,7 @@
 #include "lcd/rpc.h"
 
 #include "lcd/alloc.h"
+#include "lcd/utf8.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 
@@ -73,7 +74,8 @@ int lcd_rpc_decode(const char *text, size_t len, unsigned max_depth, lcd_rpc_req
         json_object_object_foreach (root, key, val) {
                 (void)val;
                 if (strcmp(key, "jsonrpc") && strcmp(key, "method") && strcmp(key, "params") && strcmp(key, "id"))
-                        return lcd_error_set(err, LCD_E_BAD_REQUEST, "unknown member '%.64s' in request", key);
+                        return lcd_error_set(err, LCD_E_BAD_REQUEST, "unknown member '%.*s' in request",
+                                             lcd_utf8_clip(key, 64), key);
         }
         return 0;
 }
@@ -162,7 +164,8 @@ int lcd_rpc_check_keys(json_object *params, const char *const *allowed, lcd_erro
                 for (size_t i = 0; allowed[i] != NULL && !ok; i++)
                         ok = strcmp(key, allowed[i]) == 0;
                 if (!ok)
-                        return lcd_error_set(err, LCD_E_INVALID, "unknown parameter '%.64s'", key);
+                        return lcd_error_set(err, LCD_E_INVALID, "unknown parameter '%.*s'", lcd_utf8_clip(key, 64),
+                                             key);
         }
         return 0;
 }

@@ -2,6 +2,7 @@
 #include "lcd/error.h"
 
 #include "lcd/alloc.h"
+#include "lcd/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,7 +44,9 @@ static int error_vset(lcd_error_t **err, lcd_errkind_t kind, const char *tool, c
         if (*err != NULL) /* keep the first error */
                 return LCD_ERR;
         char buf[1024];
-        vsnprintf(buf, sizeof buf, fmt, ap);
+        int n = vsnprintf(buf, sizeof buf, fmt, ap);
+        if (n >= (int)sizeof buf) /* cut on a code point boundary */
+                buf[lcd_utf8_trim(buf, sizeof buf - 1)] = '\0';
         lcd_error_t *e = lcd_calloc(1, sizeof *e);
         if (e == NULL)
                 return lcd_error_nomem(err);
@@ -86,8 +89,10 @@ int lcd_error_wrap(lcd_error_t **err, const char *fmt, ...)
         char ctx[512];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(ctx, sizeof ctx, fmt, ap);
+        int n = vsnprintf(ctx, sizeof ctx, fmt, ap);
         va_end(ap);
+        if (n >= (int)sizeof ctx)
+                ctx[lcd_utf8_trim(ctx, sizeof ctx - 1)] = '\0';
         char *msg = lcd_strdup_printf("%s: %s", ctx, (*err)->msg);
         if (msg == NULL)
                 return LCD_ERR; /* keep the unwrapped message */

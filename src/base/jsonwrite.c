@@ -2,6 +2,7 @@
 #include "lcd/jsonwrite.h"
 
 #include "lcd/alloc.h"
+#include "lcd/utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -83,6 +84,14 @@ static void put_string(jbuf_t *b, const char *s, size_t n)
                                 u[5] = hex[c & 15];
                                 u[6] = '\0';
                                 esc = u;
+                        } else if (c >= 0x80) {
+                                size_t k = lcd_utf8_seq(s + i, n - i);
+                                if (k > 0) { /* a whole code point, as it is */
+                                        run += k;
+                                        i += k - 1;
+                                        continue;
+                                }
+                                esc = LCD_UTF8_REPLACEMENT; /* one invalid byte */
                         }
                 }
                 if (esc == NULL) {
