@@ -34,6 +34,7 @@
         X(UNAUTHORIZED, -32006, "unauthorized")                                                                        \
         X(UNSUPPORTED, -32007, "unsupported")                                                                          \
         X(TIMEOUT, -32008, "timeout")                                                                                  \
+        X(FORBIDDEN, -32009, "forbidden")                                                                              \
         X(INTERNAL, -32603, "internal")                                                                                \
         X(NOMEM, -32603, "out_of_memory")
 

@@ -12,6 +12,7 @@
 
 #include "lcd/access.h"
 #include "lcd/api.h"
+#include "lcd/log.h"
 #include "lcd/rpc.h"
 #include "lcd/statemap.h"
 
@@ -125,6 +126,7 @@ struct lcd_api {
         int tcp_port;
         struct lws_vhost *tcp_vhost; /* NULL: no TCP listener */
         lcd_access_t access;
+        lcd_ratelimit_t refusal_log; /* refusals are logged at a bounded rate */
         const lcd_check_t *checks;
         size_t n_checks;
 };
@@ -198,6 +200,11 @@ void lcd_follow_readable(lcd_api_t *api);
 int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char *uri);
 int lcd_http_writable(struct lws *wsi, lcd_http_t *h);
 void lcd_http_clear(lcd_http_t *h);
+/* Refuse a request (a handshake or a GET): HTTP/1.1 with the status of
+ * kind and the body {"error": msg, "reason": word}, written in one piece
+ * (lws's own status helper answers HTTP/1.0 during an upgrade), and the
+ * connection closed once it is out. Returns -1, the callback's answer. */
+int lcd_http_refuse(struct lws *wsi, lcd_errkind_t kind, const char *msg);
 /* Metrics: count one finished request (method index, error?) and its time. */
 void lcd_metrics_rpc(lcd_api_t *api, int method, bool error, int64_t start_us);
 /* The method table's name for an index (methods.c). */

@@ -158,29 +158,90 @@ static int respond(struct lws *wsi, lcd_http_t *h, unsigned status, const char *
         return 0;
 }
 
+/* The HTTP status of an error kind. */
+static unsigned status_of(lcd_errkind_t kind)
+{
+        switch (kind) {
+        case LCD_E_INVALID:
+                return HTTP_STATUS_BAD_REQUEST;
+        case LCD_E_UNAUTHORIZED:
+                return HTTP_STATUS_UNAUTHORIZED;
+        case LCD_E_FORBIDDEN:
+                return HTTP_STATUS_FORBIDDEN;
+        case LCD_E_NOT_FOUND:
+                return HTTP_STATUS_NOT_FOUND;
+        case LCD_E_BUSY:
+        case LCD_E_NOMEM:
+                return HTTP_STATUS_SERVICE_UNAVAILABLE;
+        default:
+                return HTTP_STATUS_INTERNAL_SERVER_ERROR;
+        }
+}
+
+/* {"error": msg, "reason": word}: every HTTP error body. NULL when out of memory. */
+static char *error_body(lcd_errkind_t kind, const char *msg, size_t *len)
+{
+        json_object *o = json_object_new_object();
+        char *body = NULL;
+        if (lcd_json_set(o, "error", json_object_new_string(msg)) == 0 &&
+            lcd_json_set(o, "reason", json_object_new_string(lcd_errkind_reason(kind))) == 0)
+                body = lcd_json_write(o, 0, 0, len);
+        json_object_put(o);
+        return body;
+}
+
+int lcd_http_refuse(struct lws *wsi, lcd_errkind_t kind, const char *msg)
+{
+        static const char nomem[] = "{\"error\":\"out of memory\",\"reason\":\"out_of_memory\"}";
+        unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE;
+        size_t cap = sizeof buf - LWS_PRE, blen = 0;
+        char *body = error_body(kind, msg, &blen);
+        if (body == NULL || blen > cap / 2) {
+                lcd_free(body);
+                body = NULL;
+                kind = LCD_E_NOMEM;
+                blen = sizeof nomem - 1;
+        }
+        unsigned status = status_of(kind);
+        const char *text = status == 400   ? "Bad Request"
+                           : status == 401 ? "Unauthorized"
+                           : status == 403 ? "Forbidden"
+                           : status == 404 ? "Not Found"
+                           : status == 503 ? "Service Unavailable"
+                                           : "Internal Server Error";
+        int n = snprintf((char *)start, cap,
+                         "HTTP/1.1 %u %s\r\ncontent-type: application/json\r\ncontent-length: %zu\r\n"
+                         "cache-control: no-store\r\n%sconnection: close\r\n\r\n",
+                         status, text, blen,
+                         status == 401 ? "www-authenticate: Bearer realm=\"light-containerd\"\r\n" : "");
+        if (n > 0 && (size_t)n + blen <= cap) {
+                memcpy(start + n, body ? body : nomem, blen);
+                lws_write(wsi, start, (size_t)n + blen,
+                          LWS_WRITE_HTTP); /* lws flushes what it buffers before closing */
+        }
+        lcd_free(body);
+        return -1;
+}
+
 static int respond_json(struct lws *wsi, lcd_http_t *h, unsigned status, json_object *o)
 {
-        if (o == NULL)
-                return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
         size_t len;
-        char *body = lcd_json_write(o, 0, 0, &len);
+        char *body = o ? lcd_json_write(o, 0, 0, &len) : NULL;
         json_object_put(o);
         if (body == NULL)
-                return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
+                return lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
         return respond(wsi, h, status, "application/json", body, len, false);
 }
 
 static int respond_error(struct lws *wsi, lcd_http_t *h, lcd_error_t *err)
 {
-        unsigned status = err->kind == LCD_E_NOT_FOUND ? 404 : err->kind == LCD_E_INVALID ? 400 : 500;
-        json_object *o = json_object_new_object();
-        if (lcd_json_set(o, "error", json_object_new_string(err->msg)) < 0 ||
-            lcd_json_set(o, "reason", json_object_new_string(lcd_errkind_reason(err->kind))) < 0) {
-                json_object_put(o);
-                o = NULL;
-        }
+        size_t len;
+        char *body = error_body(err->kind, err->msg, &len);
+        unsigned status = status_of(err->kind);
         lcd_error_free(err);
-        return respond_json(wsi, h, status, o);
+        if (body == NULL)
+                return lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
+        return respond(wsi, h, status, "application/json", body, len, false);
 }
 
 /* A dashboard file, copied: the writer frees what it sends. */
@@ -188,7 +249,7 @@ static int respond_asset(struct lws *wsi, lcd_http_t *h, const lcd_ui_asset_t *a
 {
         char *body = lcd_malloc(a->len);
         if (body == NULL)
-                return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
+                return lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
         memcpy(body, a->data, a->len);
         return respond(wsi, h, HTTP_STATUS_OK, a->mime, body, a->len, true);
 }
@@ -238,10 +299,11 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
                 size_t len = 0;
                 char *text = metrics_text(api, &len);
                 if (text == NULL)
-                        return lws_return_http_status(wsi, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory") ? -1 : 1;
+                        return lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
                 return respond(wsi, h, 200, "text/plain; version=0.0.4", text, len, false);
         }
-        return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "not found: see docs/API.md") ? -1 : 1;
+        lcd_error_set(&err, LCD_E_NOT_FOUND, "no such path: see docs/API.md (the API is a WebSocket at /v1/ws)");
+        return respond_error(wsi, h, err);
 }
 
 int lcd_http_writable(struct lws *wsi, lcd_http_t *h)

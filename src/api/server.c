@@ -29,6 +29,7 @@
 #include "lcd/ui.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -275,8 +276,31 @@ static const char *header(struct lws *wsi, enum lws_token_indexes t, char *buf, 
         return buf;
 }
 
-/* Who may connect (access.h); answers the refusal itself. 0: go on.
- * public: a dashboard file, served without the token (Host rules hold). */
+/* Log a refusal. A client can cause them at will, so at most
+ * REFUSALS_LOGGED lines per REFUSALS_WINDOW_MS, then one line with the
+ * count held back. */
+#define REFUSALS_LOGGED 10
+#define REFUSALS_WINDOW_MS 10000
+__attribute__((format(printf, 2, 3))) static void log_refusal(lcd_api_t *api, const char *fmt, ...)
+{
+        unsigned held;
+        bool now = lcd_ratelimit(&api->refusal_log, REFUSALS_LOGGED, REFUSALS_WINDOW_MS, &held);
+        if (held > 0)
+                lcd_warn("%u more refusals were not logged (at most %d per %d s)", held, REFUSALS_LOGGED,
+                         REFUSALS_WINDOW_MS / 1000);
+        if (!now)
+                return;
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        lcd_warn("%s", msg);
+}
+
+/* Who may connect (access.h). 0: go on; -1: refused (answered, the
+ * connection closes). public: a dashboard file, served without the token
+ * (the Host rules hold). */
 static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool public)
 {
         char host[256], origin[512], authz[256], protos[512], query[512];
@@ -291,24 +315,21 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool publ
                                     upgrade ? header(wsi, WSI_TOKEN_PROTOCOL, protos, sizeof protos) : NULL, q, &why);
         if (code == 0)
                 return 0;
-        lcd_warn("refused a %s request (%d): %s", tcp ? "TCP" : "Unix socket", code, why);
-        if (lws_return_http_status(wsi, (unsigned)code, why))
-                return -1;
-        return 1;
+        log_refusal(api, "refused a %s request (%d): %s", tcp ? "TCP" : "Unix socket", code, why);
+        return lcd_http_refuse(wsi, code == 401 ? LCD_E_UNAUTHORIZED : LCD_E_FORBIDDEN, why);
 }
 
-/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: >0 refused (answered), 0 go on. */
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 go on, -1 refused (answered). */
 static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
 {
         char uri[128];
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, LCD_WS_PATH) != 0) {
-                lcd_info("refused WebSocket handshake for path %s (the API is at %s)", uri, LCD_WS_PATH);
-                return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the API is a WebSocket at " LCD_WS_PATH) ? -1
-                                                                                                                    : 1;
+                log_refusal(api, "refused a WebSocket handshake for path %s (the API is at %s)", uri, LCD_WS_PATH);
+                return lcd_http_refuse(wsi, LCD_E_NOT_FOUND, "the API is a WebSocket at " LCD_WS_PATH);
         }
         if (api->n_sessions >= api->limits.max_clients) {
-                lcd_warn("refused a connection: %u clients already (--max-clients)", api->n_sessions);
-                return lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "too many clients") ? -1 : 1;
+                log_refusal(api, "refused a connection: %u clients already (--max-clients)", api->n_sessions);
+                return lcd_http_refuse(wsi, LCD_E_BUSY, "too many clients (--max-clients)");
         }
         return check_access(api, wsi, true, false);
 }
@@ -408,17 +429,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 unsigned uid;
                 if (lcd_access_peer((int)(intptr_t)in, &uid, &why) == 0)
                         return 0;
-                lcd_warn("refused a Unix socket connection from uid %u: %s", uid, why);
+                log_refusal(api, "refused a Unix socket connection from uid %u: %s", uid, why);
                 return -1;
         }
-        case LWS_CALLBACK_HTTP: {
-                int r = api ? check_access(api, wsi, false, in != NULL && lcd_ui_find(in) != NULL) : -1;
-                if (r == 0)
-                        r = lcd_http_request(api, wsi, &pss->http, in ? (const char *)in : "");
-                if (r > 0) /* answered with a status: this transaction is done */
-                        return lws_http_transaction_completed(wsi) ? -1 : 0;
-                return r;
-        }
+        case LWS_CALLBACK_HTTP:
+                if (api == NULL || check_access(api, wsi, false, in != NULL && lcd_ui_find(in) != NULL) < 0)
+                        return -1;
+                return lcd_http_request(api, wsi, &pss->http, in ? (const char *)in : "");
         case LWS_CALLBACK_RAW_RX_FILE:
                 if (api != NULL && wsi == api->follow_wsi)
                         lcd_follow_readable(api);
