@@ -8,6 +8,7 @@
  */
 #include "lcd/access.h"
 #include "lcd/alloc.h"
+#include "lcd/dirs.h"
 #include "lcd/doctor.h"
 #include "lcd/sdnotify.h"
 #include "lcd/api.h"
@@ -349,22 +350,16 @@ int main(int argc, char **argv)
         }
 
         char rt[PATH_MAX], data[PATH_MAX], sock[PATH_MAX];
-        const char *xdg_rt = getenv("XDG_RUNTIME_DIR"), *xdg_data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        bool rt_fallback = false;
         if (runtime_dir)
                 snprintf(rt, sizeof rt, "%s", runtime_dir);
-        else if (xdg_rt && xdg_rt[0] == '/')
-                snprintf(rt, sizeof rt, "%s/light-containerd", xdg_rt);
-        else {
-                snprintf(rt, sizeof rt, "/tmp/light-containerd-%d", (int)getuid());
+        else if (lcd_dirs_runtime_default(rt, sizeof rt, &rt_fallback) < 0)
+                return bad_usage("the runtime dir's path is too long: give --runtime-dir%s", "");
+        if (rt_fallback)
                 lcd_warn("XDG_RUNTIME_DIR is not set; using %s", rt);
-        }
         if (data_dir)
                 snprintf(data, sizeof data, "%s", data_dir);
-        else if (xdg_data && xdg_data[0] == '/')
-                snprintf(data, sizeof data, "%s/light-containerd", xdg_data);
-        else if (home && home[0] == '/')
-                snprintf(data, sizeof data, "%s/.local/share/light-containerd", home);
-        else {
+        else if (lcd_dirs_data_default(data, sizeof data) < 0) {
                 fprintf(stderr, "light-containerd: set --data-dir, XDG_DATA_HOME or HOME\n");
                 return 1;
         }
@@ -375,15 +370,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "light-containerd: socket path too long (max 107 bytes): %s\n", sock);
                 return 1;
         }
-        int r;
-        if ((r = lcd_mkdir_p(rt, 0700)) < 0 || (r = lcd_mkdir_p(data, 0700)) < 0) {
-                fprintf(stderr, "light-containerd: cannot create %s or %s: %s\n", rt, data, strerror(-r));
+        /* private to this user, or refused: the token and every container live there */
+        lcd_error_t *derr = NULL;
+        if (lcd_dir_private(rt, true, &derr) < 0 || lcd_dir_private(data, true, &derr) < 0) {
+                fprintf(stderr, "light-containerd: %s\n", derr->msg);
+                lcd_error_free(derr);
                 return 1;
         }
         char lockpath[PATH_MAX + 16];
         snprintf(lockpath, sizeof lockpath, "%s/daemon.lock", rt);
-        int lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+        int lockfd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        struct stat lst;
+        if (lockfd < 0 || fstat(lockfd, &lst) < 0 || !S_ISREG(lst.st_mode)) {
+                fprintf(stderr, "light-containerd: cannot open %s: %s\n", lockpath,
+                        lockfd < 0 ? strerror(errno) : "not a regular file");
+                return 1;
+        }
+        if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
                 fprintf(stderr, "light-containerd: another light-containerd is running with runtime dir %s\n", rt);
                 return 1;
         }

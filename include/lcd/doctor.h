@@ -23,7 +23,7 @@ typedef struct {
         const char *check; /* stable id: "userns", "subuid", "crun", ... */
         bool ok;
         bool required; /* containers cannot run without it */
-        char detail[256];
+        char detail[512];
         const char *fix; /* NULL when ok */
 } lcd_check_t;
 

@@ -17,7 +17,8 @@ ssize_t lcd_read_small(const char *path, char *buf, size_t len);
 /* Write text to an existing file in one write(2), no O_CREAT: control
  * files of procfs and cgroupfs. 0 or -errno. */
 int lcd_write_small(const char *path, const char *text);
-/* Write a whole file atomically (temp file + rename). 0 or -errno. */
+/* Write a whole file atomically: a new temp file (O_EXCL|O_NOFOLLOW: never
+ * one that was there, nor a symlink's target), then rename. 0 or -errno. */
 int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode);
 /* Parse a JSON file of at most max bytes. NULL when it is missing, too
  * large, unreadable or not JSON (errno tells: ENOENT, EFBIG, EINVAL, ...).

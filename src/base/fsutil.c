@@ -163,7 +163,10 @@ int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode
         char tmp[PATH_MAX];
         if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
                 return -ENAMETOOLONG;
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        /* a file of our own, never one planted there (or a symlink to one) */
+        if (unlink(tmp) < 0 && errno != ENOENT)
+                return -errno;
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return -errno;
         size_t done = 0;

@@ -2,6 +2,7 @@
 #include "lcd/doctor.h"
 
 #include "lcd/alloc.h"
+#include "lcd/dirs.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/fsutil.h"
 
@@ -200,6 +201,32 @@ static void check_runtime_dir(lcd_check_t *c)
         snprintf(c->detail, sizeof c->detail, "%s", dir);
 }
 
+/* The default runtime and data dirs, where they exist: owned by this user
+ * and closed to others, or the daemon refuses to start (dirs.h). */
+static void check_private_dirs(lcd_check_t *c)
+{
+        char rt[PATH_MAX], data[PATH_MAX];
+        bool fallback;
+        const char *paths[2] = {NULL, NULL};
+        if (lcd_dirs_runtime_default(rt, sizeof rt, &fallback) == 0)
+                paths[0] = rt;
+        if (lcd_dirs_data_default(data, sizeof data) == 0)
+                paths[1] = data;
+        for (int i = 0; i < 2; i++) {
+                lcd_error_t *err = NULL;
+                if (paths[i] != NULL && lcd_dir_private(paths[i], false, &err) == LCD_ERR) {
+                        fail(c,
+                             "remove the directory (as its owner or root) or start the daemon with --runtime-dir / "
+                             "--data-dir elsewhere",
+                             "%s", err->msg);
+                        lcd_error_free(err);
+                        return;
+                }
+        }
+        snprintf(c->detail, sizeof c->detail, "%s and %s: this user's only (or not created yet)",
+                 paths[0] ? paths[0] : "?", paths[1] ? paths[1] : "?");
+}
+
 size_t lcd_doctor_run(lcd_runner_t *runner, lcd_check_t *out)
 {
         size_t n = 0;
@@ -225,6 +252,7 @@ size_t lcd_doctor_run(lcd_runner_t *runner, lcd_check_t *out)
         for (size_t i = 0; i < 4; i++)
                 check_tool(add(out, &n, tools[i], true), runner, tools[i]);
         check_runtime_dir(add(out, &n, "runtime-dir", false));
+        check_private_dirs(add(out, &n, "private-dirs", true));
         return n;
 }
 

@@ -77,16 +77,12 @@ lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *in
                 snprintf(user_policy, sizeof user_policy, "%s/.config/containers/policy.json", home);
         if (access("/etc/containers/policy.json", R_OK) != 0 && access(user_policy, R_OK) != 0) {
                 s->policy = lcd_strdup_printf("%s/policy.json", data_dir);
-                int fd = s->policy ? open(s->policy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
                 static const char text[] = "{\"default\":[{\"type\":\"insecureAcceptAnything\"}]}\n";
-                if (fd < 0 || write(fd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1)) {
-                        if (fd >= 0)
-                                close(fd);
+                if (s->policy == NULL || lcd_write_atomic(s->policy, text, sizeof text - 1, 0600) < 0) {
                         lcd_error_set(err, LCD_E_INTERNAL, "cannot write a default image policy");
                         lcd_imagestore_free(s);
                         return NULL;
                 }
-                close(fd);
                 lcd_warn("no /etc/containers/policy.json: image signatures are not checked");
         }
         return s;

@@ -64,7 +64,8 @@ static int spawn_child(const lcd_run_spec_t *spec, int out_w, int err_w, pid_t *
         if (spec->pass_fd >= 0)
                 posix_spawn_file_actions_adddup2(&fa, spec->pass_fd, 3);
         if (spec->output_path != NULL) {
-                posix_spawn_file_actions_addopen(&fa, 1, spec->output_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+                posix_spawn_file_actions_addopen(&fa, 1, spec->output_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+                                                 0600);
                 posix_spawn_file_actions_adddup2(&fa, 1, 2);
         } else {
                 posix_spawn_file_actions_adddup2(&fa, out_w, 1);
