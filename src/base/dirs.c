@@ -12,9 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fill(char *buf, size_t len, const char *fmt, const char *a, unsigned b)
+static int fits(int n, size_t len)
 {
-        int n = a ? snprintf(buf, len, fmt, a) : snprintf(buf, len, fmt, b);
         return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -23,17 +22,17 @@ int lcd_dirs_runtime_default(char *buf, size_t len, bool *fallback)
         const char *xdg = getenv("XDG_RUNTIME_DIR");
         *fallback = xdg == NULL || xdg[0] != '/';
         if (!*fallback)
-                return fill(buf, len, "%s/light-containerd", xdg, 0);
-        return fill(buf, len, "/tmp/light-containerd-%u", NULL, (unsigned)geteuid());
+                return fits(snprintf(buf, len, "%s/light-containerd", xdg), len);
+        return fits(snprintf(buf, len, "/tmp/light-containerd-%u", (unsigned)geteuid()), len);
 }
 
 int lcd_dirs_data_default(char *buf, size_t len)
 {
         const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
         if (xdg != NULL && xdg[0] == '/')
-                return fill(buf, len, "%s/light-containerd", xdg, 0);
+                return fits(snprintf(buf, len, "%s/light-containerd", xdg), len);
         if (home != NULL && home[0] == '/')
-                return fill(buf, len, "%s/.local/share/light-containerd", home, 0);
+                return fits(snprintf(buf, len, "%s/.local/share/light-containerd", home), len);
         return -ENOENT;
 }
 
@@ -66,12 +65,13 @@ int lcd_dir_private(const char *path, bool create, lcd_error_t **err)
                                      "%s is a symbolic link, not a directory of its own: remove it, or give another "
                                      "directory",
                                      path);
-        char who[300];
-        if (st.st_uid != geteuid())
+        if (st.st_uid != geteuid()) {
+                char who[300];
                 return lcd_error_set(err, LCD_E_FORBIDDEN,
                                      "%s belongs to %s, not to this user (uid %u): another user may have created it "
                                      "to read the daemon's token; remove it as root, or give another directory",
                                      path, owner_name((unsigned)st.st_uid, who, sizeof who), (unsigned)geteuid());
+        }
         if (!S_ISDIR(st.st_mode))
                 return lcd_error_set(err, LCD_E_FORBIDDEN, "%s is not a directory", path);
         if (st.st_mode & 077)

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import USER, FreshEnvCase, as_user, run_suite, wait_until
+from harness import USER, FreshEnvCase, as_user, run_suite
 
 
 def user_ids():
