@@ -475,6 +475,7 @@ int main(int argc, char **argv)
                 .tls_cert = tls_cert,
                 .tls_key = tls_key,
                 .limits = {max_message, max_clients, max_inflight, max_depth, send_queue},
+                .token_path = tokenpath,
         };
         api = lcd_api_new(&acfg, &err);
         if (api == NULL)
@@ -483,9 +484,10 @@ int main(int argc, char **argv)
         if (listen_addr[0]) {
                 lcd_info("light-containerd %s listening on unix:%s and %s://%s:%d/v1/ws (token in %s)", LCD_VERSION,
                          sock, tls_cert ? "wss" : "ws", listen_addr, lcd_api_tcp_port(api), tokenpath);
-                /* the token rides in the fragment, which browsers never send to a server */
-                lcd_info("dashboard: %s://%s:%d/#token=%s", tls_cert ? "https" : "http",
-                         strcmp(listen_addr, "0.0.0.0") == 0 ? "127.0.0.1" : listen_addr, lcd_api_tcp_port(api), token);
+                /* never in the log (a journal others may read): on the terminal only, else lightctl dashboard */
+                if (isatty(STDERR_FILENO))
+                        fprintf(stderr, "dashboard: %s#token=%s\n", lcd_api_dashboard_url(api), token);
+                lcd_info("dashboard at %s (the URL with the token: lightctl dashboard)", lcd_api_dashboard_url(api));
         } else
                 lcd_info("light-containerd %s listening on unix:%s (path /v1/ws)", LCD_VERSION, sock);
         if (lcd_sd_notify("READY=1") < 0) /* Type=notify units start once this arrives */

@@ -43,12 +43,16 @@ typedef struct {
         lcd_api_limits_t limits;
         const lcd_check_t *checks; /* the doctor's results at start (system.check) */
         size_t n_checks;
+        const char *token_path; /* where the token is (system.info tells the daemon's user) */
 } lcd_api_config_t;
 
 /* Create the listeners. NULL with err on failure. Service thread. */
 lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err);
 /* The TCP port actually bound (useful with port 0), or 0. */
 int lcd_api_tcp_port(lcd_api_t *api);
+/* The dashboard's address without the token ("http://127.0.0.1:7780/"),
+ * or "" without a TCP listener. */
+const char *lcd_api_dashboard_url(lcd_api_t *api);
 /* Serve until *stop becomes non-zero. */
 void lcd_api_run(lcd_api_t *api, const volatile sig_atomic_t *stop);
 /* Wake the service thread (any thread, async-signal-safe). */

@@ -124,6 +124,8 @@ struct lcd_api {
         pthread_mutex_t mail_mu; /* guards mail_head/mail_tail */
         lcd_pending_t *mail_head, *mail_tail;
         int tcp_port;
+        char dashboard[300];         /* its URL without the token, "" without a TCP listener */
+        char *token_path;            /* a copy, or NULL */
         struct lws_vhost *tcp_vhost; /* NULL: no TCP listener */
         lcd_access_t access;
         lcd_ratelimit_t refusal_log; /* refusals are logged at a bounded rate */
@@ -207,6 +209,9 @@ void lcd_http_clear(lcd_http_t *h);
 int lcd_http_refuse(struct lws *wsi, lcd_errkind_t kind, const char *msg);
 /* Metrics: count one finished request (method index, error?) and its time. */
 void lcd_metrics_rpc(lcd_api_t *api, int method, bool error, int64_t start_us);
+/* system.info: the engine's object plus the API's own fields
+ * ("dashboard", "tokenFile"). NULL with err. */
+json_object *lcd_api_info(lcd_api_t *api, lcd_error_t **err);
 /* The method table's name for an index (methods.c). */
 const char *lcd_methods_name(int method);
 /* Heartbeats on idle subscriptions every interval_s seconds (0: none). */

@@ -274,7 +274,7 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
                 return respond_json(wsi, h, 200, o);
         }
         if (strcmp(uri, "/v1/info") == 0) {
-                json_object *o = lcd_engine_info(api->engine, &err);
+                json_object *o = lcd_api_info(api, &err);
                 return o ? respond_json(wsi, h, 200, o) : respond_error(wsi, h, err);
         }
         if (strcmp(uri, "/v1/containers") == 0) {

@@ -41,9 +41,21 @@ static int m_ping(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return *result ? 0 : lcd_error_nomem(err);
 }
 
+json_object *lcd_api_info(lcd_api_t *api, lcd_error_t **err)
+{
+        json_object *o = lcd_engine_info(api->engine, err);
+        if (o != NULL && (lcd_json_set_str(o, "dashboard", api->dashboard[0] ? api->dashboard : NULL) < 0 ||
+                          lcd_json_set_str(o, "tokenFile", api->token_path) < 0)) {
+                json_object_put(o);
+                o = NULL;
+                lcd_error_nomem(err);
+        }
+        return o;
+}
+
 static int m_info(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        *result = lcd_engine_info(api->engine, err);
+        *result = lcd_api_info(api, err);
         return *result ? 0 : LCD_ERR;
 }
 

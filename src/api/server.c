@@ -509,6 +509,11 @@ lcd_api_t *lcd_api_new_detached(const lcd_api_config_t *cfg, lcd_error_t **err)
         api->events = cfg->events;
         api->delivered = lcd_events_latest(cfg->events);
         api->follow_fd = -1;
+        if (cfg->token_path != NULL && (api->token_path = lcd_strdup(cfg->token_path)) == NULL) {
+                lcd_free(api);
+                lcd_error_nomem(err);
+                return NULL;
+        }
         unsigned char rnd[16];
         if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
                 memset(rnd, 0, sizeof rnd);
@@ -581,6 +586,9 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 }
                 api->tcp_port = lws_get_vhost_listen_port(vh);
                 api->tcp_vhost = vh;
+                bool any = strcmp(cfg->listen_addr, "0.0.0.0") == 0;
+                snprintf(api->dashboard, sizeof api->dashboard, "%s://%s:%d/", cfg->tls_cert ? "https" : "http",
+                         any ? "127.0.0.1" : cfg->listen_addr, api->tcp_port);
         }
         lcd_heartbeat_start(api, cfg->heartbeat_s);
         return api;
@@ -592,6 +600,11 @@ fail:
 int lcd_api_tcp_port(lcd_api_t *api)
 {
         return api->tcp_port;
+}
+
+const char *lcd_api_dashboard_url(lcd_api_t *api)
+{
+        return api->dashboard;
 }
 
 void lcd_api_run(lcd_api_t *api, const volatile sig_atomic_t *stop)
@@ -629,5 +642,6 @@ void lcd_api_free(lcd_api_t *api)
         }
         drain_mailbox(api);
         pthread_mutex_destroy(&api->mail_mu);
+        lcd_free(api->token_path);
         lcd_free(api);
 }

@@ -4,9 +4,11 @@
  * 1 the daemon answered with an error, 2 usage, 3 cannot reach the daemon.
  */
 #include "lcd/alloc.h"
+#include "lcd/dirs.h"
 #include "wsclient.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -14,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,8 +27,8 @@
 #define EXIT_CONNECT 3
 
 static const char usage_text[] =
-        "usage: lightctl [--socket PATH | --host ws://HOST:PORT [--token-file PATH]] [--json] [--timeout SECONDS]\n"
-        "                COMMAND [ARGS]\n"
+        "usage: lightctl [--socket PATH | --host ws[s]://HOST:PORT [--token-file PATH] [--cacert PEM | --insecure]]\n"
+        "                [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
         "\n"
         "commands:\n"
         "  ps                                   list containers\n"
@@ -48,14 +52,20 @@ static const char usage_text[] =
         "  info                                 show the daemon's system information\n"
         "  check                                what the host lacks for rootless containers, with fixes\n"
         "  ping                                 check that the daemon answers\n"
+        "  dashboard [--open]                   print the dashboard's URL with the token (--open: xdg-open it)\n"
         "\n"
         "NAME without :TAG means NAME:latest. The socket defaults to\n"
         "$XDG_RUNTIME_DIR/light-containerd/api.sock (or $LIGHTCTL_SOCKET). Over TCP the\n"
-        "token comes from --token-file, $LIGHTCTL_TOKEN or the daemon's token file.\n";
+        "token comes from --token-file, $LIGHTCTL_TOKEN or the daemon's token file. wss://\n"
+        "checks the daemon's certificate against the system's CAs or --cacert; --insecure\n"
+        "skips that check (encryption without knowing who answers).\n";
 
 static struct {
         const char *target;
         const char *token_file;
+        const char *cacert; /* wss: the CA to trust */
+        bool insecure;      /* wss: do not verify the certificate */
+        char token[256];    /* the token sent on TCP ("" on the Unix socket) */
         bool json;
         int timeout_ms;
         lcd_ws_t *ws;
@@ -74,50 +84,95 @@ static int usage(const char *fmt, const char *arg)
         return EXIT_USAGE;
 }
 
+static bool is_tcp(const char *target)
+{
+        return strncmp(target, "ws://", 5) == 0 || strncmp(target, "wss://", 6) == 0;
+}
+
+/* A token from a file (its first line), never through a symlink. 0, or
+ * -1 after saying why. */
+static int read_token_file(const char *path, char *token, size_t len)
+{
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        ssize_t n = -1;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+                n = read(fd, token, len - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0) {
+                fprintf(stderr, "lightctl: cannot read the API token from %s (use --token-file)\n", path);
+                return -1;
+        }
+        token[n] = '\0';
+        token[strcspn(token, "\r\n")] = '\0';
+        return 0;
+}
+
+/* The daemon's token file in the default runtime dir. */
+static void default_token_path(char *path, size_t len)
+{
+        char rt[PATH_MAX];
+        bool fallback;
+        if (lcd_dirs_runtime_default(rt, sizeof rt, &fallback) < 0)
+                rt[0] = '\0';
+        snprintf(path, len, "%s/token", rt);
+}
+
 /* On TCP the daemon wants its token: --token-file, $LIGHTCTL_TOKEN, or the
  * daemon's token file in the default runtime dir. */
-static int token_header(char *buf, size_t len)
+static int load_token(void)
 {
-        buf[0] = '\0';
-        if (strncmp(g.target, "ws://", 5) != 0 && strncmp(g.target, "wss://", 6) != 0)
+        g.token[0] = '\0';
+        if (!is_tcp(g.target))
                 return 0;
-        char token[256] = "";
-        const char *env = getenv("LIGHTCTL_TOKEN"), *xdg = getenv("XDG_RUNTIME_DIR");
+        const char *env = getenv("LIGHTCTL_TOKEN");
         if (g.token_file == NULL && env != NULL) {
-                snprintf(token, sizeof token, "%s", env);
-        } else {
-                char path[PATH_MAX];
-                if (g.token_file != NULL)
-                        snprintf(path, sizeof path, "%s", g.token_file);
-                else if (xdg != NULL && xdg[0] == '/')
-                        snprintf(path, sizeof path, "%s/light-containerd/token", xdg);
-                else
-                        snprintf(path, sizeof path, "/tmp/light-containerd-%d/token", (int)getuid());
-                FILE *f = fopen(path, "re");
-                if (f == NULL || fgets(token, sizeof token, f) == NULL) {
-                        if (f != NULL)
-                                fclose(f);
-                        fprintf(stderr, "lightctl: cannot read the API token from %s (use --token-file)\n", path);
-                        return -1;
-                }
-                fclose(f);
+                snprintf(g.token, sizeof g.token, "%s", env);
+                return 0;
         }
-        token[strcspn(token, "\r\n")] = '\0';
-        snprintf(buf, len, "Authorization: Bearer %s\r\n", token);
-        return 0;
+        char path[PATH_MAX + 8];
+        if (g.token_file != NULL)
+                snprintf(path, sizeof path, "%s", g.token_file);
+        else
+                default_token_path(path, sizeof path);
+        return read_token_file(path, g.token, sizeof g.token);
 }
 
 static int connect_daemon(void)
 {
-        char err[512], headers[512];
-        if (token_header(headers, sizeof headers) < 0)
+        char err[512];
+        lcd_ws_target_t t;
+        if (lcd_ws_parse_target(g.target, &t, err, sizeof err) < 0) {
+                fprintf(stderr, "lightctl: %s\n", err);
                 return -1;
-        g.ws = lcd_ws_connect(g.target, "/v1/ws", headers, 10000, err, sizeof err);
+        }
+        if (load_token() < 0)
+                return -1;
+        if (g.insecure && strncmp(g.target, "wss://", 6) == 0)
+                fprintf(stderr, "lightctl: warning: --insecure: the daemon's certificate is not checked; anyone on "
+                                "the path could pose as it and read the token\n");
+        lcd_ws_opts_t o = {.target = g.target,
+                           .path = "/v1/ws",
+                           .token = g.token[0] ? g.token : NULL,
+                           .cacert = g.cacert,
+                           .insecure = g.insecure,
+                           .timeout_ms = 10000};
+        g.ws = lcd_ws_connect(&o, err, sizeof err);
         if (g.ws == NULL) {
                 fprintf(stderr, "lightctl: %s\n", err);
                 return -1;
         }
         return 0;
+}
+
+/* Why a receive failed, for a message. */
+static const char *recv_error(int r)
+{
+        if (r == -ETIMEDOUT)
+                return "timed out";
+        const char *why = lcd_ws_error(g.ws);
+        return why[0] ? why : strerror(-r);
 }
 
 static int64_t mono_ms(void)
@@ -165,18 +220,6 @@ static void progress_note(struct progress *pr, json_object *msg)
         progress_draw(pr);
 }
 
-/* Redraw every 200 ms until a message is readable: true when one is. */
-static bool wait_drawing(struct progress *pr)
-{
-        if (lcd_ws_buffered(g.ws) > 0)
-                return true;
-        struct pollfd pfd = {.fd = lcd_ws_fd(g.ws), .events = POLLIN};
-        if (poll(&pfd, 1, 200) != 0)
-                return true; /* readable, or an error lcd_ws_recv will report */
-        progress_draw(pr);
-        return false;
-}
-
 /* Send a request and wait for its reply, skipping notifications. Returns
  * the reply object (caller puts) or NULL after printing why; *status gets
  * the exit status to use. */
@@ -191,24 +234,28 @@ static json_object *call(const char *method, json_object *params, int *status)
                 json_object_object_add(req, "params", params);
         size_t len;
         const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
-        int r = text ? lcd_ws_send(g.ws, text, len) : -ENOMEM;
+        int r = text ? lcd_ws_send(g.ws, text, len, false, g.timeout_ms) : -ENOMEM;
         json_object_put(req);
         if (r < 0) {
-                fprintf(stderr, "lightctl: send: %s\n", strerror(-r));
+                fprintf(stderr, "lightctl: send: %s\n", recv_error(r));
                 *status = EXIT_CONNECT;
                 return NULL;
         }
         struct progress pr = {.started = mono_ms()};
+        int64_t deadline = mono_ms() + g.timeout_ms;
         for (;;) {
-                if (g.progress && !wait_drawing(&pr))
-                        continue;
                 char *msg;
                 size_t mlen;
-                r = lcd_ws_recv(g.ws, &msg, &mlen, g.timeout_ms);
+                int64_t left = deadline - mono_ms();
+                /* on a terminal, redraw the progress line every 200 ms while waiting */
+                r = lcd_ws_recv(g.ws, &msg, &mlen, NULL, g.progress && left > 200 ? 200 : (int)(left > 0 ? left : 0));
+                if (r == -ETIMEDOUT && g.progress && mono_ms() < deadline) {
+                        progress_draw(&pr);
+                        continue;
+                }
                 if (r < 0) {
                         progress_clear(&pr);
-                        fprintf(stderr, "lightctl: no reply to %s: %s\n", method,
-                                r == -ETIMEDOUT ? "timed out" : strerror(-r));
+                        fprintf(stderr, "lightctl: no reply to %s: %s\n", method, recv_error(r));
                         *status = EXIT_CONNECT;
                         return NULL;
                 }
@@ -519,9 +566,9 @@ static int cmd_events(int argc, char **argv)
         for (long n = 0; count < 0 || n < count;) {
                 char *msg;
                 size_t len;
-                int r = lcd_ws_recv(g.ws, &msg, &len, -1);
+                int r = lcd_ws_recv(g.ws, &msg, &len, NULL, -1);
                 if (r < 0) {
-                        fprintf(stderr, "lightctl: event stream ended: %s\n", strerror(-r));
+                        fprintf(stderr, "lightctl: event stream ended: %s\n", recv_error(r));
                         return EXIT_CONNECT;
                 }
                 json_object *o = json_tokener_parse(msg);
@@ -593,8 +640,11 @@ static int cmd_logs(int argc, char **argv)
         while (follow) { /* log notifications until log.end */
                 char *msg;
                 size_t len;
-                if (lcd_ws_recv(g.ws, &msg, &len, -1) < 0)
+                int r = lcd_ws_recv(g.ws, &msg, &len, NULL, -1);
+                if (r < 0) {
+                        fprintf(stderr, "lightctl: log stream ended: %s\n", recv_error(r));
                         return EXIT_CONNECT;
+                }
                 json_object *o = json_tokener_parse(msg);
                 lcd_free(msg);
                 const char *method = o ? str(o, "method") : NULL;
@@ -638,6 +688,50 @@ static void print_checks(json_object *list)
         }
 }
 
+/* The dashboard's URL with the token in its fragment (which browsers never
+ * send to a server); --open hands it to xdg-open. The daemon never logs
+ * it: the token is the whole API. */
+static int cmd_dashboard(int argc, char **argv)
+{
+        bool open_it = argc == 2 && strcmp(argv[1], "--open") == 0;
+        if (argc > 2 || (argc == 2 && !open_it))
+                return usage("dashboard takes only --open%s", "");
+        int status;
+        json_object *reply = call("system.info", NULL, &status);
+        if (reply == NULL)
+                return status;
+        const char *base = str(result_of(reply), "dashboard"), *file = str(result_of(reply), "tokenFile");
+        char token[256] = "", url[1024];
+        if (base == NULL) {
+                fprintf(stderr, "lightctl: the daemon has no TCP listener (it was started with --listen none): the "
+                                "dashboard is served there\n");
+                status = EXIT_ERROR;
+        } else if (g.token[0] == '\0' && (file == NULL || read_token_file(file, token, sizeof token) < 0)) {
+                status = EXIT_ERROR;
+        } else {
+                snprintf(url, sizeof url, "%s#token=%s", base, g.token[0] ? g.token : token);
+                printf("%s\n", url);
+                fflush(stdout);
+        }
+        json_object_put(reply);
+        if (status != 0 || !open_it)
+                return status;
+        const char *const args[] = {"xdg-open", url, NULL};
+        extern char **environ;
+        pid_t pid;
+        int r = posix_spawnp(&pid, args[0], NULL, NULL, (char *const *)args, environ);
+        int ws = 0;
+        if (r != 0) {
+                fprintf(stderr, "lightctl: cannot run xdg-open: %s (open the URL above yourself)\n", strerror(r));
+                return EXIT_ERROR;
+        }
+        if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+                fprintf(stderr, "lightctl: xdg-open failed (open the URL above yourself)\n");
+                return EXIT_ERROR;
+        }
+        return 0;
+}
+
 static int cmd_wait(int argc, char **argv)
 {
         if (argc != 2)
@@ -662,15 +756,18 @@ int main(int argc, char **argv)
                 {"socket", required_argument, NULL, 's'},     {"url", required_argument, NULL, 'u'},
                 {"host", required_argument, NULL, 'u'},       {"json", no_argument, NULL, 'j'},
                 {"timeout", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
-                {"token-file", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
+                {"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
+                {"insecure", no_argument, NULL, 'k'},         {NULL, 0, NULL, 0}};
         char sock[PATH_MAX];
-        const char *env_sock = getenv("LIGHTCTL_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+        const char *env_sock = getenv("LIGHTCTL_SOCKET");
+        char rt[PATH_MAX];
+        bool fallback;
         if (env_sock != NULL)
                 snprintf(sock, sizeof sock, "%s", env_sock);
-        else if (xdg != NULL && xdg[0] == '/')
-                snprintf(sock, sizeof sock, "%s/light-containerd/api.sock", xdg);
+        else if (lcd_dirs_runtime_default(rt, sizeof rt, &fallback) == 0)
+                snprintf(sock, sizeof sock, "%s/api.sock", rt);
         else
-                snprintf(sock, sizeof sock, "/tmp/light-containerd-%d/api.sock", (int)getuid());
+                sock[0] = '\0';
         g.target = sock;
         int c;
         while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
@@ -683,6 +780,12 @@ int main(int argc, char **argv)
                         break;
                 case 'T':
                         g.token_file = optarg;
+                        break;
+                case 'C':
+                        g.cacert = optarg;
+                        break;
+                case 'k':
+                        g.insecure = true;
                         break;
                 case 'j':
                         g.json = true;
@@ -707,9 +810,10 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        static const char *const known[] = {
-                "ps",   "inspect", "pull",    "create", "start", "stop",  "kill",  "pause",  "resume", "rm",  "events",
-                "info", "ping",    "restart", "logs",   "wait",  "stats", "check", "images", "rmi",    "run", NULL};
+        static const char *const known[] = {"ps",     "inspect", "pull",   "create",    "start",  "stop",
+                                            "kill",   "pause",   "resume", "rm",        "events", "info",
+                                            "ping",   "restart", "logs",   "wait",      "stats",  "check",
+                                            "images", "rmi",     "run",    "dashboard", NULL};
         bool ok = false;
         for (int i = 0; known[i] && !ok; i++)
                 ok = strcmp(cmd, known[i]) == 0;
@@ -762,6 +866,8 @@ int main(int argc, char **argv)
                 status = cmd_logs(sub_argc, sub_argv);
         else if (strcmp(cmd, "wait") == 0)
                 status = cmd_wait(sub_argc, sub_argv);
+        else if (strcmp(cmd, "dashboard") == 0)
+                status = cmd_dashboard(sub_argc, sub_argv);
         else if (strcmp(cmd, "stats") == 0)
                 status = sub_argc == 2 ? cmd_simple("container.stats", key_params(sub_argv[1]), NULL)
                                        : usage("stats takes one NAME[:TAG]%s", "");

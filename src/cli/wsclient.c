@@ -3,367 +3,501 @@
 
 #include "lcd/alloc.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
+#include <libwebsockets.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#define CLOSE_WAIT_MS 1000 /* for the server's close frame */
+
+/* A received message, queued until lcd_ws_recv takes it. */
+typedef struct rxmsg {
+        struct rxmsg *next;
+        size_t len;
+        bool binary;
+        char data[]; /* len + NUL */
+} rxmsg_t;
+
 struct lcd_ws {
-        int fd;
-        unsigned char buf[65536]; /* bytes read but not consumed */
-        size_t have;
+        struct lws_context *ctx;
+        struct lws *wsi; /* NULL once closed */
+        bool open, ended;
+        char err[300];
+        char auth[LCD_WS_HOST_MAX + 32]; /* "Bearer <token>", or "" */
+        /* receiving: the message being assembled, and the queue */
+        char *acc;
+        size_t acc_len;
+        bool acc_binary;
+        rxmsg_t *head, *tail;
+        size_t queued;
+        bool paused, too_large;
+        /* sending: one message at a time */
+        unsigned char *out; /* LWS_PRE + len */
+        size_t out_len;
+        bool out_binary, closing;
+        /* the deadline of the current wait */
+        lws_sorted_usec_list_t timer;
+        bool timed_out;
 };
 
-static int64_t now_ms(void)
+/* ---- the target ---- */
+
+int lcd_ws_parse_target(const char *target, lcd_ws_target_t *t, char *errbuf, size_t errlen)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        memset(t, 0, sizeof *t);
+        const char *rest = NULL;
+        if (strncmp(target, "ws://", 5) == 0)
+                rest = target + 5;
+        else if (strncmp(target, "wss://", 6) == 0) {
+                rest = target + 6;
+                t->tls = true;
+        } else if (strstr(target, "://") != NULL) {
+                snprintf(errbuf, errlen,
+                         "unsupported scheme in %s: give ws://HOST:PORT, wss://HOST:PORT or a socket path", target);
+                return -1;
+        }
+        if (rest == NULL) {
+                if (target[0] == '\0' || strlen(target) >= sizeof t->path) {
+                        snprintf(errbuf, errlen, "socket path empty or too long (at most %zu bytes): %s",
+                                 sizeof t->path - 1, target);
+                        return -1;
+                }
+                t->is_unix = true;
+                snprintf(t->path, sizeof t->path, "%s", target);
+                snprintf(t->host_header, sizeof t->host_header, "localhost");
+                return 0;
+        }
+        size_t hp = strcspn(rest, "/?#");
+        const char *port = NULL;
+        size_t hlen;
+        if (rest[0] == '[') { /* [v6]:port */
+                const char *close = memchr(rest, ']', hp);
+                if (close == NULL || close[1] != ':') {
+                        snprintf(errbuf, errlen, "expected [ADDRESS]:PORT in %s", target);
+                        return -1;
+                }
+                hlen = (size_t)(close - rest - 1);
+                memcpy(t->host, rest + 1, hlen < sizeof t->host ? hlen : 0);
+                port = close + 2;
+        } else {
+                const char *colon = memchr(rest, ':', hp);
+                if (colon == NULL) {
+                        snprintf(errbuf, errlen, "expected %s://HOST:PORT, got %s", t->tls ? "wss" : "ws", target);
+                        return -1;
+                }
+                hlen = (size_t)(colon - rest);
+                memcpy(t->host, rest, hlen < sizeof t->host ? hlen : 0);
+                port = colon + 1;
+        }
+        if (hlen == 0 || hlen >= sizeof t->host) {
+                snprintf(errbuf, errlen, "the host in %s is empty or too long", target);
+                return -1;
+        }
+        t->host[hlen] = '\0';
+        char *end;
+        long p = strtol(port, &end, 10);
+        if (end == port || (size_t)(end - rest) != hp || p < 1 || p > 65535) {
+                snprintf(errbuf, errlen, "the port in %s must be 1..65535", target);
+                return -1;
+        }
+        t->port = (int)p;
+        snprintf(t->host_header, sizeof t->host_header, "%.*s", (int)(port - rest - 1), rest);
+        snprintf(t->host_header + strlen(t->host_header), sizeof t->host_header - strlen(t->host_header), ":%d",
+                 t->port);
+        return 0;
 }
 
-static int wait_fd(int fd, short ev, int64_t deadline)
+/* ---- the lws side ---- */
+
+static void fail(lcd_ws_t *ws, const char *fmt, const char *arg)
 {
-        for (;;) {
-                int left = deadline < 0 ? -1 : (int)(deadline - now_ms());
-                if (deadline >= 0 && left <= 0)
-                        return -ETIMEDOUT;
-                struct pollfd p = {.fd = fd, .events = ev};
-                int n = poll(&p, 1, left);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n > 0)
-                        return 0;
+        if (ws->err[0] == '\0')
+                snprintf(ws->err, sizeof ws->err, fmt, arg);
+}
+
+static const char *refusal_hint(unsigned status)
+{
+        switch (status) {
+        case 401:
+                return "the daemon wants its token (--token-file, $LIGHTCTL_TOKEN)";
+        case 403:
+                return "the daemon does not accept this Host or Origin (--allow-host, --allow-origin)";
+        case 404:
+                return "not light-containerd's API path";
+        case 503:
+                return "the daemon has too many clients or is short of memory; try again";
+        default:
+                return "not a light-containerd WebSocket endpoint?";
         }
 }
 
-static int write_all(int fd, const void *data, size_t len)
+static void queue_message(lcd_ws_t *ws)
 {
-        const unsigned char *p = data;
-        while (len > 0) {
-                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                p += n;
-                len -= (size_t)n;
+        rxmsg_t *m = lcd_malloc(sizeof *m + ws->acc_len + 1);
+        if (m == NULL) {
+                fail(ws, "out of memory receiving a message%s", "");
+                ws->too_large = true; /* ends the connection: a message is lost */
+                return;
+        }
+        m->next = NULL;
+        m->len = ws->acc_len;
+        m->binary = ws->acc_binary;
+        if (ws->acc_len > 0)
+                memcpy(m->data, ws->acc, ws->acc_len);
+        m->data[ws->acc_len] = '\0';
+        if (ws->tail)
+                ws->tail->next = m;
+        else
+                ws->head = m;
+        ws->tail = m;
+        ws->queued += m->len;
+        lcd_free(ws->acc);
+        ws->acc = NULL;
+        ws->acc_len = 0;
+}
+
+static int on_receive(lcd_ws_t *ws, struct lws *wsi, const void *in, size_t len)
+{
+        if (ws->acc_len == 0 && lws_is_first_fragment(wsi))
+                ws->acc_binary = lws_frame_is_binary(wsi);
+        /* len is at most lws' receive buffer: no sum here can wrap */
+        if (len > LCD_WS_MAX_MESSAGE - ws->acc_len) {
+                static const char why[] = "message too large";
+                fail(ws, "the daemon sent a message over %s bytes", "16 MiB");
+                ws->too_large = true;
+                lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+                return -1;
+        }
+        if (len > 0) {
+                char *grown = lcd_realloc(ws->acc, ws->acc_len + len + 1);
+                if (grown == NULL) {
+                        fail(ws, "out of memory receiving a message%s", "");
+                        ws->too_large = true;
+                        return -1;
+                }
+                ws->acc = grown;
+                memcpy(ws->acc + ws->acc_len, in, len);
+                ws->acc_len += len;
+        }
+        if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+                queue_message(ws);
+                if (ws->too_large)
+                        return -1;
+                if (ws->queued > LCD_WS_MAX_QUEUED && !ws->paused) { /* until the caller takes some */
+                        lws_rx_flow_control(wsi, 0);
+                        ws->paused = true;
+                }
         }
         return 0;
 }
 
-/* Ensure at least `need` buffered bytes. */
-static int fill(lcd_ws_t *ws, size_t need, int64_t deadline)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-        while (ws->have < need) {
-                int r = wait_fd(ws->fd, POLLIN, deadline);
-                if (r < 0)
-                        return r;
-                ssize_t n = recv(ws->fd, ws->buf + ws->have, sizeof ws->buf - ws->have, 0);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return -ECONNRESET;
-                ws->have += (size_t)n;
+        lcd_ws_t *ws = lws_get_opaque_user_data(wsi);
+        if (ws == NULL)
+                return 0;
+        switch (reason) {
+        case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+                if (ws->auth[0] != '\0') {
+                        unsigned char **p = in, *end = *p + len;
+                        if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION,
+                                                         (const unsigned char *)ws->auth, (int)strlen(ws->auth), p,
+                                                         end))
+                                return -1;
+                }
+                return 0;
+        case LWS_CALLBACK_CLIENT_ESTABLISHED:
+                ws->open = true;
+                return 0;
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
+                unsigned status = lws_http_client_http_response(wsi);
+                if (status >= 200) {
+                        char msg[200];
+                        snprintf(msg, sizeof msg, "the daemon refused the connection: HTTP %u (%s)", status,
+                                 refusal_hint(status));
+                        fail(ws, "%s", msg);
+                } else {
+                        fail(ws, "%s", in ? (const char *)in : "connection failed");
+                }
+                ws->ended = true;
+                ws->wsi = NULL;
+                return 0;
         }
-        return 0;
-}
-
-static void consume(lcd_ws_t *ws, size_t n)
-{
-        memmove(ws->buf, ws->buf + n, ws->have - n);
-        ws->have -= n;
-}
-
-static void base64(const unsigned char *in, size_t len, char *out)
-{
-        static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t o = 0;
-        for (size_t i = 0; i < len; i += 3) {
-                uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
-                             (i + 2 < len ? in[i + 2] : 0);
-                out[o++] = tbl[v >> 18 & 63];
-                out[o++] = tbl[v >> 12 & 63];
-                out[o++] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
-                out[o++] = i + 2 < len ? tbl[v & 63] : '=';
-        }
-        out[o] = '\0';
-}
-
-static int open_socket(const char *target, int64_t deadline, char *errbuf, size_t errlen, char *host, size_t hostlen)
-{
-        if (strncmp(target, "ws://", 5) != 0) {
-                struct sockaddr_un sa = {.sun_family = AF_UNIX};
-                if (strlen(target) >= sizeof sa.sun_path) {
-                        snprintf(errbuf, errlen, "socket path too long: %s", target);
+        case LWS_CALLBACK_CLIENT_RECEIVE:
+                return on_receive(ws, wsi, in, len);
+        case LWS_CALLBACK_CLIENT_WRITEABLE:
+                if (ws->closing) {
+                        lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
                         return -1;
                 }
-                snprintf(sa.sun_path, sizeof sa.sun_path, "%s", target);
-                struct stat st;
-                if (stat(target, &st) == 0 && st.st_uid != geteuid()) {
-                        /* the daemon would close the connection unread (SO_PEERCRED): say why here */
-                        struct passwd *pw = getpwuid(st.st_uid);
-                        snprintf(errbuf, errlen,
-                                 "%s belongs to %s (uid %u): light-containerd lets only its own user in; run "
-                                 "lightctl as that user (e.g. runuser -u %s -- lightctl ...)",
-                                 target, pw ? pw->pw_name : "another user", (unsigned)st.st_uid,
-                                 pw ? pw->pw_name : "USER");
-                        return -1;
+                if (ws->out != NULL) {
+                        int n = lws_write(wsi, ws->out + LWS_PRE, ws->out_len,
+                                          ws->out_binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+                        lcd_free(ws->out);
+                        ws->out = NULL;
+                        if (n < (int)ws->out_len) {
+                                fail(ws, "write to the daemon failed%s", "");
+                                return -1;
+                        }
                 }
-                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-                        snprintf(errbuf, errlen, "cannot connect to %s: %s (is light-containerd running?)", target,
-                                 strerror(errno));
-                        if (fd >= 0)
-                                close(fd);
-                        return -1;
+                return 0;
+        case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+                const unsigned char *p = in;
+                if (len >= 2) {
+                        char msg[200];
+                        snprintf(msg, sizeof msg, "the daemon closed the connection: %u %.*s",
+                                 (unsigned)(p[0] << 8 | p[1]), (int)(len - 2 < 120 ? len - 2 : 120),
+                                 (const char *)p + 2);
+                        fail(ws, "%s", msg);
                 }
-                snprintf(host, hostlen, "localhost");
-                return fd;
+                return 0;
         }
-        char hp[256];
-        snprintf(hp, sizeof hp, "%s", target + 5);
-        hp[strcspn(hp, "/")] = '\0';
-        char *colon = strrchr(hp, ':');
-        if (colon == NULL) {
-                snprintf(errbuf, errlen, "expected ws://HOST:PORT, got %s", target);
-                return -1;
+        case LWS_CALLBACK_CLIENT_CLOSED:
+                fail(ws, "the daemon closed the connection%s", "");
+                ws->ended = true;
+                ws->wsi = NULL;
+                return 0;
+        default:
+                return 0;
         }
-        *colon = '\0';
-        snprintf(host, hostlen, "%s:%s", hp, colon + 1);
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
-        int g = getaddrinfo(hp, colon + 1, &hints, &ai);
-        if (g != 0) {
-                snprintf(errbuf, errlen, "cannot resolve %s: %s", hp, gai_strerror(g));
-                return -1;
-        }
-        int fd = -1;
-        for (struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
-                fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
-                if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
-                        close(fd);
-                        fd = -1;
-                }
-        }
-        freeaddrinfo(ai);
-        (void)deadline;
-        if (fd < 0)
-                snprintf(errbuf, errlen, "cannot connect to %s: %s", target, strerror(errno));
-        return fd;
 }
 
-lcd_ws_t *lcd_ws_connect(const char *target, const char *path, const char *headers, int timeout_ms, char *errbuf,
-                         size_t errlen)
+static const struct lws_protocols protocols[] = {
+        {"light-containerd.v1", callback, 0, 65536, 0, NULL, 0},
+        {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void on_timer(lws_sorted_usec_list_t *sul)
 {
-        int64_t deadline = now_ms() + timeout_ms;
-        char host[300];
-        int fd = open_socket(target, deadline, errbuf, errlen, host, sizeof host);
-        if (fd < 0)
+        lcd_ws_t *ws = lws_container_of(sul, lcd_ws_t, timer);
+        ws->timed_out = true;
+}
+
+/* Service the connection until done(ws), the end of the connection or the
+ * deadline (timeout_ms < 0: none). 0, -ETIMEDOUT or -ECONNRESET. */
+static int run_until(lcd_ws_t *ws, bool (*done)(const lcd_ws_t *), int timeout_ms)
+{
+        ws->timed_out = false;
+        if (timeout_ms >= 0)
+                lws_sul_schedule(ws->ctx, 0, &ws->timer, on_timer, (lws_usec_t)timeout_ms * LWS_US_PER_MS);
+        int r = 0;
+        while (!done(ws)) {
+                if (ws->ended || ws->too_large) {
+                        r = -ECONNRESET;
+                        break;
+                }
+                if (ws->timed_out) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                if (lws_service(ws->ctx, 0) < 0) {
+                        fail(ws, "the event loop failed%s", "");
+                        r = -ECONNRESET;
+                        break;
+                }
+        }
+        lws_sul_cancel(&ws->timer);
+        return r;
+}
+
+static bool is_open(const lcd_ws_t *ws)
+{
+        return ws->open;
+}
+
+static bool has_message(const lcd_ws_t *ws)
+{
+        return ws->head != NULL;
+}
+
+static bool sent(const lcd_ws_t *ws)
+{
+        return ws->out == NULL;
+}
+
+static bool gone(const lcd_ws_t *ws)
+{
+        return ws->ended;
+}
+
+static void quiet_log(int level, const char *line)
+{
+        (void)level;
+        (void)line;
+}
+
+/* A socket of another user: the daemon would close the connection unread
+ * (SO_PEERCRED), so say why here. */
+static bool foreign_socket(const char *path, char *errbuf, size_t errlen)
+{
+        struct stat st;
+        if (stat(path, &st) != 0 || st.st_uid == geteuid())
+                return false;
+        char pwbuf[1024];
+        struct passwd pw, *found = NULL;
+        getpwuid_r(st.st_uid, &pw, pwbuf, sizeof pwbuf, &found);
+        const char *name = found ? found->pw_name : NULL;
+        snprintf(errbuf, errlen,
+                 "%s belongs to %s (uid %u): light-containerd lets only its own user in; run lightctl as that user "
+                 "(e.g. runuser -u %s -- lightctl ...)",
+                 path, name ? name : "another user", (unsigned)st.st_uid, name ? name : "USER");
+        return true;
+}
+
+lcd_ws_t *lcd_ws_connect(const lcd_ws_opts_t *o, char *errbuf, size_t errlen)
+{
+        lcd_ws_target_t t;
+        if (lcd_ws_parse_target(o->target, &t, errbuf, errlen) < 0)
                 return NULL;
+        if (t.is_unix && foreign_socket(t.path, errbuf, errlen))
+                return NULL;
+        if (o->token != NULL && strlen(o->token) > LCD_WS_HOST_MAX) {
+                snprintf(errbuf, errlen, "the token is too long");
+                return NULL;
+        }
+        if (o->cacert != NULL && access(o->cacert, R_OK) != 0) {
+                snprintf(errbuf, errlen, "cannot read --cacert %s: %s", o->cacert, strerror(errno));
+                return NULL;
+        }
         lcd_ws_t *ws = lcd_calloc(1, sizeof *ws);
         if (ws == NULL) {
-                close(fd);
                 snprintf(errbuf, errlen, "out of memory");
                 return NULL;
         }
-        ws->fd = fd;
-        unsigned char key[16];
-        char key64[32], req[2048];
-        if (getrandom(key, sizeof key, 0) != (ssize_t)sizeof key)
-                memset(key, 7, sizeof key);
-        base64(key, sizeof key, key64);
-        int n = snprintf(req, sizeof req,
-                         "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
-                         path, host, key64, headers ? headers : "");
-        if (n < 0 || (size_t)n >= sizeof req) {
-                snprintf(errbuf, errlen, "request headers too long");
+        if (o->token != NULL)
+                snprintf(ws->auth, sizeof ws->auth, "Bearer %s", o->token);
+        lws_set_log_level(0, quiet_log);
+        struct lws_context_creation_info info;
+        memset(&info, 0, sizeof info);
+        info.port = CONTEXT_PORT_NO_LISTEN;
+        info.protocols = protocols;
+        info.gid = (gid_t)-1;
+        info.uid = (uid_t)-1;
+        info.fd_limit_per_thread = 16; /* one connection */
+        if (t.tls) {
+                info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+                info.client_ssl_ca_filepath = o->cacert;
+        }
+        ws->ctx = lws_create_context(&info);
+        if (ws->ctx == NULL) {
+                snprintf(errbuf, errlen, "cannot set up the connection (libwebsockets context%s)",
+                         o->cacert ? "; is --cacert a readable PEM file?" : "");
+                lcd_free(ws);
+                return NULL;
+        }
+        char address[sizeof t.path + 1];
+        snprintf(address, sizeof address, "+%s", t.path); /* lws' notation for a Unix socket */
+        struct lws_client_connect_info ci;
+        memset(&ci, 0, sizeof ci);
+        ci.context = ws->ctx;
+        ci.address = t.is_unix ? address : t.host;
+        ci.port = t.is_unix ? 0 : t.port;
+        ci.path = o->path;
+        ci.host = t.host_header;
+        ci.local_protocol_name = protocols[0].name;
+        ci.opaque_user_data = ws;
+        ci.pwsi = &ws->wsi;
+        if (t.tls)
+                ci.ssl_connection = LCCSCF_USE_SSL |
+                                    (o->insecure ? LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                                                           LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE
+                                                 : 0);
+        if (lws_client_connect_via_info(&ci) == NULL)
+                fail(ws, "connection failed%s", "");
+        int r = ws->err[0] ? -ECONNRESET : run_until(ws, is_open, o->timeout_ms);
+        if (r < 0) {
+                if (r == -ETIMEDOUT)
+                        snprintf(errbuf, errlen, "no answer from %s within %d ms", o->target, o->timeout_ms);
+                else if (t.tls && strstr(ws->err, "SSL") != NULL) /* lws' own words say little more */
+                        snprintf(errbuf, errlen,
+                                 "cannot connect to %s: the TLS handshake failed: the daemon's certificate is not "
+                                 "signed by %s, or not for %s (--cacert FILE names the CA to trust; --insecure "
+                                 "skips the check)",
+                                 o->target, o->cacert ? o->cacert : "a CA this system trusts", t.host);
+                else if (strncmp(ws->err, "the daemon ", 11) == 0) /* it answered: refused, or closed */
+                        snprintf(errbuf, errlen, "cannot connect to %s: %s", o->target, ws->err);
+                else
+                        snprintf(errbuf, errlen, "cannot connect to %s: %s (is light-containerd running there?)",
+                                 o->target, ws->err[0] ? ws->err : "connection failed");
                 lcd_ws_close(ws);
                 return NULL;
         }
-        if (write_all(fd, req, (size_t)n) < 0)
-                goto io_fail;
-        /* read the response head */
-        for (;;) {
-                void *end = memmem(ws->buf, ws->have, "\r\n\r\n", 4);
-                if (end != NULL) {
-                        size_t head = (size_t)((unsigned char *)end - ws->buf) + 4;
-                        if (ws->have < 12 || memcmp(ws->buf, "HTTP/1.1 101", 12) != 0) {
-                                int line = (int)strcspn((char *)ws->buf, "\r");
-                                snprintf(errbuf, errlen, "WebSocket handshake refused: %.*s", line, ws->buf);
-                                lcd_ws_close(ws);
-                                return NULL;
-                        }
-                        consume(ws, head);
-                        return ws;
-                }
-                if (ws->have == sizeof ws->buf)
-                        break;
-                int r = fill(ws, ws->have + 1, deadline);
-                if (r < 0) {
-                        errno = -r;
-                        goto io_fail;
-                }
-        }
-io_fail:
-        snprintf(errbuf, errlen, "WebSocket handshake failed: %s", strerror(errno));
-        lcd_ws_close(ws);
-        return NULL;
+        return ws;
 }
 
-static int send_frame(lcd_ws_t *ws, int opcode, const char *data, size_t len)
+int lcd_ws_send(lcd_ws_t *ws, const void *data, size_t len, bool binary, int timeout_ms)
 {
-        unsigned char hdr[14];
-        size_t h = 0;
-        hdr[h++] = (unsigned char)(0x80 | opcode);
-        if (len < 126) {
-                hdr[h++] = (unsigned char)(0x80 | len);
-        } else if (len <= 0xffff) {
-                hdr[h++] = 0x80 | 126;
-                hdr[h++] = (unsigned char)(len >> 8);
-                hdr[h++] = (unsigned char)len;
-        } else {
-                hdr[h++] = 0x80 | 127;
-                for (int i = 7; i >= 0; i--)
-                        hdr[h++] = (unsigned char)((uint64_t)len >> (8 * i));
-        }
-        unsigned char mask[4];
-        if (getrandom(mask, 4, 0) != 4)
-                memset(mask, 0x5a, 4);
-        memcpy(hdr + h, mask, 4);
-        h += 4;
-        int r = write_all(ws->fd, hdr, h);
-        unsigned char chunk[4096];
-        for (size_t off = 0; r == 0 && off < len; off += sizeof chunk) {
-                size_t n = len - off < sizeof chunk ? len - off : sizeof chunk;
-                // cppcheck-suppress knownConditionTrueFalse ; a false positive: n is 1..4096
-                for (size_t i = 0; i < n; i++)
-                        chunk[i] = (unsigned char)data[off + i] ^ mask[(off + i) & 3];
-                r = write_all(ws->fd, chunk, n);
+        if (ws->wsi == NULL || ws->ended)
+                return -ECONNRESET;
+        if (len > LCD_WS_MAX_MESSAGE)
+                return -EMSGSIZE;
+        ws->out = lcd_malloc(LWS_PRE + len + 1);
+        if (ws->out == NULL)
+                return -ENOMEM;
+        if (len > 0)
+                memcpy(ws->out + LWS_PRE, data, len);
+        ws->out_len = len;
+        ws->out_binary = binary;
+        lws_callback_on_writable(ws->wsi);
+        int r = run_until(ws, sent, timeout_ms);
+        if (r < 0) {
+                lcd_free(ws->out);
+                ws->out = NULL;
         }
         return r;
 }
 
-int lcd_ws_send(lcd_ws_t *ws, const char *text, size_t len)
+int lcd_ws_recv(lcd_ws_t *ws, char **msg, size_t *len, bool *binary, int timeout_ms)
 {
-        return send_frame(ws, 1, text, len);
+        int r = ws->head ? 0 : run_until(ws, has_message, timeout_ms);
+        if (r < 0 && ws->head == NULL)
+                return ws->too_large && strstr(ws->err, "over") ? -EMSGSIZE : r;
+        rxmsg_t *m = ws->head;
+        ws->head = m->next;
+        if (ws->head == NULL)
+                ws->tail = NULL;
+        ws->queued -= m->len;
+        if (ws->paused && ws->queued <= LCD_WS_MAX_QUEUED / 2 && ws->wsi != NULL) {
+                lws_rx_flow_control(ws->wsi, 1);
+                ws->paused = false;
+        }
+        /* hand out the data in place: the header is moved away */
+        size_t n = m->len;
+        bool bin = m->binary;
+        memmove(m, m->data, n + 1);
+        *msg = (char *)m;
+        *len = n;
+        if (binary != NULL)
+                *binary = bin;
+        return 0;
 }
 
-int lcd_ws_recv(lcd_ws_t *ws, char **msg, size_t *msglen, int timeout_ms)
+const char *lcd_ws_error(const lcd_ws_t *ws)
 {
-        int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-        char *acc = NULL;
-        size_t acc_len = 0;
-        int r;
-        for (;;) {
-                if ((r = fill(ws, 2, deadline)) < 0)
-                        goto fail;
-                int fin = ws->buf[0] & 0x80, op = ws->buf[0] & 0x0f;
-                uint64_t len = ws->buf[1] & 0x7f;
-                size_t h = 2;
-                if (ws->buf[1] & 0x80) { /* servers must not mask */
-                        r = -EPROTO;
-                        goto fail;
-                }
-                if (len == 126) {
-                        if ((r = fill(ws, 4, deadline)) < 0)
-                                goto fail;
-                        len = (uint64_t)ws->buf[2] << 8 | ws->buf[3];
-                        h = 4;
-                } else if (len == 127) {
-                        if ((r = fill(ws, 10, deadline)) < 0)
-                                goto fail;
-                        len = 0;
-                        for (int i = 0; i < 8; i++)
-                                len = len << 8 | ws->buf[2 + i];
-                        h = 10;
-                }
-                if (len + acc_len > LCD_WS_MAX_MESSAGE) {
-                        r = -EMSGSIZE;
-                        goto fail;
-                }
-                consume(ws, h);
-                char *payload = lcd_malloc(len + 1);
-                if (payload == NULL) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                size_t got = 0;
-                while (got < len) {
-                        if (ws->have == 0 && (r = fill(ws, 1, deadline)) < 0) {
-                                lcd_free(payload);
-                                goto fail;
-                        }
-                        size_t n = ws->have < len - got ? ws->have : (size_t)(len - got);
-                        memcpy(payload + got, ws->buf, n);
-                        consume(ws, n);
-                        got += n;
-                }
-                payload[len] = '\0';
-                if (op == 9) { /* ping */
-                        send_frame(ws, 10, payload, len);
-                        lcd_free(payload);
-                        continue;
-                }
-                if (op == 10) {
-                        lcd_free(payload);
-                        continue;
-                }
-                if (op == 8) {
-                        lcd_free(payload);
-                        r = -ECONNRESET;
-                        goto fail;
-                }
-                char *grown = lcd_realloc(acc, acc_len + len + 1);
-                if (grown == NULL) {
-                        lcd_free(payload);
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                acc = grown;
-                memcpy(acc + acc_len, payload, len + 1);
-                acc_len += len;
-                lcd_free(payload);
-                if (fin) {
-                        *msg = acc;
-                        *msglen = acc_len;
-                        return 0;
-                }
-        }
-fail:
-        lcd_free(acc);
-        return r;
+        return ws->err;
 }
 
 void lcd_ws_close(lcd_ws_t *ws)
 {
         if (ws == NULL)
                 return;
-        send_frame(ws, 8, "\x03\xe8", 2);
-        close(ws->fd);
+        if (ws->wsi != NULL && !ws->ended) {
+                ws->closing = true;
+                lws_callback_on_writable(ws->wsi);
+                run_until(ws, gone, CLOSE_WAIT_MS);
+        }
+        lws_context_destroy(ws->ctx);
+        while (ws->head != NULL) {
+                rxmsg_t *m = ws->head;
+                ws->head = m->next;
+                lcd_free(m);
+        }
+        lcd_free(ws->acc);
+        lcd_free(ws->out);
         lcd_free(ws);
-}
-
-int lcd_ws_fd(lcd_ws_t *ws)
-{
-        return ws->fd;
-}
-
-size_t lcd_ws_buffered(lcd_ws_t *ws)
-{
-        return ws->have;
 }

@@ -1,29 +1,64 @@
-/* wsclient.h - a small blocking WebSocket client (RFC 6455) for lightctl:
- * text messages only, over a Unix socket or TCP. One thread. Every
- * read has a timeout and every message a size cap. */
+/* wsclient.h - lightctl's WebSocket client, on libwebsockets' client API.
+ *
+ * DESIGN: a blocking facade over one lws client connection with a context
+ * of its own: connect (a Unix socket, ws:// or wss:// with the server's
+ * certificate verified against the system's CAs or --cacert), send a
+ * message, receive the next one with a timeout, close. lws does the RFC 6455
+ * work -- the accept key, masking, framing, fragments, ping/pong -- and
+ * this file only assembles fragments into messages, text or binary, each
+ * at most LCD_WS_MAX_MESSAGE bytes, with at most LCD_WS_MAX_QUEUED bytes
+ * received and not yet taken (reading pauses beyond it). Every wait has a
+ * deadline (an lws timer wakes the loop). One thread.
+ */
 #ifndef LCD_WSCLIENT_H
 #define LCD_WSCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define LCD_WS_MAX_MESSAGE (16 * 1024 * 1024)
+#define LCD_WS_MAX_QUEUED (2 * LCD_WS_MAX_MESSAGE)
+#define LCD_WS_HOST_MAX 256
+
+/* Where a target points: "unix path", "ws://HOST:PORT[/...]" or
+ * "wss://HOST:PORT[/...]" (HOST may be a [v6] literal). */
+typedef struct {
+        bool is_unix, tls;
+        char path[108];                        /* the Unix socket */
+        char host[LCD_WS_HOST_MAX];            /* without brackets */
+        char host_header[LCD_WS_HOST_MAX + 8]; /* host[:port] as the Host header says it */
+        int port;
+} lcd_ws_target_t;
+
+/* Parse target into t. 0, or -1 with a message in errbuf. Pure. */
+int lcd_ws_parse_target(const char *target, lcd_ws_target_t *t, char *errbuf, size_t errlen);
+
+typedef struct {
+        const char *target; /* see lcd_ws_target_t */
+        const char *path;   /* the request path, "/v1/ws" */
+        const char *token;  /* sent as "Authorization: Bearer <token>"; NULL: none */
+        const char *cacert; /* wss: PEM file of the CA(s) to trust; NULL: the system's */
+        bool insecure;      /* wss: accept any certificate (encryption without identity) */
+        int timeout_ms;     /* connect and handshake */
+} lcd_ws_opts_t;
 
 typedef struct lcd_ws lcd_ws_t;
 
-/* target: a Unix socket path, or "ws://host:port". headers: extra request
- * header lines ("Authorization: Bearer …\r\n") or NULL. NULL with a
- * message in errbuf on failure. */
-lcd_ws_t *lcd_ws_connect(const char *target, const char *path, const char *headers, int timeout_ms, char *errbuf,
-                         size_t errlen);
-/* 0 or -errno. */
-int lcd_ws_send(lcd_ws_t *ws, const char *text, size_t len);
-/* Next text message (malloc'd, NUL-terminated, caller frees). 0, -ETIMEDOUT,
- * -ECONNRESET (closed), -EMSGSIZE, -EPROTO or -errno. timeout_ms < 0: wait forever. */
-int lcd_ws_recv(lcd_ws_t *ws, char **msg, size_t *len, int timeout_ms);
+/* Connect and complete the handshake. NULL with a message in errbuf. */
+lcd_ws_t *lcd_ws_connect(const lcd_ws_opts_t *opts, char *errbuf, size_t errlen);
+/* Send one message (text or binary), waiting up to timeout_ms for it to be
+ * written. 0, -ETIMEDOUT, -ECONNRESET (closed), -EMSGSIZE or -ENOMEM. */
+int lcd_ws_send(lcd_ws_t *ws, const void *data, size_t len, bool binary, int timeout_ms);
+/* The next message: *msg is NUL-terminated and the caller's to free
+ * (lcd_free); *binary says its kind (may be NULL). timeout_ms < 0 waits
+ * for ever. 0, -ETIMEDOUT (nothing came: call again), -ECONNRESET (the
+ * connection ended), -EMSGSIZE (a message over the limit: the connection
+ * is closed) or -ENOMEM. */
+int lcd_ws_recv(lcd_ws_t *ws, char **msg, size_t *len, bool *binary, int timeout_ms);
+/* Why the connection ended, once a call returned -ECONNRESET ("" if unknown). */
+const char *lcd_ws_error(const lcd_ws_t *ws);
+/* A close frame (normal closure), a bounded wait for the server's, then
+ * free. NULL is fine. */
 void lcd_ws_close(lcd_ws_t *ws);
-/* For event-loop users (the benchmark client): the socket, and how many
- * bytes were read past the handshake but not yet consumed. */
-int lcd_ws_fd(lcd_ws_t *ws);
-size_t lcd_ws_buffered(lcd_ws_t *ws);
 
 #endif

@@ -31,10 +31,9 @@ def main():
     rc = 1
     try:
         env.start_daemon(["--listen", "127.0.0.1:0"])
-        log = env.daemon_log(tail=None)
-        url = log.split("dashboard: ")[1].split("/#token=")[0]
-        with open(os.path.join(env.run, "token")) as f:
-            token = f.read().strip()
+        # the URL as a user gets it (the daemon never logs the token)
+        out = subprocess.run(env.lightctl("dashboard"), stdout=subprocess.PIPE, text=True, check=True).stdout
+        url, token = out.strip().split("/#token=")
         shots = os.path.join(build_dir(), "browser")
         child_env = dict(os.environ, LCD_URL=url, LCD_TOKEN=token, LCD_IMAGE=env.image, LCD_SHOTS=shots,
                          LCD_CTL=json.dumps(as_user([os.path.join(env.bin, "lightctl"), "--socket", env.socket])))

@@ -1,10 +1,16 @@
 """lightctl against the real daemon: tables, --json, events, exit codes."""
+import base64
+import hashlib
 import json
 import os
 import pwd
+import socket
 import subprocess
+import threading
+import time
+import unittest
 
-from harness import SANDBOX, USER, WS, DaemonSuite, WSError, http_get, run_suite, wait_until
+from harness import SANDBOX, USER, WS, DaemonSuite, WSError, as_user, build_dir, http_get, run_suite, wait_until
 
 
 class Cli(DaemonSuite):
@@ -205,6 +211,125 @@ class Cli(DaemonSuite):
                            stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 3)
         self.assertIn("lets only its own user in; run lightctl as that user", r.stderr)
+
+    def test_dashboard_url_comes_from_lightctl_never_from_the_log(self):
+        token = self.env.token()
+        self.assertNotIn(token, self.env.daemon_log(tail=None))
+        r = self.ctl("dashboard", check=0)
+        url = self.env.tcp_url().replace("ws://", "http://")
+        self.assertEqual(r.stdout.strip(), "%s/#token=%s" % (url, token))
+        # over TCP too, with the token lightctl was given
+        r = subprocess.run(as_user_argv(self.env, "--host", self.env.tcp_url(), "--token-file",
+                                        os.path.join(self.env.run, "token"), "dashboard"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "%s/#token=%s" % (url, token)), r.stderr)
+        # the page itself is served there, and the info names the token file
+        self.assertEqual(http_get(self.env.tcp_url(), "/")[0], 200)
+        info = json.loads(self.ctl("--json", "info", check=0).stdout)
+        self.assertEqual((info["dashboard"], info["tokenFile"]), (url + "/", os.path.join(self.env.run, "token")))
+
+
+def as_user_argv(env, *args):
+    """lightctl as the daemon's user, without the default --socket."""
+    return as_user([os.path.join(env.bin, "lightctl")] + list(args))
+
+
+def accept_key(key):
+    return base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+
+
+class HostileServer(unittest.TestCase):
+    """lightctl against a server that lies: its frames and its handshake
+    are checked by libwebsockets; it fails cleanly (exit 3, a message),
+    never overflows (the e2e runs under ASan too)."""
+
+    def serve(self, answer):
+        """A one-connection server; answer(conn, key) speaks after the request."""
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        self.addCleanup(srv.close)
+
+        def run():
+            conn, _ = srv.accept()
+            with conn:
+                req = b""
+                while b"\r\n\r\n" not in req:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    req += chunk
+                key = [l.split(b":", 1)[1].strip().decode() for l in req.split(b"\r\n")
+                       if l.lower().startswith(b"sec-websocket-key:")][0]
+                try:
+                    answer(conn, key)
+                    time.sleep(5)   # keep the connection open: lightctl must not wait for our close
+                except OSError:
+                    pass
+
+        threading.Thread(target=run, daemon=True).start()
+        return "ws://127.0.0.1:%d" % srv.getsockname()[1]
+
+    def lightctl(self, url, *extra):
+        with open(os.path.join(self.tmp, "tok"), "w") as f:
+            f.write("0" * 64)
+        t0 = time.monotonic()
+        r = subprocess.run([os.path.join(build_dir(), "lightctl"), "--host", url, "--token-file",
+                            os.path.join(self.tmp, "tok"), "--timeout", "20"] + list(extra) + ["ping"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        return r, time.monotonic() - t0
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.mkdtemp(prefix="lcd-hostile-")
+        self.addCleanup(lambda: __import__("shutil").rmtree(self.tmp, ignore_errors=True))
+
+    @staticmethod
+    def upgrade(conn, key):
+        conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Accept: %s\r\n\r\n" % accept_key(key)).encode())
+
+    def test_a_64_bit_frame_length_is_refused(self):
+        # the reproducer of the old client's heap overflow: a fragment, then a length that wrapped its check
+        def answer(conn, key):
+            self.upgrade(conn, key)
+            conn.sendall(b"\x01\x01a" + b"\x80\x7f" + b"\xff" * 8 + b"x" * 65536)
+        r, took = self.lightctl(self.serve(answer))
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("lightctl: no reply to system.ping", r.stderr)
+        self.assertLess(took, 10)
+
+    def test_a_message_over_the_limit_ends_the_connection(self):
+        def answer(conn, key):
+            self.upgrade(conn, key)
+            conn.sendall(b"\x82\x7f" + (1 << 40).to_bytes(8, "big"))
+            chunk = b"y" * (1 << 20)
+            for _ in range(17):   # 17 MiB: over lightctl's 16 MiB
+                conn.sendall(chunk)
+        r, took = self.lightctl(self.serve(answer))
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("over 16 MiB", r.stderr)
+        self.assertLess(took, 15)
+
+    def test_a_wrong_accept_key_is_refused(self):
+        def answer(conn, key):
+            conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Accept: %s\r\n\r\n" % accept_key("not-" + key)).encode())
+        r, _ = self.lightctl(self.serve(answer))
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("cannot connect to ws://127.0.0.1:", r.stderr)
+
+    def test_a_fragmented_reply_is_assembled(self):
+        # a reply in three fragments, with a ping in between: one message
+        reply = b'{"jsonrpc":"2.0","id":1,"result":"pong"}'
+        def answer(conn, key):
+            self.upgrade(conn, key)
+            conn.recv(4096)   # the request
+            a, b, c = reply[:10], reply[10:20], reply[20:]
+            conn.sendall(bytes([0x01, len(a)]) + a + b"\x89\x00" + bytes([0x00, len(b)]) + b +
+                         bytes([0x80, len(c)]) + c)
+        r, _ = self.lightctl(self.serve(answer))
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, '"pong"'), r.stderr)
 
 
 if __name__ == "__main__":

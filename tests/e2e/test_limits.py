@@ -4,7 +4,7 @@ import os
 import subprocess
 import time
 
-from harness import WS, DaemonSuite, Env, WSError, http_get, run_suite
+from harness import WS, DaemonSuite, Env, WSError, as_user, http_get, run_suite
 
 
 class Limits(DaemonSuite):
@@ -106,8 +106,9 @@ class Tls(DaemonSuite):
             cls.env.setup(registry=False)
             cert, key = os.path.join(cls.env.tmp, "cert.pem"), os.path.join(cls.env.tmp, "key.pem")
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                            "/CN=127.0.0.1", "-keyout", key, "-out", cert], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cls.cert = cert
             for f in (cert, key):
                 os.chmod(f, 0o644)
             cls.env.start_daemon(["--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key])
@@ -126,6 +127,31 @@ class Tls(DaemonSuite):
         ws.close()
         with self.assertRaises(Exception):   # plain text to a TLS port
             WS("ws://127.0.0.1:%d" % port, headers={"Authorization": "Bearer " + token}, timeout=5)
+
+    def lightctl(self, url, *args):
+        return subprocess.run(as_user([os.path.join(self.env.bin, "lightctl"), "--host", url, "--token-file",
+                                       os.path.join(self.env.run, "token")] + list(args) + ["ping"]),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+
+    def test_lightctl_verifies_the_daemons_certificate(self):
+        port = int(self.env.daemon_log(tail=None).split("wss://127.0.0.1:")[1].split("/")[0])
+        url = "wss://127.0.0.1:%d" % port
+        r = self.lightctl(url, "--cacert", self.cert)
+        self.assertEqual((r.returncode, r.stdout.strip(), r.stderr), (0, '"pong"', ""))
+        # a certificate nobody vouches for: refused, and said so
+        r = self.lightctl(url)
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertIn("cannot connect to %s: the TLS handshake failed" % url, r.stderr)
+        self.assertEqual(r.stdout, "")
+        # the right CA, the wrong name: refused too
+        r = self.lightctl("wss://localhost:%d" % port, "--cacert", self.cert)
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertIn("the TLS handshake failed", r.stderr)
+        self.assertIn("not for localhost", r.stderr)
+        # --insecure: it connects, and says loudly what that means
+        r = self.lightctl(url, "--insecure")
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, '"pong"'), r.stderr)
+        self.assertIn("--insecure: the daemon's certificate is not checked", r.stderr)
 
 
 if __name__ == "__main__":

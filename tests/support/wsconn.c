@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <netdb.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +87,8 @@ char *wsconn_next(wsconn_t *c, size_t *len, size_t *used)
                         n = n << 8 | c->buf[2 + i];
                 h = 10;
         }
+        if (n > (64u << 20))
+                wsconn_die("a message over 64 MiB");
         if (c->have < h + n)
                 return NULL;
         *len = (size_t)n;
@@ -117,24 +121,87 @@ void wsconn_consume(wsconn_t *c, size_t n)
         c->have -= n;
 }
 
-void wsconn_open(wsconn_t *c, const char *target, const char *headers)
+/* A blocking connect to the target lightctl's parser understands. */
+static int dial(const char *target, char *host, size_t hostlen)
 {
         char err[256];
-        memset(c, 0, sizeof *c);
-        c->ws = lcd_ws_connect(target, "/v1/ws", headers, 10000, err, sizeof err);
-        if (c->ws == NULL)
+        lcd_ws_target_t t;
+        if (lcd_ws_parse_target(target, &t, err, sizeof err) < 0)
                 wsconn_die(err);
-        if (lcd_ws_buffered(c->ws) != 0)
-                wsconn_die("unexpected data after the handshake");
-        c->fd = lcd_ws_fd(c->ws);
+        if (t.tls)
+                wsconn_die("the load clients speak ws:// only");
+        snprintf(host, hostlen, "%s", t.host_header);
+        int fd = -1;
+        if (t.is_unix) {
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                snprintf(sa.sun_path, sizeof sa.sun_path, "%s", t.path);
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                        close(fd);
+                        fd = -1;
+                }
+        } else {
+                char port[16];
+                snprintf(port, sizeof port, "%d", t.port);
+                struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+                if (getaddrinfo(t.host, port, &hints, &ai) != 0)
+                        wsconn_die("cannot resolve the daemon's host");
+                for (struct addrinfo *a = ai; a != NULL && fd < 0; a = a->ai_next) {
+                        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, 0);
+                        if (fd >= 0 && connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+                                close(fd);
+                                fd = -1;
+                        }
+                }
+                freeaddrinfo(ai);
+        }
+        if (fd < 0)
+                wsconn_die("cannot connect to the daemon");
+        return fd;
+}
+
+void wsconn_open(wsconn_t *c, const char *target, const char *headers)
+{
+        memset(c, 0, sizeof *c);
+        char host[300], req[2048];
+        c->fd = dial(target, host, sizeof host);
+        /* a fixed key: the load clients trust the daemon they measure */
+        int n = snprintf(req, sizeof req,
+                         "GET /v1/ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+                         host, headers ? headers : "");
+        if (n < 0 || (size_t)n >= sizeof req || send(c->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+                wsconn_die("cannot send the handshake");
+        char head[4096];
+        size_t got = 0;
+        while (got < sizeof head - 1) { /* byte by byte: nothing after the head is consumed */
+                ssize_t r = recv(c->fd, head + got, 1, 0);
+                if (r <= 0)
+                        wsconn_die("connection closed during the handshake");
+                got++;
+                if (got >= 4 && memcmp(head + got - 4, "\r\n\r\n", 4) == 0)
+                        break;
+        }
+        head[got] = '\0';
+        if (strncmp(head, "HTTP/1.1 101", 12) != 0) {
+                head[strcspn(head, "\r")] = '\0';
+                wsconn_die(head);
+        }
         fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 }
 
 void wsconn_close(wsconn_t *c)
 {
-        lcd_ws_close(c->ws);
+        static const unsigned char close_frame[] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
+        if (c->fd >= 0) {
+                ssize_t w = send(c->fd, close_frame, sizeof close_frame, MSG_NOSIGNAL);
+                (void)w;
+                shutdown(c->fd, SHUT_RDWR);
+                close(c->fd);
+        }
         lcd_free(c->buf);
         memset(c, 0, sizeof *c);
+        c->fd = -1;
 }
 
 int64_t wsconn_parse_time_us(const char *s)

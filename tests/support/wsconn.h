@@ -2,9 +2,9 @@
  * (tests/bench/wsbench.c, tests/load/loadgen.c): many connections in one
  * poll() loop, so the client is not the bottleneck.
  *
- * DESIGN: the handshake is lightctl's client (src/cli/wsclient.c); after
- * it the socket is non-blocking and frames are parsed in place from a
- * growing buffer. Text frames only, requests sent with a zero mask. On any
+ * DESIGN: a blocking handshake of their own (the target parsed as lightctl
+ * does, src/cli/wsclient.c); after it the socket is non-blocking and
+ * frames are parsed in place from a growing buffer. Text frames only, requests sent with a zero mask. On any
  * failure the helpers print why and exit the process: a load client that
  * loses a connection has nothing valid to report.
  */
@@ -14,10 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct lcd_ws lcd_ws_t;
-
 typedef struct {
-        lcd_ws_t *ws;
         int fd;
         unsigned char *buf;
         size_t have, cap;
