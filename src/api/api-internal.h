@@ -19,9 +19,10 @@
 #define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */
 #define LCD_SESSION_QUEUE 1024                     /* default --send-queue: messages waiting to be written */
 #define LCD_SESSION_QUEUE_BYTES (16 * 1024 * 1024) /* and their bytes */
-#define LCD_MAX_WAITERS 4096
-#define LCD_MAX_FOLLOWERS 1024 /* log follows at once */ /* container.wait requests parked at once */
-#define LCD_SESSION_EVENT_ROOM 8                         /* slots kept free for replies */
+#define LCD_MAX_WAITERS 4096                       /* container.wait requests parked at once, daemon-wide */
+#define LCD_MAX_FOLLOWERS 1024                     /* log follows at once, daemon-wide */
+#define LCD_SESSION_FOLLOWS 16                     /* log follows of one connection */
+#define LCD_SESSION_EVENT_ROOM 8                   /* slots kept free for replies */
 
 /* A message ready for lws_write: LWS_PRE bytes of headroom, then the text.
  * Shared between the sessions that send it (refs: service thread only). */
@@ -60,8 +61,9 @@ typedef struct lcd_session {
         int64_t last_sent_ms;    /* monotonic: when a message was last queued (heartbeats) */
         char *rx;                /* a message being reassembled from fragments */
         size_t rx_len;
-        bool rx_binary;                          /* the message being received is binary: refused */
-        unsigned inflight;                       /* requests accepted and not yet answered */
+        bool rx_binary;     /* the message being received is binary: refused */
+        unsigned inflight;  /* requests accepted and not yet answered, parked waits and active log follows */
+        unsigned n_follows; /* active log follows (at most LCD_SESSION_FOLLOWS) */
         struct lcd_session *next_sub, *prev_sub; /* the subscriber list */
 } lcd_session_t;
 

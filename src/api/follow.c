@@ -9,7 +9,8 @@
  * container's exited or removed event goes out, on logs.unfollow, when the
  * session's queue is full (reason "lagged": a slow reader never holds up
  * anyone else), or silently when the client goes. At most LCD_MAX_FOLLOWERS
- * at once. The tail that precedes a follow is read by a worker, which
+ * at once, LCD_SESSION_FOLLOWS per connection, each counted as one of its
+ * requests in flight. The tail that precedes a follow is read by a worker, which
  * returns the file offset it stopped at; following starts exactly there,
  * so no line is lost or repeated in between.
  */
@@ -105,6 +106,8 @@ static void follower_free(lcd_api_t *api, lcd_follower_t *f)
 {
         if (f->wd >= 0)
                 inotify_rm_watch(api->follow_fd, f->wd);
+        f->session->inflight--;
+        f->session->n_follows--;
         lcd_session_unref(f->session);
         lcd_free(f->pend[0]);
         lcd_free(f->pend[1]);
@@ -142,6 +145,9 @@ int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const c
                 return lcd_error_set(err, LCD_E_UNSUPPORTED, "log follow is not available (inotify)");
         if (api->n_followers >= LCD_MAX_FOLLOWERS)
                 return lcd_error_set(err, LCD_E_BUSY, "%d log follows are active already", LCD_MAX_FOLLOWERS);
+        if (s->n_follows >= LCD_SESSION_FOLLOWS)
+                return lcd_error_set(err, LCD_E_BUSY, "this connection follows %d logs already (at most %d)",
+                                     s->n_follows, LCD_SESSION_FOLLOWS);
         lcd_follower_t *f = lcd_calloc(1, sizeof *f);
         if (f == NULL)
                 return lcd_error_nomem(err);
@@ -159,6 +165,8 @@ int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const c
         }
         f->session = s;
         s->refs++;
+        s->inflight++; /* a follow is a request that stays in flight (--max-inflight) */
+        s->n_follows++;
         f->next = api->followers;
         api->followers = f;
         api->n_followers++;

@@ -420,29 +420,30 @@ static const struct {
         const char *name;
         handler_fn fn;
         const char *const *keys;
+        bool releases; /* ends requests in flight, so it is taken even when they are at --max-inflight */
 } methods[] = {
-        {"system.ping", m_ping, k_none},
-        {"system.info", m_info, k_none},
-        {"image.pull", m_pull, k_ref},
-        {"container.create", m_create, k_create},
-        {"container.start", m_start, k_key},
-        {"container.stop", m_stop, k_stop},
-        {"container.kill", m_kill, k_kill},
-        {"container.pause", m_pause, k_key},
-        {"container.resume", m_resume, k_key},
-        {"container.remove", m_remove, k_remove},
-        {"container.list", m_list, k_none},
-        {"container.inspect", m_inspect, k_key},
-        {"events.subscribe", m_subscribe, k_subscribe},
-        {"container.restart", m_restart, k_stop},
-        {"container.wait", m_wait, k_key},
-        {"container.stats", m_stats, k_key},
-        {"system.check", m_check, k_none},
-        {"container.logs", m_logs, k_logs},
-        {"image.list", m_images, k_none},
-        {"image.inspect", m_image_inspect, k_ref},
-        {"image.remove", m_image_remove, k_ref},
-        {"logs.unfollow", m_unfollow, k_key},
+        {"system.ping", m_ping, k_none, false},
+        {"system.info", m_info, k_none, false},
+        {"image.pull", m_pull, k_ref, false},
+        {"container.create", m_create, k_create, false},
+        {"container.start", m_start, k_key, false},
+        {"container.stop", m_stop, k_stop, false},
+        {"container.kill", m_kill, k_kill, false},
+        {"container.pause", m_pause, k_key, false},
+        {"container.resume", m_resume, k_key, false},
+        {"container.remove", m_remove, k_remove, false},
+        {"container.list", m_list, k_none, false},
+        {"container.inspect", m_inspect, k_key, false},
+        {"events.subscribe", m_subscribe, k_subscribe, false},
+        {"container.restart", m_restart, k_stop, false},
+        {"container.wait", m_wait, k_key, false},
+        {"container.stats", m_stats, k_key, false},
+        {"system.check", m_check, k_none, false},
+        {"container.logs", m_logs, k_logs, false},
+        {"image.list", m_images, k_none, false},
+        {"image.inspect", m_image_inspect, k_ref, false},
+        {"image.remove", m_image_remove, k_ref, false},
+        {"logs.unfollow", m_unfollow, k_key, true},
 };
 
 #define N_METHODS (sizeof methods / sizeof methods[0])
@@ -469,7 +470,7 @@ void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
                               req->method);
         else if (lcd_rpc_check_keys(req->params, methods[i].keys, &err) < 0)
                 ; /* err says which parameter */
-        else if (s->inflight >= api->limits.max_inflight)
+        else if (s->inflight >= api->limits.max_inflight && !methods[i].releases)
                 lcd_error_set(&err, LCD_E_BUSY, "%u requests of this connection are in flight (--max-inflight)",
                               s->inflight);
         else

@@ -55,6 +55,9 @@ int lcd_rpc_decode(const char *text, size_t len, unsigned max_depth, lcd_rpc_req
                 json_type t = json_object_get_type(id);
                 if (t != json_type_null && t != json_type_string && t != json_type_int && t != json_type_double)
                         return lcd_error_set(err, LCD_E_BAD_REQUEST, "id must be a string, a number or null");
+                /* every pending reply keeps a copy: a bounded one */
+                if (t == json_type_string && json_object_get_string_len(id) > LCD_RPC_MAX_ID)
+                        return lcd_error_set(err, LCD_E_BAD_REQUEST, "id must be at most %d bytes", LCD_RPC_MAX_ID);
                 req->has_id = true;
                 req->id = id;
         }

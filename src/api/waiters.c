@@ -5,8 +5,10 @@
  * LCD_MAX_WAITERS across the daemon, then `busy`) and answered by the
  * event fan-out when the container's `exited` event goes out -- the same
  * ordering as every subscriber sees -- or with not_found when it is removed
- * first. A waiter holds a session reference; the session's waiters are
- * dropped when it closes. No worker and no timer is involved.
+ * first. A waiter holds a session reference and counts as one of its
+ * requests in flight (--max-inflight bounds each connection's waits); the
+ * session's waiters are dropped when it closes. No worker and no timer is
+ * involved.
  */
 #include "api-internal.h"
 
@@ -37,6 +39,7 @@ static json_object *exit_result(bool has_code, int code)
 
 static void waiter_free(lcd_waiter_t *w)
 {
+        w->session->inflight--;
         json_object_put(w->id);
         lcd_session_unref(w->session);
         lcd_free(w);
@@ -75,6 +78,7 @@ int lcd_waiters_add(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, co
         snprintf(w->tag, sizeof w->tag, "%s", tag);
         w->session = s;
         s->refs++;
+        s->inflight++; /* a parked wait is a request in flight (--max-inflight) */
         w->next = api->waiters;
         api->waiters = w;
         api->waiter_count++;

@@ -37,6 +37,34 @@ class Limits(DaemonSuite):
                 c.call("container.remove", {"name": r["result"]["name"], "tag": "1"})
         c.close()
 
+    def test_long_id_is_refused(self):
+        c = self.env.client()
+        c.ws.send_text(json.dumps({"jsonrpc": "2.0", "id": "x" * 257, "method": "system.ping"}))
+        err = c.wait(None, timeout=30)["error"]
+        self.assertEqual((err["code"], err["data"]["reason"]), (-32600, "invalid_request"))
+        self.assertIn("at most 256 bytes", err["message"])
+        self.assertEqual(c.raw("system.ping", None)["result"], "pong")
+        self.assertEqual(c.wait(c.send("system.ping", id_="y" * 256))["result"], "pong")
+        c.close()
+
+    def test_parked_waits_count_as_inflight(self):
+        c = self.env.client()
+        self.env.start_sleepers(c, "w", 2)
+        waits = [c.send("container.wait", {"name": "w%d" % i, "tag": "1"}) for i in range(2)]
+        time.sleep(0.3)
+        busy = c.error("system.ping")   # two waits parked: the connection's 2 are taken
+        self.assertEqual(busy["data"]["reason"], "busy")
+        other = self.env.client()   # another connection is not held up
+        for i in range(2):
+            other.call("container.kill", {"name": "w%d" % i, "tag": "1"})
+        for i in waits:
+            self.assertEqual(c.wait(i)["result"]["exitCode"], 137)
+        self.assertEqual(c.call("system.ping"), "pong")
+        for i in range(2):
+            other.call("container.remove", {"name": "w%d" % i, "tag": "1"})
+        other.close()
+        c.close()
+
     def test_message_limit(self):
         c = self.env.client()
         self.assertEqual(c.call("system.info")["version"], c.call("system.info")["version"])
@@ -92,6 +120,30 @@ class Lagged(DaemonSuite):
         slow.close()
         fast.close()
         c.call("container.remove", dict(key, force=True))
+        c.close()
+
+
+class Follows(DaemonSuite):
+    """Log follows: at most 16 per connection, each one of its requests in flight."""
+    daemon_args = ("--max-inflight", "20")
+
+    def test_follows_per_connection(self):
+        c = self.env.client()
+        c.call("container.create", {"image": self.env.image, "name": "f", "tag": "1", "cmd": ["/bin/sleep", "100"]})
+        for _ in range(16):
+            c.call("container.logs", {"name": "f", "tag": "1", "follow": True})
+        err = c.error("container.logs", {"name": "f", "tag": "1", "follow": True})
+        self.assertEqual(err["data"]["reason"], "busy")
+        self.assertIn("follows 16 logs already", err["message"])
+        # 16 follows + 4 more requests in flight fill --max-inflight 20
+        ids = [c.send("container.wait", {"name": "f", "tag": "1"}) for _ in range(4)]
+        time.sleep(0.3)
+        self.assertEqual(c.error("system.ping")["data"]["reason"], "busy")
+        self.assertEqual(c.call("logs.unfollow", {"name": "f", "tag": "1"}), {"unfollowed": True})
+        self.assertEqual(c.call("system.ping"), "pong")
+        c.call("container.remove", {"name": "f", "tag": "1", "force": True})
+        for i in ids:
+            self.assertEqual(c.wait(i)["error"]["data"]["reason"], "not_found")
         c.close()
 
 

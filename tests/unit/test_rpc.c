@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lcd/alloc.h"
@@ -60,6 +61,16 @@ static void test_decode_errors(void **state)
         expect_fail("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"x\"}", LCD_E_BAD_REQUEST, false);
         expect_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":[1]}", LCD_E_INVALID, true);
         expect_fail("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"extra\":1}", LCD_E_BAD_REQUEST, true);
+        /* an id is copied into every pending reply: at most 256 bytes */
+        char id[600];
+        snprintf(id, sizeof id, "{\"jsonrpc\":\"2.0\",\"id\":\"%0257d\",\"method\":\"x\"}", 0);
+        expect_fail(id, LCD_E_BAD_REQUEST, false);
+        snprintf(id, sizeof id, "{\"jsonrpc\":\"2.0\",\"id\":\"%0256d\",\"method\":\"x\"}", 0);
+        lcd_rpc_request_t r1;
+        lcd_error_t *e1 = NULL;
+        assert_int_equal(lcd_rpc_decode(id, strlen(id), 0, &r1, &e1), 0);
+        assert_int_equal(json_object_get_string_len(r1.id), 256);
+        lcd_rpc_request_clear(&r1);
         /* a smaller depth limit is honoured */
         lcd_rpc_request_t r2;
         lcd_error_t *e2 = NULL;
