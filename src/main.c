@@ -48,6 +48,7 @@ static const char usage_line[] =
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
         "                        [--max-clients N] [--max-message BYTES] [--max-inflight N] [--max-depth N]\n"
         "                        [--send-queue N] [--pull-timeout SECONDS] [--tool-timeout SECONDS]\n"
+        "                        [--log-max BYTES] [--max-image-size BYTES]\n"
         "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
 
 static void help(void)
@@ -77,6 +78,9 @@ static void help(void)
               "  --pull-timeout SECONDS a pull (skopeo copy) is killed after this long (default 600)\n"
               "  --tool-timeout SECONDS any other tool run (umoci, conmon, crun) is killed after this long\n"
               "                         (default 60; an unpack gets ten times as long)\n"
+              "  --log-max BYTES        each container's log at most (default 16M; k, M, G suffixes); past it\n"
+              "                         conmon starts the log afresh and the older output is gone\n"
+              "  --max-image-size BYTES a pulled image's layers at most, compressed (default 8G)\n"
               "  --no-new-keyring       containers share the daemon's session keyring instead of one each\n"
               "                         (a user's key quota, kernel.keys.maxkeys, allows ~200 keyrings)\n"
               "  --allow-root           run as root anyway (not rootless; at your own risk)\n",
@@ -100,6 +104,31 @@ static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
         if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
                 return -1;
         *out = (unsigned)v;
+        return 0;
+}
+
+/* A size in bytes with an optional binary suffix: 512k, 16M, 8G. */
+static int parse_bytes(const char *s, long long min, long long max, long long *out)
+{
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s || s[0] == '-')
+                return -1;
+        int shift = 0;
+        if (*end != '\0') {
+                const char *units = "kKmMgG";
+                const char *u = strchr(units, *end);
+                if (u == NULL || end[1] != '\0')
+                        return -1;
+                shift = 10 * (int)((u - units) / 2 + 1);
+        }
+        if (v > (max >> shift))
+                return -1;
+        v <<= shift;
+        if (v < min)
+                return -1;
+        *out = v;
         return 0;
 }
 
@@ -145,6 +174,7 @@ int main(int argc, char **argv)
         const char *socket_path = NULL, *listen = "127.0.0.1:7780", *data_dir = NULL, *runtime_dir = NULL;
         unsigned workers = 4, queue = 64, max_containers = 1024, history = EVENT_HISTORY, heartbeat = 15;
         unsigned pull_timeout = 600, tool_timeout = 60;
+        long long log_max = LCD_LOG_MAX_DEFAULT, max_image = LCD_IMAGE_MAX_DEFAULT;
         const char *insecure[MAX_INSECURE + 1] = {0};
         size_t n_insecure = 0;
         const char *allow_hosts[MAX_INSECURE + 1] = {0}, *allow_origins[MAX_INSECURE + 1] = {0};
@@ -177,7 +207,9 @@ int main(int argc, char **argv)
                 O_MAX_DEPTH,
                 O_SEND_QUEUE,
                 O_PULL_TIMEOUT,
-                O_TOOL_TIMEOUT
+                O_TOOL_TIMEOUT,
+                O_LOG_MAX,
+                O_MAX_IMAGE
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -204,6 +236,8 @@ int main(int argc, char **argv)
                 {"send-queue", required_argument, NULL, O_SEND_QUEUE},
                 {"pull-timeout", required_argument, NULL, O_PULL_TIMEOUT},
                 {"tool-timeout", required_argument, NULL, O_TOOL_TIMEOUT},
+                {"log-max", required_argument, NULL, O_LOG_MAX},
+                {"max-image-size", required_argument, NULL, O_MAX_IMAGE},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
@@ -309,6 +343,15 @@ int main(int argc, char **argv)
                 case O_TOOL_TIMEOUT:
                         if (parse_uint(optarg, 1, 3600, &tool_timeout) < 0)
                                 return bad_usage("--tool-timeout must be 1..3600 seconds, not '%s'", optarg);
+                        break;
+                case O_LOG_MAX:
+                        if (parse_bytes(optarg, 64 * 1024, 1LL << 40, &log_max) < 0)
+                                return bad_usage("--log-max must be 64k..1024G bytes, not '%s'", optarg);
+                        break;
+                case O_MAX_IMAGE:
+                        if (parse_bytes(optarg, 1, 1LL << 50, &max_image) < 0)
+                                return bad_usage("--max-image-size must be a size in bytes (k, M, G), not '%s'",
+                                                 optarg);
                         break;
                 case 'V':
                         printf("light-containerd %s\n", LCD_VERSION);
@@ -458,6 +501,8 @@ int main(int argc, char **argv)
                 .events = events,
                 .pull_timeout_ms = (int)pull_timeout * 1000,
                 .tool_timeout_ms = (int)tool_timeout * 1000,
+                .log_max_bytes = log_max,
+                .max_image_bytes = max_image,
         };
         engine = lcd_engine_new(&ecfg, &err);
         if (engine == NULL)

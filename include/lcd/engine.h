@@ -28,6 +28,9 @@
 
 typedef struct lcd_engine lcd_engine_t;
 
+#define LCD_LOG_MAX_DEFAULT (16 * 1024 * 1024)           /* --log-max, as podman's log_size_max */
+#define LCD_IMAGE_MAX_DEFAULT (8LL * 1024 * 1024 * 1024) /* --max-image-size */
+
 typedef struct {
         const char *data_dir;    /* image store and bundles */
         const char *runtime_dir; /* crun root, exit files, conmon sockets */
@@ -37,6 +40,8 @@ typedef struct {
         lcd_events_t *events;                   /* borrowed */
         int pull_timeout_ms;                    /* skopeo copy */
         int tool_timeout_ms;                    /* every other tool run */
+        int64_t log_max_bytes;                  /* each container's log; 0: the default */
+        int64_t max_image_bytes;                /* an image's compressed size; 0: the default */
         const lcd_userns_t *userns;             /* borrowed; NULL: none entered */
         bool shared_keyring;                    /* --no-new-keyring */
         const lcd_check_t *checks;              /* the doctor's results (tool versions); NULL: probe */

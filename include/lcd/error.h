@@ -35,6 +35,7 @@
         X(UNSUPPORTED, -32007, "unsupported")                                                                          \
         X(TIMEOUT, -32008, "timeout")                                                                                  \
         X(FORBIDDEN, -32009, "forbidden")                                                                              \
+        X(TOO_LARGE, -32010, "too_large")                                                                              \
         X(INTERNAL, -32603, "internal")                                                                                \
         X(NOMEM, -32603, "out_of_memory")
 

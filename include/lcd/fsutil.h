@@ -4,6 +4,7 @@
 
 #include <json-c/json.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* mkdir -p; 0 or -errno. */
@@ -25,6 +26,11 @@ int lcd_write_atomic(const char *path, const char *data, size_t len, mode_t mode
  * Unlike json-c's json_object_from_file it keeps no global error state, so
  * workers may call it at the same time. */
 json_object *lcd_json_read(const char *path, size_t max);
+/* Bytes free for an unprivileged writer on the file system of path, or -1
+ * when it cannot be told. */
+int64_t lcd_fs_free(const char *path);
+/* What a pull or an unpack leaves free at least, beyond what it needs. */
+#define LCD_DISK_RESERVE (16 * 1024 * 1024)
 /* Find an executable on PATH; 0 with the absolute path in buf, or -ENOENT. */
 int lcd_find_on_path(const char *name, char *buf, size_t len);
 

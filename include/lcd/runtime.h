@@ -43,6 +43,7 @@ typedef struct {
         lcd_runner_t *runner;     /* borrowed */
         int timeout_ms;           /* every tool run (an unpack gets 10x) */
         bool shared_keyring;      /* containers share the daemon's session keyring */
+        int64_t log_max_bytes;    /* each container's log (conmon --log-size-max); > 0 */
         bool no_overlay;          /* unit tests: rootfs stays an empty directory */
         lcd_progress_fn progress; /* told when an image root is unpacked; may be NULL */
         void *progress_ctx;
@@ -53,12 +54,20 @@ void lcd_runtime_free(lcd_runtime_t *rt);
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt);
 
-/* Make the bundle: the image root for digest (unpacked from layout
- * "<dir>:<ref>" the first time), the overlay, config.json. *argv gets the
- * command that will run (caller frees with lcd_strv_free). Leaves nothing
- * of the container behind on failure. */
-int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const char *digest,
-                        const lcd_bundle_spec_t *spec, char ***argv, lcd_error_t **err);
+/* The image a container is made from. */
+typedef struct {
+        const char *layout; /* "<dir>:<ref>", for umoci */
+        const char *digest; /* its manifest digest: the root's name */
+        int64_t bytes;      /* its stored (compressed) size */
+} lcd_image_t;
+
+/* Make the bundle: the image root for img->digest (unpacked from its
+ * layout the first time, when the file system has room for twice its
+ * compressed size: too_large otherwise), the overlay, config.json. *argv
+ * gets the command that will run (caller frees with lcd_strv_free).
+ * Leaves nothing of the container behind on failure. */
+int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *img, const lcd_bundle_spec_t *spec,
+                        char ***argv, lcd_error_t **err);
 /* Create the container under conmon (crun create); *pid its init pid. */
 int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int *pid, lcd_error_t **err);
 int lcd_runtime_start(lcd_runtime_t *rt, const char *id, lcd_error_t **err);

@@ -1,9 +1,11 @@
 /* follow.c - container.logs with follow: new log lines pushed as they come.
  *
  * DESIGN: service thread only. One inotify descriptor, adopted by lws as a
- * raw file, wakes the service loop when a followed log grows; each follower
- * reads from its offset to the end (at most FOLLOW_READ per wake-up, the
- * rest at the next one), advances past complete lines only, joins partial
+ * raw file, wakes the service loop when a followed log grows (a watch on
+ * the container's directory, shared by its followers); each follower keeps
+ * the log open and reads from its offset to the end, advances past
+ * complete lines only; when conmon starts the log afresh (--log-max) it
+ * reads the old file to its end, then the new one from its start; it joins partial
  * writes per stream and queues one "log" notification per entry on its
  * session. A follow ends -- with a final "log.end" notification -- when the
  * container's exited or removed event goes out, on logs.unfollow, when the
@@ -26,6 +28,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FOLLOW_READ (256 * 1024)
@@ -36,7 +39,10 @@ struct lcd_follower {
         char name[LCD_NAME_MAX + 1];
         char tag[LCD_TAG_MAX + 1];
         char path[4096];
-        int wd;
+        const char *leaf; /* the log's name in its directory (into path) */
+        int wd;           /* the watch on that directory: shared by the followers of one container */
+        int fd;           /* the log followed: kept open, so a rotated one is read to its end */
+        ino_t ino;
         off_t offset;
         char *pend[2]; /* partial lines of stdout, stderr */
         size_t pend_len[2];
@@ -63,18 +69,12 @@ static void send_log(lcd_follower_t *f, const char *stream, const char *time, si
         lcd_msg_unref(m);
 }
 
-/* Read what was appended; false when the session cannot take more. */
-static bool drain(lcd_follower_t *f)
+/* Send the complete lines of buf[0..n) that follow; returns the bytes
+ * they took (a line cut by the end of buf waits for the next read). */
+static size_t send_lines(lcd_follower_t *f, char *buf, size_t n, bool *ok)
 {
-        int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return true;
-        char *buf = lcd_malloc(FOLLOW_READ);
-        bool ok = buf != NULL;
-        ssize_t n = ok ? pread(fd, buf, FOLLOW_READ, f->offset) : 0;
-        close(fd);
-        char *p = buf, *end = buf + (n > 0 ? n : 0);
-        while (ok && p < end) {
+        char *p = buf, *end = buf + n;
+        while (*ok && p < end) {
                 char *nl = memchr(p, '\n', (size_t)(end - p));
                 if (nl == NULL)
                         break; /* the rest of this line comes later */
@@ -82,7 +82,7 @@ static bool drain(lcd_follower_t *f)
                 if (lcd_logline_parse(p, (size_t)(nl - p), &l) == 0) {
                         int s = strcmp(l.stream, "stderr") == 0;
                         if (f->pend[s] == NULL && (f->pend[s] = lcd_malloc(LCD_LOG_LINE_MAX)) == NULL) {
-                                ok = false;
+                                *ok = false;
                                 break;
                         }
                         size_t take = l.text_len;
@@ -91,12 +91,49 @@ static bool drain(lcd_follower_t *f)
                         memcpy(f->pend[s] + f->pend_len[s], l.text, take);
                         f->pend_len[s] += take;
                         if (!l.partial) {
-                                send_log(f, l.stream, l.time, l.time_len, f->pend[s], f->pend_len[s], &ok);
+                                send_log(f, l.stream, l.time, l.time_len, f->pend[s], f->pend_len[s], ok);
                                 f->pend_len[s] = 0;
                         }
                 }
-                f->offset += nl + 1 - p;
                 p = nl + 1;
+        }
+        return (size_t)(p - buf);
+}
+
+/* Has conmon started the log afresh (--log-max: it renames a new file over
+ * the old one)? Then switch to the new file, from its start. */
+static bool rotated(lcd_follower_t *f)
+{
+        struct stat st;
+        if (stat(f->path, &st) < 0 || st.st_ino == f->ino)
+                return false;
+        int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        close(f->fd);
+        f->fd = fd;
+        f->ino = st.st_ino;
+        f->offset = 0;
+        return true;
+}
+
+/* Read what was appended, to the end of the file (and of a file rotated
+ * away meanwhile: it is read to its end first); false when the session
+ * cannot take more (the session's bounded queue bounds the work). */
+static bool drain(lcd_follower_t *f)
+{
+        char *buf = lcd_malloc(FOLLOW_READ);
+        bool ok = buf != NULL;
+        while (ok) {
+                ssize_t n = pread(f->fd, buf, FOLLOW_READ, f->offset);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                size_t used = n > 0 ? send_lines(f, buf, (size_t)n, &ok) : 0;
+                f->offset += (off_t)used;
+                if (n == FOLLOW_READ && used > 0)
+                        continue; /* more may be there */
+                if (!rotated(f))
+                        break;
         }
         lcd_free(buf);
         return ok;
@@ -104,8 +141,14 @@ static bool drain(lcd_follower_t *f)
 
 static void follower_free(lcd_api_t *api, lcd_follower_t *f)
 {
-        if (f->wd >= 0)
+        /* the directory's watch is shared with the other followers of that container */
+        bool shared = false;
+        for (const lcd_follower_t *o = api->followers; o != NULL && !shared; o = o->next)
+                shared = o != f && o->wd == f->wd;
+        if (f->wd >= 0 && !shared)
                 inotify_rm_watch(api->follow_fd, f->wd);
+        if (f->fd >= 0)
+                close(f->fd);
         f->session->inflight--;
         f->session->n_follows--;
         lcd_session_unref(f->session);
@@ -154,12 +197,34 @@ int lcd_follow_start(lcd_api_t *api, lcd_session_t *s, const char *name, const c
         snprintf(f->name, sizeof f->name, "%s", name);
         snprintf(f->tag, sizeof f->tag, "%s", tag);
         snprintf(f->path, sizeof f->path, "%s", path);
+        char *slash = strrchr(f->path, '/');
+        if (slash == NULL) {
+                lcd_free(f);
+                return lcd_error_set(err, LCD_E_INTERNAL, "the log path %s has no directory", path);
+        }
         f->offset = offset;
-        /* conmon creates the log at create: watch it (a container not started
-         * yet has an empty one) */
-        f->wd = inotify_add_watch(api->follow_fd, path, IN_MODIFY);
+        /* conmon creates the log at create (a container not started yet has
+         * an empty one). The directory is watched: conmon renames a fresh log
+         * over a full one (--log-max), which a watch on the file would miss. */
+        struct stat st;
+        f->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (f->fd < 0 || fstat(f->fd, &st) < 0) {
+                int e = errno;
+                if (f->fd >= 0)
+                        close(f->fd);
+                lcd_free(f);
+                return lcd_error_set(err, LCD_E_INTERNAL, "open the log: %s", strerror(e));
+        }
+        f->ino = st.st_ino;
+        if (st.st_size < offset) /* started afresh since the tail was read */
+                f->offset = 0;
+        *slash = '\0';
+        f->wd = inotify_add_watch(api->follow_fd, f->path, IN_MODIFY | IN_MOVED_TO | IN_CREATE);
+        *slash = '/';
+        f->leaf = slash + 1;
         if (f->wd < 0) {
                 int e = errno;
+                close(f->fd);
                 lcd_free(f);
                 return lcd_error_set(err, LCD_E_INTERNAL, "watch the log: %s", strerror(e));
         }
@@ -247,7 +312,8 @@ void lcd_follow_readable(lcd_api_t *api)
                         struct inotify_event *ie = (struct inotify_event *)p;
                         p += sizeof *ie + ie->len;
                         for (lcd_follower_t **pp = &api->followers; *pp != NULL;) {
-                                if ((*pp)->wd == ie->wd && !drain(*pp))
+                                bool mine = (*pp)->wd == ie->wd && ie->len > 0 && strcmp(ie->name, (*pp)->leaf) == 0;
+                                if (mine && !drain(*pp))
                                         end_follow(api, pp, "lagged");
                                 else
                                         pp = &(*pp)->next;

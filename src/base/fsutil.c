@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -220,6 +221,14 @@ json_object *lcd_json_read(const char *path, size_t max)
         if (o == NULL)
                 errno = tok ? EINVAL : ENOMEM;
         return o;
+}
+
+int64_t lcd_fs_free(const char *path)
+{
+        struct statvfs sv;
+        if (statvfs(path, &sv) < 0)
+                return -1;
+        return (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
 }
 
 int lcd_find_on_path(const char *name, char *buf, size_t len)

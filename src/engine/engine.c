@@ -118,6 +118,7 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 .runner = cfg->runner,
                 .timeout_ms = cfg->tool_timeout_ms,
                 .shared_keyring = cfg->shared_keyring,
+                .log_max_bytes = cfg->log_max_bytes > 0 ? cfg->log_max_bytes : LCD_LOG_MAX_DEFAULT,
                 .no_overlay = cfg->no_overlay,
                 .progress = publish_progress,
                 .progress_ctx = e,
@@ -125,8 +126,16 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         e->rt = lcd_runtime_new(&ro, err);
         if (e->rt == NULL)
                 goto fail;
-        e->images = lcd_imagestore_new(cfg->data_dir, cfg->insecure_registries, cfg->runner, cfg->pull_timeout_ms,
-                                       publish_progress, e, err);
+        lcd_imagestore_opts_t io = {
+                .data_dir = cfg->data_dir,
+                .insecure = cfg->insecure_registries,
+                .runner = cfg->runner,
+                .pull_timeout_ms = cfg->pull_timeout_ms,
+                .max_image_bytes = cfg->max_image_bytes > 0 ? cfg->max_image_bytes : LCD_IMAGE_MAX_DEFAULT,
+                .progress = publish_progress,
+                .progress_ctx = e,
+        };
+        e->images = lcd_imagestore_new(&io, err);
         if (e->images == NULL)
                 goto fail;
         int stale = lcd_runtime_clean_stale(e->rt);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #define REFNAME "image"
@@ -32,15 +33,15 @@ struct lcd_imagestore {
         char **insecure;
         lcd_runner_t *runner;
         int pull_timeout_ms;
+        int64_t max_image_bytes;
         lcd_gate_t *gate; /* per canonical reference: pull writes, unpack reads */
         lcd_progress_fn progress;
         void *progress_ctx;
 };
 
-lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *insecure, lcd_runner_t *runner,
-                                     int pull_timeout_ms, lcd_progress_fn progress, void *progress_ctx,
-                                     lcd_error_t **err)
+lcd_imagestore_t *lcd_imagestore_new(const lcd_imagestore_opts_t *o, lcd_error_t **err)
 {
+        const char *data_dir = o->data_dir;
         lcd_imagestore_t *s = lcd_calloc(1, sizeof *s);
         if (s == NULL) {
                 lcd_error_nomem(err);
@@ -48,16 +49,17 @@ lcd_imagestore_t *lcd_imagestore_new(const char *data_dir, const char *const *in
         }
         bool nomem = false;
         s->dir = lcd_strdup_printf("%s/images", data_dir);
-        s->insecure = lcd_strv_dup(insecure, &nomem);
+        s->insecure = lcd_strv_dup(o->insecure, &nomem);
         if (s->dir == NULL || nomem) {
                 lcd_imagestore_free(s);
                 lcd_error_nomem(err);
                 return NULL;
         }
-        s->runner = runner;
-        s->pull_timeout_ms = pull_timeout_ms;
-        s->progress = progress;
-        s->progress_ctx = progress_ctx;
+        s->runner = o->runner;
+        s->pull_timeout_ms = o->pull_timeout_ms;
+        s->max_image_bytes = o->max_image_bytes;
+        s->progress = o->progress;
+        s->progress_ctx = o->progress_ctx;
         s->gate = lcd_gate_new();
         if (s->gate == NULL) {
                 lcd_imagestore_free(s);
@@ -162,6 +164,148 @@ static bool is_insecure(lcd_imagestore_t *s, const char *host)
         return false;
 }
 
+/* The bytes of the layout's blobs (what a pull stored). */
+static int64_t blobs_size(const char *dir)
+{
+        char path[4096];
+        snprintf(path, sizeof path, "%s/blobs/sha256", dir);
+        DIR *d = opendir(path);
+        int64_t total = 0;
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL) {
+                struct stat st;
+                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0)
+                        total += st.st_size;
+        }
+        if (d != NULL)
+                closedir(d);
+        return total;
+}
+
+/* skopeo inspect --raw SRC: the manifest (or index) as the registry serves it. */
+static json_object *inspect_raw(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char *src, lcd_error_t **err)
+{
+        const char *argv[10];
+        int n = 0;
+        argv[n++] = "skopeo";
+        if (s->policy != NULL) {
+                argv[n++] = "--policy";
+                argv[n++] = s->policy;
+        }
+        argv[n++] = "inspect";
+        argv[n++] = "--raw";
+        argv[n++] = is_insecure(s, ref->host) ? "--tls-verify=false" : "--tls-verify=true";
+        argv[n++] = src;
+        argv[n] = NULL;
+        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1, .out_cap = JSON_FILE_MAX};
+        lcd_run_result_t res;
+        if (lcd_run_tool(s->runner, &spec, &res, "inspect", err) < 0) {
+                lcd_run_result_clear(&res);
+                lcd_error_wrap(err, "%s", ref->canonical);
+                return NULL;
+        }
+        json_object *o = json_tokener_parse(res.out);
+        lcd_run_result_clear(&res);
+        if (o == NULL)
+                lcd_error_set(err, LCD_E_TOOL_FAILED, "pull %s: skopeo inspect gave no JSON manifest", ref->canonical);
+        return o;
+}
+
+/* The bytes of an image manifest's layers and config; -1 when it does not
+ * say (not an image manifest: an index, or schema 1 without sizes). */
+static int64_t manifest_bytes(json_object *m)
+{
+        json_object *layers = NULL, *config = NULL, *sz = NULL;
+        if (!json_object_object_get_ex(m, "layers", &layers) || !json_object_is_type(layers, json_type_array))
+                return -1;
+        int64_t total = 0;
+        for (size_t i = 0; i < json_object_array_length(layers); i++) {
+                if (!json_object_object_get_ex(json_object_array_get_idx(layers, i), "size", &sz))
+                        return -1;
+                total += json_object_get_int64(sz) > 0 ? json_object_get_int64(sz) : 0;
+        }
+        if (json_object_object_get_ex(m, "config", &config) && json_object_object_get_ex(config, "size", &sz))
+                total += json_object_get_int64(sz) > 0 ? json_object_get_int64(sz) : 0;
+        return total;
+}
+
+/* An index's manifest for this machine (what skopeo copy takes), or NULL. */
+static const char *platform_digest(json_object *index)
+{
+        static const char *const arch[][2] = {{"x86_64", "amd64"},    {"aarch64", "arm64"}, {"armv7l", "arm"},
+                                              {"ppc64le", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"}};
+        struct utsname u;
+        const char *want = NULL;
+        if (uname(&u) == 0)
+                for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++)
+                        if (strcmp(u.machine, arch[i][0]) == 0)
+                                want = arch[i][1];
+        json_object *mans = NULL;
+        if (want == NULL || !json_object_object_get_ex(index, "manifests", &mans) ||
+            !json_object_is_type(mans, json_type_array))
+                return NULL;
+        for (size_t i = 0; i < json_object_array_length(mans); i++) {
+                json_object *m = json_object_array_get_idx(mans, i), *p, *os, *a, *d;
+                if (json_object_object_get_ex(m, "platform", &p) && json_object_object_get_ex(p, "os", &os) &&
+                    json_object_object_get_ex(p, "architecture", &a) && json_object_object_get_ex(m, "digest", &d) &&
+                    strcmp(json_object_get_string(os), "linux") == 0 && strcmp(json_object_get_string(a), want) == 0 &&
+                    lcd_digest_valid(json_object_get_string(d)))
+                        return json_object_get_string(d);
+        }
+        return NULL;
+}
+
+static void human(int64_t n, char *buf, size_t len)
+{
+        if (n >= 1024 * 1024 * 1024)
+                snprintf(buf, len, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+        else if (n >= 1024 * 1024)
+                snprintf(buf, len, "%.1f MiB", (double)n / (1024.0 * 1024));
+        else
+                snprintf(buf, len, "%lld bytes", (long long)n);
+}
+
+/* The image's size from its manifest (this machine's, from an index),
+ * checked against --max-image-size and the free space before anything is
+ * copied. */
+static int check_size(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char *src, lcd_error_t **err)
+{
+        json_object *m = inspect_raw(s, ref, src, err);
+        if (m == NULL)
+                return LCD_ERR;
+        int64_t size = manifest_bytes(m);
+        const char *d = size < 0 ? platform_digest(m) : NULL;
+        if (d != NULL) {
+                char *one = lcd_strdup_printf("docker://%s/%s@%s", ref->host, ref->repo, d);
+                json_object_put(m);
+                m = one ? inspect_raw(s, ref, one, err) : NULL;
+                lcd_free(one);
+                if (m == NULL)
+                        return *err ? LCD_ERR : lcd_error_nomem(err);
+                size = manifest_bytes(m);
+        }
+        json_object_put(m);
+        if (size < 0)
+                return lcd_error_set(err, LCD_E_TOO_LARGE,
+                                     "pull %s: its manifest gives no layer sizes (or none for this machine), so its "
+                                     "size cannot be checked before copying it",
+                                     ref->canonical);
+        char have[32], cap[32];
+        human(size, have, sizeof have);
+        if (size > s->max_image_bytes) {
+                human(s->max_image_bytes, cap, sizeof cap);
+                return lcd_error_set(err, LCD_E_TOO_LARGE, "pull %s: the image is %s, over --max-image-size (%s)",
+                                     ref->canonical, have, cap);
+        }
+        int64_t avail = lcd_fs_free(s->dir);
+        if (avail >= 0 && size + LCD_DISK_RESERVE > avail) {
+                human(avail, cap, sizeof cap);
+                return lcd_error_set(err, LCD_E_TOO_LARGE, "pull %s: the image is %s and %s has only %s free",
+                                     ref->canonical, have, s->dir, cap);
+        }
+        return 0;
+}
+
 /* skopeo copy under the writer gate. */
 static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char *dir, char *digest, lcd_error_t **err)
 {
@@ -188,6 +332,8 @@ static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const cha
         lcd_info("pulling %s", ref->canonical);
         if (s->progress != NULL)
                 s->progress(s->progress_ctx, ref->canonical, LCD_PROGRESS_PULLING);
+        if (check_size(s, ref, src, err) < 0)
+                return LCD_ERR;
         char had[LCD_DIGEST_LEN + 1];
         bool cached = cached_digest(dir, had) == 0; /* a re-pull: a failure keeps the image we have */
         lcd_run_spec_t spec = {.argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1};
@@ -223,7 +369,7 @@ int lcd_imagestore_pull(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *di
         return r;
 }
 
-int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char **layout, char *digest,
+int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char **layout, char *digest, int64_t *bytes,
                            lcd_error_t **err)
 {
         *layout = NULL;
@@ -240,6 +386,7 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
                                 lcd_gate_leave(s->gate, ref->canonical, false);
                                 return lcd_error_nomem(err);
                         }
+                        *bytes = blobs_size(dir);
                         return 0; /* stays a reader until release */
                 }
                 lcd_gate_leave(s->gate, ref->canonical, false);
@@ -254,6 +401,13 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
                 if (r < 0)
                         return r;
         }
+}
+
+bool lcd_imagestore_cached(lcd_imagestore_t *s, const lcd_imageref_t *ref)
+{
+        cleanup_free char *dir = layout_dir(s, ref);
+        char digest[LCD_DIGEST_LEN + 1];
+        return dir != NULL && cached_digest(dir, digest) == 0;
 }
 
 void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref)
@@ -272,23 +426,6 @@ static json_object *read_blob(const char *dir, const char *digest)
         json_object *o = path ? lcd_json_read(path, JSON_FILE_MAX) : NULL;
         lcd_free(path);
         return o;
-}
-
-static int64_t blobs_size(const char *dir)
-{
-        char path[4096];
-        snprintf(path, sizeof path, "%s/blobs/sha256", dir);
-        DIR *d = opendir(path);
-        int64_t total = 0;
-        struct dirent *de;
-        while (d != NULL && (de = readdir(d)) != NULL) {
-                struct stat st;
-                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0)
-                        total += st.st_size;
-        }
-        if (d != NULL)
-                closedir(d);
-        return total;
 }
 
 static json_object *get(json_object *o, const char *key)

@@ -286,9 +286,10 @@ static void create_job(void *arg)
 
         char digest[LCD_DIGEST_LEN + 1];
         char *layout = NULL;
+        int64_t bytes = 0;
         struct created x = {0};
         int64_t phase = lcd_wall_us();
-        if (lcd_imagestore_acquire(e->images, &j->ref, &layout, digest, &err) < 0)
+        if (lcd_imagestore_acquire(e->images, &j->ref, &layout, digest, &bytes, &err) < 0)
                 goto fail;
         lcd_engine_phase(e, LCD_PHASE_PULL, phase);
         char *d = lcd_strdup(digest);
@@ -304,7 +305,8 @@ static void create_job(void *arg)
         lcd_bundle_spec_t spec = {(const char *const *)c->cmd, (const char *const *)c->env, c->workdir, c->memory_limit,
                                   c->pids_limit};
         phase = lcd_wall_us();
-        int r = lcd_runtime_prepare(e->rt, c->id, layout, digest, &spec, &x.argv, &err);
+        lcd_image_t img = {layout, digest, bytes};
+        int r = lcd_runtime_prepare(e->rt, c->id, &img, &spec, &x.argv, &err);
         lcd_engine_phase(e, LCD_PHASE_UNPACK, phase);
         lcd_imagestore_release(e->images, &j->ref);
         lcd_free(layout);

@@ -48,6 +48,7 @@ struct lcd_runtime {
         lcd_gate_t *roots_gate; /* per digest: unpack writes, use reads */
         bool no_overlay;        /* unit tests: rootfs stays an empty directory */
         bool shared_keyring;    /* conmon --no-new-keyring */
+        int64_t log_max_bytes;  /* conmon --log-size-max */
         lcd_progress_fn progress;
         void *progress_ctx;
 };
@@ -86,6 +87,7 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         rt->ns = o->ns ? o->ns : &no_userns;
         rt->no_overlay = o->no_overlay;
         rt->shared_keyring = o->shared_keyring;
+        rt->log_max_bytes = o->log_max_bytes;
         rt->progress = o->progress;
         rt->progress_ctx = o->progress_ctx;
         rt->runner = o->runner;
@@ -398,9 +400,9 @@ out:
 /* The image root for digest, unpacked once. On success the caller holds the
  * digest's gate as a reader (so the root cannot be half-written under it)
  * and must leave it. */
-static int hold_root(lcd_runtime_t *rt, const char *layout, const char *digest, char *dir, size_t len,
-                     lcd_error_t **err)
+static int hold_root(lcd_runtime_t *rt, const lcd_image_t *img, char *dir, size_t len, lcd_error_t **err)
 {
+        const char *layout = img->layout, *digest = img->digest;
         if (!lcd_digest_valid(digest))
                 return lcd_error_set(err, LCD_E_INTERNAL, "bad image digest '%s'", digest);
         snprintf(dir, len, "%s/%s", rt->roots, digest + 7);
@@ -415,7 +417,14 @@ static int hold_root(lcd_runtime_t *rt, const char *layout, const char *digest, 
                 if (lcd_gate_enter(rt->roots_gate, digest, true) < 0)
                         return lcd_error_nomem(err);
                 int r = 0;
-                if (access(cfg, F_OK) != 0) {
+                int64_t avail = lcd_fs_free(rt->roots);
+                if (access(cfg, F_OK) != 0 && avail >= 0 && 2 * img->bytes + LCD_DISK_RESERVE > avail) {
+                        /* layers are compressed: room for twice their size, a common ratio, or no unpack */
+                        r = lcd_error_set(err, LCD_E_TOO_LARGE,
+                                          "unpack %.19s: its layers take %lld MiB compressed and %s has %lld MiB free "
+                                          "(twice the compressed size is needed)",
+                                          digest, (long long)(img->bytes >> 20), rt->roots, (long long)(avail >> 20));
+                } else if (access(cfg, F_OK) != 0) {
                         /* unpack beside, then rename: a root is complete or absent */
                         char tmp[PATH_MAX + 16];
                         snprintf(tmp, sizeof tmp, "%s/.tmp-%s", rt->roots, digest + 7);
@@ -487,11 +496,11 @@ static int mount_overlay(lcd_runtime_t *rt, const char *id, const char *rootdir,
         return lcd_error_set(err, LCD_E_INTERNAL, "mount the overlay on %s: %s", merged, strerror(errno));
 }
 
-int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, const char *digest,
-                        const lcd_bundle_spec_t *spec, char ***argv, lcd_error_t **err)
+int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *img, const lcd_bundle_spec_t *spec,
+                        char ***argv, lcd_error_t **err)
 {
         char rootdir[PATH_MAX], bundle[PATH_MAX], template[PATH_MAX + 16];
-        if (hold_root(rt, layout, digest, rootdir, sizeof rootdir, err) < 0)
+        if (hold_root(rt, img, rootdir, sizeof rootdir, err) < 0)
                 return LCD_ERR;
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
         int r = 0;
@@ -502,7 +511,7 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const char *layout, c
         snprintf(template, sizeof template, "%s/config.json", rootdir);
         if (r == 0)
                 r = write_config(rt, id, template, spec, argv, err);
-        lcd_gate_leave(rt->roots_gate, digest, false);
+        lcd_gate_leave(rt->roots_gate, img->digest, false);
         if (r < 0) {
                 unmount_rootfs(rt, id);
                 lcd_rmtree(bundle);
@@ -564,8 +573,9 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
         bundle_path(rt, id, "conmon.pid", cpidfile, sizeof cpidfile);
         bundle_path(rt, id, "conmon.log", out, sizeof out);
         snprintf(log, sizeof log, "k8s-file:%s/%s/ctr.log", rt->bundles, id);
-        char exit_file[PATH_MAX];
+        char exit_file[PATH_MAX], logmax[32];
         snprintf(exit_file, sizeof exit_file, "%s/%s", rt->exit_dir, id);
+        snprintf(logmax, sizeof logmax, "%lld", (long long)rt->log_max_bytes);
         unlink(exit_file);
         unlink(out);
         const char *argv[] = {"conmon",
@@ -599,6 +609,8 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
                               "--cgroup-manager=cgroupfs",
                               "--log-level",
                               "warning",
+                              "--log-size-max",
+                              logmax,
                               NULL,
                               NULL};
         if (rt->shared_keyring)

@@ -58,8 +58,9 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
         char name[64];
         tool_name(argv, name, sizeof name);
         pthread_mutex_lock(&mu);
-        if (strcmp(argv[0], "skopeo") == 0)
-                f->calls_skopeo++;
+        bool inspect = strcmp(argv[0], "skopeo") == 0 && arg_after(argv, "inspect") != NULL;
+        if (strcmp(argv[0], "skopeo") == 0 && !inspect)
+                f->calls_skopeo++; /* pulls */
         else if (strcmp(argv[0], "umoci") == 0)
                 f->calls_umoci++;
         else if (strcmp(argv[0], "conmon") == 0)
@@ -72,6 +73,12 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
                 res->status = 1;
                 snprintf(res->err, sizeof res->err, "%s", f->fail_stderr ? f->fail_stderr : "fake failure\n");
                 return 0;
+        }
+        if (inspect) { /* the size check before a pull */
+                lcd_free(res->out);
+                res->out = lcd_strdup("{\"layers\":[{\"size\":1000}],\"config\":{\"size\":24}}");
+                res->out_len = res->out ? strlen(res->out) : 0;
+                return res->out ? 0 : lcd_error_nomem(err);
         }
         if (strcmp(argv[0], "skopeo") == 0) {
                 /* skopeo ... copy ... docker://REF oci:DIR:REF */
