@@ -3,7 +3,8 @@
  * The child gets a new process group so a timeout kills everything it
  * started; all our descriptors above 2 (or 3 with pass_fd) are closed in
  * it. Waiting uses a pidfd in the same poll() as the output pipes, so one
- * deadline bounds the whole run.
+ * deadline bounds the whole run, also for a child that closes its output
+ * early: nothing here waits without a timeout.
  */
 #include "lcd/runner.h"
 
@@ -122,6 +123,9 @@ static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_res
         bool timed_out = false, exited = false, child_done = false;
         int wstatus = 0;
         char buf[8192];
+        /* never a blocking waitpid: a child that closed its stdout and stderr
+         * early is still bound by the deadline (the pidfd says when it ends;
+         * without one, it is polled every 20 ms) */
         while (!exited) {
                 struct pollfd fds[3];
                 int nfds = 0, out_i = -1, err_i = -1, pid_i = -1;
@@ -142,8 +146,10 @@ static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_res
                         timed_out = true;
                         break;
                 }
-                /* without a pidfd, poll the child every 20 ms once pipes are done */
-                int wait_ms = (pidfd < 0 && !child_done) ? 20 : (int)(left < 1000 ? left : 1000);
+                bool pipes_done = outp[0] < 0 && errp[0] < 0;
+                int wait_ms = (int)(left < 1000 ? left : 1000);
+                if (pidfd < 0 && !child_done && pipes_done && wait_ms > 20)
+                        wait_ms = 20;
                 int n = nfds ? poll(fds, (nfds_t)nfds, wait_ms) : (usleep((useconds_t)wait_ms * 1000), 0);
                 if (n < 0 && errno != EINTR)
                         break;
@@ -186,9 +192,9 @@ static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_res
                                 res->out_truncated = true;
                         }
                 }
-                /* reap once the output is drained (or the child has exited) */
-                if (outp[0] < 0 && errp[0] < 0) {
-                        pid_t w = waitpid(pid, &wstatus, (pidfd >= 0 || child_done) ? 0 : WNOHANG);
+                /* reap once the output is drained and the child has ended */
+                if (outp[0] < 0 && errp[0] < 0 && (child_done || pidfd < 0)) {
+                        pid_t w = waitpid(pid, &wstatus, WNOHANG);
                         if (w == pid)
                                 exited = true;
                         else if (w < 0 && errno != EINTR)
