@@ -147,9 +147,8 @@ static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_res
                         break;
                 }
                 bool pipes_done = outp[0] < 0 && errp[0] < 0;
-                int wait_ms = (int)(left < 1000 ? left : 1000);
-                if (pidfd < 0 && !child_done && pipes_done && wait_ms > 20)
-                        wait_ms = 20;
+                int step_ms = pidfd < 0 && !child_done && pipes_done ? 20 : 1000;
+                int wait_ms = (int)(left < step_ms ? left : step_ms);
                 int n = nfds ? poll(fds, (nfds_t)nfds, wait_ms) : (usleep((useconds_t)wait_ms * 1000), 0);
                 if (n < 0 && errno != EINTR)
                         break;
