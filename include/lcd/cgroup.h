@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define LCD_CGROUP_ROOT "/sys/fs/cgroup"
 #define LCD_PATH_MAX 4096
@@ -35,6 +36,10 @@ void lcd_cgroup_container_path(const lcd_cgroup_t *cg, const char *id, char *buf
 /* Kill every process in the cgroup (cgroup.kill, else one by one) and
  * remove it, waiting up to timeout_ms for it to empty. 0 or -errno. */
 int lcd_cgroup_kill_remove(const char *rel_path, int timeout_ms);
+/* Call fn for each pid listed in a cgroup.procs file (one per line), read
+ * in bounded chunks: a number cut by a chunk's end is completed by the
+ * next read, never taken as it is. 0 or -errno (the file cannot be read). */
+int lcd_cgroup_each_pid(const char *procs_path, void (*fn)(long pid, void *arg), void *arg);
 /* Kill and remove every <own>/containers/<*> (a dead run's leftovers).
  * Returns how many were found. */
 int lcd_cgroup_clean_stale(const lcd_cgroup_t *cg);

@@ -118,6 +118,55 @@ void lcd_cgroup_container_path(const lcd_cgroup_t *cg, const char *id, char *buf
                 snprintf(buf, len, "%s/containers/%s", cg->own, id);
 }
 
+int lcd_cgroup_each_pid(const char *procs_path, void (*fn)(long pid, void *arg), void *arg)
+{
+        int fd = open(procs_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        char buf[4096];
+        size_t have = 0;
+        for (;;) {
+                ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int e = -errno;
+                        close(fd);
+                        return e;
+                }
+                have += (size_t)n;
+                bool eof = n == 0;
+                /* whole lines only, unless the file ended */
+                size_t start = 0;
+                for (size_t i = 0; i < have; i++) {
+                        if (buf[i] != '\n' && !(eof && i + 1 == have))
+                                continue;
+                        char num[24];
+                        size_t len = (buf[i] == '\n' ? i : i + 1) - start;
+                        if (len > 0 && len < sizeof num) {
+                                memcpy(num, buf + start, len);
+                                num[len] = '\0';
+                                char *end;
+                                long pid = strtol(num, &end, 10);
+                                if (*end == '\0' && pid > 0)
+                                        fn(pid, arg);
+                        }
+                        start = i + 1;
+                }
+                memmove(buf, buf + start, have - start);
+                have -= start;
+                if (eof || have == sizeof buf - 1) /* ended, or a line longer than any pid */
+                        break;
+        }
+        close(fd);
+        return 0;
+}
+
+static void kill_pid(long pid, void *arg)
+{
+        kill((pid_t)pid, SIGKILL);
+}
+
 int lcd_cgroup_kill_remove(const char *rel, int timeout_ms)
 {
         char dir[LCD_PATH_MAX + 64], p[LCD_PATH_MAX + 64];
@@ -139,19 +188,9 @@ int lcd_cgroup_kill_remove(const char *rel, int timeout_ms)
         bool killed = lcd_write_small(p, "1") == 0;
         int64_t deadline = lcd_now_ms() + timeout_ms;
         for (;;) {
-                if (!killed) {
-                        char procs[4096];
+                if (!killed) { /* kernels before 5.14: one by one */
                         abs_path(p, sizeof p, rel, "cgroup.procs");
-                        if (lcd_read_small(p, procs, sizeof procs) >= 0)
-                                for (char *c = procs; *c;) {
-                                        long pid = strtol(c, &c, 10);
-                                        if (pid > 0)
-                                                kill((pid_t)pid, SIGKILL);
-                                        while (*c == '\n')
-                                                c++;
-                                        if (pid <= 0)
-                                                break;
-                                }
+                        lcd_cgroup_each_pid(p, kill_pid, NULL);
                 }
                 if (rmdir(dir) == 0 || errno == ENOENT)
                         return 0;
