@@ -17,6 +17,7 @@
 #include "lcd/events.h"
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
+#include "lcd/reaper.h"
 #include "lcd/rpc.h"
 #include "lcd/runner.h"
 #include "lcd/userns.h"
@@ -442,9 +443,15 @@ int main(int argc, char **argv)
                 setrlimit(RLIMIT_NOFILE, &rl);
         }
 
-        /* orphaned conmon processes become our children, so they are reaped
-         * (runtime.c) even where PID 1 does not reap */
+        /* orphaned conmon processes, and whatever a tool leaves running,
+         * become our children: every one is reaped (reaper.h), even where
+         * PID 1 does not reap */
         prctl(PR_SET_CHILD_SUBREAPER, 1);
+        int rr = lcd_reaper_init();
+        if (rr < 0) {
+                fprintf(stderr, "light-containerd: cannot set up reaping: %s\n", strerror(-rr));
+                return 1;
+        }
 
         /* the TCP listener's token, readable by this user only */
         static char token[LCD_TOKEN_HEX + 1];

@@ -12,11 +12,13 @@
  * its container unmonitored, so the watcher kills the container (through a
  * pidfd: the pid cannot have been reused), reaps it (it was handed to the
  * daemon, a child subreaper) and records it as exited without a code.
+ * The same loop reaps every other orphan the daemon inherits (reaper.h).
  */
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
 #include "lcd/log.h"
+#include "lcd/reaper.h"
 #include "lcd/timeutil.h"
 
 #include <dirent.h>
@@ -196,26 +198,31 @@ static void read_exit_files(lcd_engine_t *e)
         }
 }
 
+static char reaper_tag; /* the epoll tag of the reaper's pipe (reaper.h) */
+
 static void *watch_main(void *arg)
 {
         lcd_engine_t *e = arg;
+        bool reap_again = false;
         for (;;) {
                 struct epoll_event evs[16];
-                int n = epoll_wait(e->epoll_fd, evs, 16, -1);
+                int n = epoll_wait(e->epoll_fd, evs, 16, reap_again ? LCD_REAPER_RETRY_MS : -1);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
                         break;
-                bool stop = false;
+                bool stop = false, reap = reap_again && n == 0;
                 /* exit files first: a conmon that wrote one and exited is an ordinary exit */
                 for (int i = 0; i < n; i++)
                         if (evs[i].data.ptr == &e->watch_fd)
                                 read_exit_files(e);
                         else if (evs[i].data.ptr == &e->stop_pipe)
                                 stop = true;
+                        else if (evs[i].data.ptr == &reaper_tag)
+                                reap = true;
                 for (int i = 0; i < n && !stop; i++) {
                         lcd_conmon_watch_t *w = evs[i].data.ptr;
-                        if (w == (void *)&e->watch_fd || w == (void *)&e->stop_pipe)
+                        if (w == (void *)&e->watch_fd || w == (void *)&e->stop_pipe || w == (void *)&reaper_tag)
                                 continue;
                         conmon_unlist(e, w);
                         conmon_gone(e, w);
@@ -224,6 +231,12 @@ static void *watch_main(void *arg)
                 }
                 if (stop)
                         break;
+                /* after the conmon watches: they read their conmon's status first */
+                if (reap) {
+                        int k = lcd_reaper_reap(&reap_again);
+                        if (k > 0)
+                                lcd_debug("reaped %d orphaned process%s", k, k == 1 ? "" : "es");
+                }
         }
         return NULL;
 }
@@ -242,6 +255,9 @@ int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err)
         struct epoll_event s = {.events = EPOLLIN, .data.ptr = &e->stop_pipe};
         if (e->epoll_fd < 0 || epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->watch_fd, &w) < 0 ||
             epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->stop_pipe[0], &s) < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "epoll: %s", strerror(errno));
+        struct epoll_event rp = {.events = EPOLLIN, .data.ptr = &reaper_tag};
+        if (lcd_reaper_fd() >= 0 && epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, lcd_reaper_fd(), &rp) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "epoll: %s", strerror(errno));
         if (pthread_create(&e->watcher, NULL, watch_main, e) != 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "cannot start the exit watcher thread");

@@ -10,6 +10,7 @@
 
 #include "lcd/alloc.h"
 #include "lcd/log.h"
+#include "lcd/reaper.h"
 #include "lcd/timeutil.h"
 
 #include <errno.h>
@@ -103,7 +104,10 @@ static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_res
         }
         pid_t pid;
         int64_t t0 = lcd_now_ms();
+        lcd_reaper_claim_t claim = {0}; /* the daemon's reaper leaves this child to us */
+        lcd_reaper_spawn_begin();
         int r = spawn_child(spec, outp[1], errp[1], &pid);
+        lcd_reaper_spawn_end(&claim, r == 0 ? pid : -1);
         if (outp[1] >= 0) {
                 close(outp[1]);
                 close(errp[1]);
@@ -205,6 +209,7 @@ static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_res
                 kill(pid, SIGKILL);
                 waitpid(pid, &wstatus, 0);
         }
+        lcd_reaper_release(&claim);
         if (outp[0] >= 0)
                 close(outp[0]);
         if (errp[0] >= 0)

@@ -81,6 +81,27 @@ class Faults(FreshEnvCase):
         self.assertTrue(wait_until(lambda: user_processes("sleep 1007") == [], 5), "the hung tool was left running")
         self.assert_clean(c)
 
+    def test_what_a_tool_leaves_behind_is_reaped(self):
+        # a skopeo that leaves an orphan: it becomes the daemon's child (a subreaper) and must not stay a zombie
+        skopeo = subprocess.run(["which", "skopeo"], stdout=subprocess.PIPE, text=True).stdout.strip()
+        c = self.start(path=self.tool_dir(replace={"skopeo": '(/bin/sleep 3 >/dev/null 2>&1 &)\nexec %s "$@"' % skopeo}))
+        c.call("image.pull", {"ref": self.env.image})
+        dpid = self.env.daemon_pid()
+
+        def zombies():
+            out = subprocess.run(["ps", "-o", "pid=,stat=,comm=", "--ppid", str(dpid)], stdout=subprocess.PIPE,
+                                 text=True).stdout
+            return [l for l in out.splitlines() if l.split()[1].startswith("Z")]
+
+        def orphans():
+            out = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(dpid)], stdout=subprocess.PIPE, text=True)
+            return [l for l in out.stdout.splitlines() if "sleep" in l]
+
+        self.assertTrue(wait_until(lambda: orphans() != [], 3), "the orphan never became the daemon's child")
+        self.assertTrue(wait_until(lambda: orphans() == [] and zombies() == [], 10), (orphans(), zombies()))
+        self.assertIn("reaped 1 orphaned process", self.env.daemon_log(tail=None))   # one per skopeo run
+        self.assert_clean(c)
+
     def test_conmon_killed_under_a_running_container(self):
         c = self.start()
         env = self.env
