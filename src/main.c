@@ -44,7 +44,8 @@ static volatile sig_atomic_t stop_requested;
 static const char usage_line[] =
         "usage: light-containerd doctor [--json]\n"
         "       light-containerd [--socket PATH] [--listen ADDR:PORT|none] [--data-dir DIR] [--runtime-dir DIR]\n"
-        "                        [--workers N] [--queue N] [--max-containers N] [--insecure-registry HOST[:PORT]]...\n"
+        "                        [--workers N] [--pull-workers N] [--queue N] [--max-containers N] "
+        "[--insecure-registry HOST[:PORT]]...\n"
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
         "                        [--max-clients N] [--max-message BYTES] [--max-inflight N] [--max-depth N]\n"
@@ -61,6 +62,7 @@ static void help(void)
               "  --data-dir DIR         image store and bundles (default $XDG_DATA_HOME/light-containerd)\n"
               "  --runtime-dir DIR      runtime state (default $XDG_RUNTIME_DIR/light-containerd)\n"
               "  --workers N            worker threads running the tools (default 4, 1..64)\n"
+              "  --pull-workers N       threads for pulls (and creates that pull), apart (default 2, 1..16)\n"
               "  --queue N              queued operations before 'busy' (default 64, 1..65536)\n"
               "  --max-containers N     containers at most (default 1024, 1..65536)\n"
               "  --insecure-registry H  allow plain HTTP / unverified TLS for registry H (repeatable)\n"
@@ -173,7 +175,8 @@ int main(int argc, char **argv)
         if (argc >= 2 && strcmp(argv[1], "doctor") == 0)
                 return doctor(argc, argv);
         const char *socket_path = NULL, *listen = "127.0.0.1:7780", *data_dir = NULL, *runtime_dir = NULL;
-        unsigned workers = 4, queue = 64, max_containers = 1024, history = EVENT_HISTORY, heartbeat = 15;
+        unsigned workers = 4, pull_workers = 2, queue = 64, max_containers = 1024, history = EVENT_HISTORY,
+                 heartbeat = 15;
         unsigned pull_timeout = 600, tool_timeout = 60;
         long long log_max = LCD_LOG_MAX_DEFAULT, max_image = LCD_IMAGE_MAX_DEFAULT;
         const char *insecure[MAX_INSECURE + 1] = {0};
@@ -210,7 +213,8 @@ int main(int argc, char **argv)
                 O_PULL_TIMEOUT,
                 O_TOOL_TIMEOUT,
                 O_LOG_MAX,
-                O_MAX_IMAGE
+                O_MAX_IMAGE,
+                O_PULL_WORKERS
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -238,6 +242,7 @@ int main(int argc, char **argv)
                 {"pull-timeout", required_argument, NULL, O_PULL_TIMEOUT},
                 {"tool-timeout", required_argument, NULL, O_TOOL_TIMEOUT},
                 {"log-max", required_argument, NULL, O_LOG_MAX},
+                {"pull-workers", required_argument, NULL, O_PULL_WORKERS},
                 {"max-image-size", required_argument, NULL, O_MAX_IMAGE},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
@@ -344,6 +349,10 @@ int main(int argc, char **argv)
                 case O_TOOL_TIMEOUT:
                         if (parse_uint(optarg, 1, 3600, &tool_timeout) < 0)
                                 return bad_usage("--tool-timeout must be 1..3600 seconds, not '%s'", optarg);
+                        break;
+                case O_PULL_WORKERS:
+                        if (parse_uint(optarg, 1, 16, &pull_workers) < 0)
+                                return bad_usage("--pull-workers must be 1..16, not '%s'", optarg);
                         break;
                 case O_LOG_MAX:
                         if (parse_bytes(optarg, 64 * 1024, 1LL << 40, &log_max) < 0)
@@ -501,6 +510,7 @@ int main(int argc, char **argv)
                 .data_dir = data,
                 .runtime_dir = rt,
                 .workers = workers,
+                .pull_workers = pull_workers,
                 .queue = queue,
                 .max_containers = max_containers,
                 .insecure_registries = insecure,

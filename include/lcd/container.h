@@ -47,7 +47,6 @@ typedef struct lcd_container {
         atomic_int busy;  /* 1 while an operation's job is queued or running */
 
         pthread_mutex_t mu;
-        pthread_cond_t exited; /* CLOCK_MONOTONIC; broadcast when state becomes EXITED */
         /* fixed at create (no lock needed to read after insert) */
         char *image;                      /* canonical reference */
         char **cmd;                       /* NULL-terminated; NULL: the image's default */
@@ -65,6 +64,8 @@ typedef struct lcd_container {
         uint64_t revision;               /* rises with every published change (events carry it) */
         bool starting;                   /* a start job is between crun start and RUNNING */
         bool exit_pending;               /* an exit arrived while starting; applied after */
+        /* guarded by the engine's park lock (park.c) */
+        struct lcd_parked *parked; /* a job waiting for this container's exit */
 } lcd_container_t;
 
 /* New container in state CREATING with a random id, one reference (the

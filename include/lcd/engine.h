@@ -35,6 +35,7 @@ typedef struct {
         const char *data_dir;    /* image store and bundles */
         const char *runtime_dir; /* crun root, exit files, conmon sockets */
         unsigned workers, queue, max_containers;
+        unsigned pull_workers;                  /* the pull lane's threads (pulls, creates that pull); 0: 2 */
         const char *const *insecure_registries; /* NULL-terminated host[:port] list */
         lcd_runner_t *runner;                   /* borrowed */
         lcd_events_t *events;                   /* borrowed */
@@ -124,6 +125,7 @@ typedef enum { LCD_PHASE_PULL, LCD_PHASE_UNPACK, LCD_PHASE_CREATE, LCD_PHASE_STA
 typedef struct {
         unsigned containers[8];
         unsigned queued, running, workers;
+        unsigned parked; /* stops waiting for an exit, holding no worker */
         uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
 } lcd_engine_stats_t;
 void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);

@@ -5,7 +5,8 @@
  * full ring answers -EBUSY, which the API turns into the `busy` error.
  * Jobs run with no pool lock held. Shutdown stops accepting, lets the
  * workers drain every queued job, and joins them. One mutex guards the
- * ring; two condition variables signal "not empty" and "idle".
+ * ring and a list of continuations (jobs that are the rest of an accepted
+ * one, taken first); a condition variable signals "not empty".
  * Thread: submit from any thread; new/shutdown/free from one owner thread.
  */
 #ifndef LCD_POOL_H
@@ -16,12 +17,23 @@
 typedef struct lcd_pool lcd_pool_t;
 typedef void (*lcd_job_fn)(void *arg);
 
+/* A job that must not be refused (the second half of an operation whose
+ * first half was accepted): the caller's node is linked in, so taking it
+ * needs no room and no allocation. Bounded by what the caller owns. */
+typedef struct lcd_pool_node {
+        struct lcd_pool_node *next;
+        lcd_job_fn fn;
+        void *arg;
+} lcd_pool_node_t;
+
 /* Start `workers` threads (>= 1) over a ring of `queue` slots (>= 1).
  * NULL on failure (nothing left running). */
 lcd_pool_t *lcd_pool_new(unsigned workers, unsigned queue);
 /* Queue fn(arg). 0, -EBUSY (ring full) or -ESHUTDOWN. */
 int lcd_pool_submit(lcd_pool_t *p, lcd_job_fn fn, void *arg);
-/* Jobs queued but not started, and jobs running, right now. */
+/* Queue n->fn(n->arg) ahead of the ring. 0, or -ESHUTDOWN. */
+int lcd_pool_submit_node(lcd_pool_t *p, lcd_pool_node_t *n);
+/* Jobs queued but not started (continuations too), and jobs running, right now. */
 unsigned lcd_pool_queued(lcd_pool_t *p);
 unsigned lcd_pool_running(lcd_pool_t *p);
 unsigned lcd_pool_workers(lcd_pool_t *p);

@@ -111,6 +111,10 @@ static char *metrics_text(lcd_api_t *api, size_t *len)
             "lcd_workers_busy %u\n# HELP lcd_workers Worker threads.\n# TYPE lcd_workers gauge\nlcd_workers %u\n",
             st.running, st.workers);
         put(&t,
+            "# HELP lcd_operations_waiting Stops waiting for a container to exit (they hold no worker).\n"
+            "# TYPE lcd_operations_waiting gauge\nlcd_operations_waiting %u\n",
+            st.parked);
+        put(&t,
             "# HELP lcd_events_published_total Events published.\n# TYPE lcd_events_published_total counter\n"
             "lcd_events_published_total %llu\n",
             (unsigned long long)lcd_events_latest(api->events));

@@ -24,7 +24,6 @@ const char *lcd_cstate_name(int state)
 static void container_release(lcd_mapitem_t *it)
 {
         lcd_container_t *c = lcd_container_from_item(it);
-        pthread_cond_destroy(&c->exited);
         pthread_mutex_destroy(&c->mu);
         lcd_free(c->image);
         lcd_free(c->image_digest);
@@ -49,16 +48,6 @@ lcd_container_t *lcd_container_new(const char *name, const char *tag, const char
         for (size_t i = 0; i < sizeof rnd; i++)
                 snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
         if (pthread_mutex_init(&c->mu, NULL) != 0) {
-                lcd_free(c);
-                return NULL;
-        }
-        pthread_condattr_t ca;
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        int cr = pthread_cond_init(&c->exited, &ca);
-        pthread_condattr_destroy(&ca);
-        if (cr != 0) {
-                pthread_mutex_destroy(&c->mu);
                 lcd_free(c);
                 return NULL;
         }
@@ -136,8 +125,6 @@ int lcd_container_transition(lcd_container_t *c, lcd_events_t *ev, unsigned from
                 e.exit_code = c->exit_code;
         }
         lcd_events_publish(ev, &e);
-        if (to == LCD_CS_EXITED)
-                pthread_cond_broadcast(&c->exited);
         pthread_mutex_unlock(&c->mu);
         return 0;
 }

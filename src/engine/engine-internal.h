@@ -12,6 +12,7 @@
 #include "lcd/container.h"
 #include "lcd/engine.h"
 #include "lcd/imagestore.h"
+#include "lcd/ident.h"
 #include "lcd/pool.h"
 #include "lcd/runtime.h"
 #include "lcd/statemap.h"
@@ -21,7 +22,8 @@
 struct lcd_engine {
         lcd_engine_config_t cfg;
         lcd_statemap_t *map;
-        lcd_pool_t *pool;
+        lcd_pool_t *pool;  /* every operation but pulls */
+        lcd_pool_t *pulls; /* the pull lane: a slow registry holds none of pool's workers */
         lcd_imagestore_t *images;
         lcd_runtime_t *rt;
         lcd_cgroup_t cg;
@@ -35,12 +37,65 @@ struct lcd_engine {
         bool watcher_started;
         int watch_fd;
         int stop_pipe[2];
-        int epoll_fd;                     /* the watcher waits on: watch_fd, stop_pipe[0], conmon pidfds */
+        int epoll_fd; /* the watcher waits on: watch_fd, stop_pipe[0], conmon pidfds */
+        /* jobs waiting for an exit or a deadline (park.c) */
+        pthread_mutex_t park_mu;
+        struct lcd_parked *parked;        /* guarded by park_mu */
+        unsigned n_parked;                /* guarded by park_mu */
+        int park_pipe[2];                 /* wakes the watcher when a job parks */
         pthread_mutex_t conmons_mu;       /* guards conmons */
         struct lcd_conmon_watch *conmons; /* one per conmon watched */
 };
 
 extern const char *const lcd_tool_names[LCD_TOOLS];
+
+/* ---- jobs (ops.c) ---- */
+
+/* A job waiting for its container's exit or a deadline, without a worker (park.c). */
+typedef struct lcd_parked {
+        struct lcd_parked *next;
+        lcd_container_t *c;                   /* whose exit ends the wait (borrowed from the job) */
+        int64_t deadline_ms;                  /* monotonic */
+        bool exited;                          /* set before resume: the exit came (else the deadline, or shutdown) */
+        void (*resume)(struct lcd_parked *p); /* runs on a worker */
+        lcd_pool_node_t node;
+} lcd_parked_t;
+
+/* An accepted operation: made on the service thread, run on a worker,
+ * done() called exactly once (lcd_job_finish). */
+typedef struct lcd_job {
+        lcd_engine_t *e;
+        lcd_op_req_t op;
+        lcd_container_t *c; /* a reference; NULL for pull */
+        bool claimed;       /* holds c's one-operation flag */
+        lcd_imageref_t ref; /* create, pull */
+        lcd_engine_done_fn done;
+        void *ctx;
+        lcd_parked_t park; /* stop, restart: the wait for the exit */
+        int stage;         /* stop, restart: which signal was sent last */
+} lcd_job_t;
+
+/* Release the claim, call done (result NULL and err NULL: out of memory),
+ * drop the reference, free j. Any thread. */
+void lcd_job_finish(lcd_job_t *j, json_object *result, lcd_error_t *err);
+/* ... with the container object as the result (unless err). */
+void lcd_job_finish_container(lcd_job_t *j, lcd_error_t *err);
+/* Queue j on the pool (the pull lane when pull is set). 0, or LCD_ERR busy. */
+int lcd_job_queue(lcd_engine_t *e, lcd_job_t *j, lcd_job_fn fn, bool pull, lcd_error_t **err);
+
+/* ---- parking (park.c) ---- */
+
+/* Park p (p->c, p->resume set) for at most timeout_ms: p->resume runs on a
+ * worker when p->c exits or the deadline passes (at once when it has
+ * exited already). Any thread. */
+void lcd_park(lcd_engine_t *e, lcd_parked_t *p, int64_t timeout_ms);
+/* c has just become EXITED: resume the job parked on it, if any. */
+void lcd_park_exited(lcd_engine_t *e, lcd_container_t *c);
+/* Resume the jobs whose deadline passed; ms until the next one, or -1.
+ * Exit watcher thread. */
+int lcd_park_expire(lcd_engine_t *e);
+/* Shutdown: resume every parked job now. */
+void lcd_park_release_all(lcd_engine_t *e);
 
 /* Record how long a create phase took (any thread). */
 void lcd_engine_phase(lcd_engine_t *e, lcd_phase_t p, int64_t start_us);

@@ -85,7 +85,9 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         e->cfg = *cfg;
         e->ev = cfg->events;
         e->watch_fd = e->stop_pipe[0] = e->stop_pipe[1] = e->epoll_fd = -1;
+        e->park_pipe[0] = e->park_pipe[1] = -1;
         pthread_mutex_init(&e->conmons_mu, NULL);
+        pthread_mutex_init(&e->park_mu, NULL);
         /* cgroups first: moving the process must happen while it has one thread */
         lcd_cgroup_setup(&e->cg);
         if (e->cg.delegated)
@@ -144,8 +146,10 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         if (lcd_exitwatch_start(e, err) < 0)
                 goto fail;
         e->pool = lcd_pool_new(cfg->workers, cfg->queue);
-        if (e->pool == NULL) {
-                lcd_error_set(err, LCD_E_INTERNAL, "cannot start %u worker threads", cfg->workers);
+        unsigned pullers = cfg->pull_workers ? cfg->pull_workers : 2;
+        e->pulls = e->pool ? lcd_pool_new(pullers, cfg->queue) : NULL;
+        if (e->pool == NULL || e->pulls == NULL) {
+                lcd_error_set(err, LCD_E_INTERNAL, "cannot start %u + %u worker threads", cfg->workers, pullers);
                 goto fail;
         }
         return e;
@@ -199,9 +203,13 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
                 }
                 lcd_free(items);
         }
-        out->queued = lcd_pool_queued(e->pool);
-        out->running = lcd_pool_running(e->pool);
-        out->workers = lcd_pool_workers(e->pool);
+        /* both lanes */
+        out->queued = lcd_pool_queued(e->pool) + lcd_pool_queued(e->pulls);
+        out->running = lcd_pool_running(e->pool) + lcd_pool_running(e->pulls);
+        out->workers = lcd_pool_workers(e->pool) + lcd_pool_workers(e->pulls);
+        pthread_mutex_lock(&e->park_mu);
+        out->parked = e->n_parked;
+        pthread_mutex_unlock(&e->park_mu);
         for (int p = 0; p < LCD_PHASE__COUNT; p++) {
                 out->phase_us[p] = atomic_load_explicit(&e->phase_us[p], memory_order_relaxed);
                 out->phase_count[p] = atomic_load_explicit(&e->phase_count[p], memory_order_relaxed);
@@ -327,6 +335,7 @@ json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err)
         rc |= lcd_json_set(o, "tools", tools);
         tools = NULL;
         rc |= lcd_json_set(o, "workers", json_object_new_int((int)lcd_pool_workers(e->pool)));
+        rc |= lcd_json_set(o, "pullWorkers", json_object_new_int((int)lcd_pool_workers(e->pulls)));
         rc |= lcd_json_set(o, "queue", json_object_new_int((int)lcd_pool_capacity(e->pool)));
         rc |= lcd_json_set(o, "containers", json_object_new_int((int)lcd_statemap_count(e->map)));
         rc |= lcd_json_set(o, "maxContainers", json_object_new_int((int)lcd_statemap_max(e->map)));
@@ -398,6 +407,9 @@ void lcd_engine_shutdown(lcd_engine_t *e)
 {
         if (atomic_exchange(&e->shutting_down, true))
                 return;
+        lcd_park_release_all(e); /* parked stops answer now; they see shutting_down */
+        if (e->pulls != NULL)
+                lcd_pool_shutdown(e->pulls);
         if (e->pool != NULL)
                 lcd_pool_shutdown(e->pool); /* let running and queued jobs finish */
         if (e->map != NULL && e->rt != NULL)
@@ -410,6 +422,7 @@ void lcd_engine_free(lcd_engine_t *e)
         if (e == NULL)
                 return;
         lcd_exitwatch_stop(e);
+        lcd_pool_free(e->pulls);
         lcd_pool_free(e->pool);
         lcd_imagestore_free(e->images);
         lcd_runtime_free(e->rt);
@@ -417,5 +430,6 @@ void lcd_engine_free(lcd_engine_t *e)
         for (int i = 0; i < LCD_TOOLS; i++)
                 lcd_free(e->tool_version[i]);
         pthread_mutex_destroy(&e->conmons_mu);
+        pthread_mutex_destroy(&e->park_mu);
         lcd_free(e);
 }

@@ -84,8 +84,10 @@ void lcd_engine_on_exit(lcd_engine_t *e, const char *id)
         pthread_mutex_unlock(&c->mu);
         unsigned live = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) |
                         LCD_CS_BIT(LCD_CS_STOPPING);
-        if (lcd_container_transition(c, e->ev, live, LCD_CS_EXITED, set_exit, &x, NULL) == 0)
+        if (lcd_container_transition(c, e->ev, live, LCD_CS_EXITED, set_exit, &x, NULL) == 0) {
                 lcd_info("container %s:%s exited with %d", c->item.name, c->item.tag, x.has_code ? x.code : -1);
+                lcd_park_exited(e, c);
+        }
         lcd_container_unref(c);
 }
 
@@ -129,7 +131,8 @@ static void conmon_gone(lcd_engine_t *e, const lcd_conmon_watch_t *w)
                 close(pfd);
         }
         struct exit_info x = {0, false};
-        lcd_container_transition(c, e->ev, live, LCD_CS_EXITED, set_exit, &x, NULL);
+        if (lcd_container_transition(c, e->ev, live, LCD_CS_EXITED, set_exit, &x, NULL) == 0)
+                lcd_park_exited(e, c);
         lcd_container_unref(c);
 }
 
@@ -204,9 +207,12 @@ static void *watch_main(void *arg)
 {
         lcd_engine_t *e = arg;
         bool reap_again = false;
+        int park_ms = -1; /* until the next parked job's deadline */
         for (;;) {
                 struct epoll_event evs[16];
-                int n = epoll_wait(e->epoll_fd, evs, 16, reap_again ? LCD_REAPER_RETRY_MS : -1);
+                int timeout =
+                        reap_again && (park_ms < 0 || park_ms > LCD_REAPER_RETRY_MS) ? LCD_REAPER_RETRY_MS : park_ms;
+                int n = epoll_wait(e->epoll_fd, evs, 16, timeout);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -220,9 +226,15 @@ static void *watch_main(void *arg)
                                 stop = true;
                         else if (evs[i].data.ptr == &reaper_tag)
                                 reap = true;
+                        else if (evs[i].data.ptr == &e->park_pipe) {
+                                char buf[64];
+                                while (read(e->park_pipe[0], buf, sizeof buf) > 0)
+                                        ;
+                        }
                 for (int i = 0; i < n && !stop; i++) {
                         lcd_conmon_watch_t *w = evs[i].data.ptr;
-                        if (w == (void *)&e->watch_fd || w == (void *)&e->stop_pipe || w == (void *)&reaper_tag)
+                        if (w == (void *)&e->watch_fd || w == (void *)&e->stop_pipe || w == (void *)&reaper_tag ||
+                            w == (void *)&e->park_pipe)
                                 continue;
                         conmon_unlist(e, w);
                         conmon_gone(e, w);
@@ -231,6 +243,7 @@ static void *watch_main(void *arg)
                 }
                 if (stop)
                         break;
+                park_ms = lcd_park_expire(e); /* each wake-up: cheap, one pass over the parked */
                 /* after the conmon watches: they read their conmon's status first */
                 if (reap) {
                         int k = lcd_reaper_reap(&reap_again);
@@ -256,6 +269,10 @@ int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err)
         if (e->epoll_fd < 0 || epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->watch_fd, &w) < 0 ||
             epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->stop_pipe[0], &s) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "epoll: %s", strerror(errno));
+        struct epoll_event pp = {.events = EPOLLIN, .data.ptr = &e->park_pipe};
+        if (pipe2(e->park_pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||
+            epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, e->park_pipe[0], &pp) < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "park pipe: %s", strerror(errno));
         struct epoll_event rp = {.events = EPOLLIN, .data.ptr = &reaper_tag};
         if (lcd_reaper_fd() >= 0 && epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, lcd_reaper_fd(), &rp) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "epoll: %s", strerror(errno));
@@ -273,11 +290,16 @@ void lcd_exitwatch_stop(lcd_engine_t *e)
                 pthread_join(e->watcher, NULL);
                 e->watcher_started = false;
         }
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2; i++) {
                 if (e->stop_pipe[i] >= 0) {
                         close(e->stop_pipe[i]);
                         e->stop_pipe[i] = -1;
                 }
+                if (e->park_pipe[i] >= 0) {
+                        close(e->park_pipe[i]);
+                        e->park_pipe[i] = -1;
+                }
+        }
         if (e->watch_fd >= 0) {
                 close(e->watch_fd);
                 e->watch_fd = -1;

@@ -1,13 +1,16 @@
-/* ops.c - the engine's asynchronous operations (see engine.h).
+/* ops.c - the engine's image, log and create operations, and the job
+ * plumbing every operation shares (lifecycle.c has the container ones).
  *
  * DESIGN: each public entry point runs on the service thread: it validates,
- * looks the container up, checks the state, claims the container's
- * one-operation flag and queues a job; any refusal there changes nothing.
- * The job runs on a worker, drives the runtime, moves the state with
- * lcd_container_transition() (which publishes the event) and calls done()
- * once. Create inserts the container (state `creating`) before queueing,
- * which is what makes a racing second create of the same name/tag fail
- * with conflict; a failed create publishes container.failed and takes the
+ * looks the container up, checks the state and queues a job; any refusal
+ * there changes nothing. The job runs on a worker, drives the image store
+ * and the runtime, moves the state with lcd_container_transition() (which
+ * publishes the event) and calls done() once. There are two lanes: pulls,
+ * and creates whose image is not cached yet, run on the pull lane's
+ * workers (--pull-workers), so a slow registry holds none of the others.
+ * Create inserts the container (state `creating`) before queueing, which is
+ * what makes a racing second create of the same name/tag fail with
+ * conflict; a failed create publishes container.failed and takes the
  * container out of the map again, leaving nothing behind.
  */
 #include "engine-internal.h"
@@ -27,21 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KILL_GRACE_MS 10000 /* after SIGKILL, how long stop waits for the exit */
-
-struct job {
-        lcd_engine_t *e;
-        lcd_op_req_t op;
-        lcd_container_t *c; /* a reference; NULL for pull */
-        bool claimed;       /* holds c's one-operation flag */
-        lcd_imageref_t ref; /* create, pull */
-        lcd_engine_done_fn done;
-        void *ctx;
-};
-
-static const unsigned LIVE = LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) | LCD_CS_BIT(LCD_CS_STOPPING);
-
-static void finish(struct job *j, json_object *result, lcd_error_t *err)
+void lcd_job_finish(lcd_job_t *j, json_object *result, lcd_error_t *err)
 {
         if (err == NULL && result == NULL)
                 lcd_error_nomem(&err);
@@ -55,19 +44,20 @@ static void finish(struct job *j, json_object *result, lcd_error_t *err)
         lcd_free(j);
 }
 
-static void finish_container(struct job *j, lcd_error_t *err)
+void lcd_job_finish_container(lcd_job_t *j, lcd_error_t *err)
 {
-        finish(j, err ? NULL : lcd_container_to_json(j->c), err);
+        lcd_job_finish(j, err ? NULL : lcd_container_to_json(j->c), err);
 }
 
-static int queue_job(lcd_engine_t *e, struct job *j, lcd_job_fn fn, lcd_error_t **err)
+int lcd_job_queue(lcd_engine_t *e, lcd_job_t *j, lcd_job_fn fn, bool pull, lcd_error_t **err)
 {
         if (atomic_load(&e->shutting_down))
                 return lcd_error_set(err, LCD_E_BUSY, "the daemon is shutting down");
-        int r = lcd_pool_submit(e->pool, fn, j);
+        lcd_pool_t *pool = pull ? e->pulls : e->pool;
+        int r = lcd_pool_submit(pool, fn, j);
         if (r == -EBUSY)
-                return lcd_error_set(err, LCD_E_BUSY, "%u operations are queued already; try again later",
-                                     lcd_pool_capacity(e->pool));
+                return lcd_error_set(err, LCD_E_BUSY, "%u %s are queued already; try again later",
+                                     lcd_pool_capacity(pool), pull ? "pulls" : "operations");
         if (r < 0)
                 return lcd_error_set(err, LCD_E_BUSY, "the daemon is shutting down");
         return 0;
@@ -77,11 +67,11 @@ static int queue_job(lcd_engine_t *e, struct job *j, lcd_job_fn fn, lcd_error_t 
 
 static void pull_job(void *arg)
 {
-        struct job *j = arg;
+        lcd_job_t *j = arg;
         lcd_error_t *err = NULL;
         char digest[LCD_DIGEST_LEN + 1];
         if (lcd_imagestore_pull(j->e->images, &j->ref, digest, &err) < 0) {
-                finish(j, NULL, err);
+                lcd_job_finish(j, NULL, err);
                 return;
         }
         json_object *o = json_object_new_object();
@@ -90,12 +80,12 @@ static void pull_job(void *arg)
                 json_object_put(o);
                 o = NULL;
         }
-        finish(j, o, NULL);
+        lcd_job_finish(j, o, NULL);
 }
 
 int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err)
 {
-        struct job *j = lcd_calloc(1, sizeof *j);
+        lcd_job_t *j = lcd_calloc(1, sizeof *j);
         if (j == NULL)
                 return lcd_error_nomem(err);
         const char *why;
@@ -106,7 +96,7 @@ int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, v
         j->e = e;
         j->done = done;
         j->ctx = ctx;
-        if (queue_job(e, j, pull_job, err) < 0) {
+        if (lcd_job_queue(e, j, pull_job, true, err) < 0) {
                 lcd_free(j);
                 return LCD_ERR;
         }
@@ -141,7 +131,7 @@ static bool image_in_use(lcd_engine_t *e, const char *canonical, const char *dig
 
 static void image_remove_job(void *arg)
 {
-        struct job *j = arg;
+        lcd_job_t *j = arg;
         lcd_error_t *err = NULL;
         char digest[LCD_DIGEST_LEN + 1];
         json_object *o = NULL;
@@ -159,12 +149,12 @@ static void image_remove_job(void *arg)
                         o = NULL;
                 }
         }
-        finish(j, o, err);
+        lcd_job_finish(j, o, err);
 }
 
 int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err)
 {
-        struct job *j = lcd_calloc(1, sizeof *j);
+        lcd_job_t *j = lcd_calloc(1, sizeof *j);
         if (j == NULL)
                 return lcd_error_nomem(err);
         const char *why;
@@ -181,7 +171,7 @@ int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn
         j->e = e;
         j->done = done;
         j->ctx = ctx;
-        if (queue_job(e, j, image_remove_job, err) < 0) {
+        if (lcd_job_queue(e, j, image_remove_job, false, err) < 0) {
                 lcd_free(j);
                 return LCD_ERR;
         }
@@ -210,7 +200,7 @@ json_object *lcd_engine_image_inspect(lcd_engine_t *e, const char *ref, lcd_erro
 
 static void logs_job(void *arg)
 {
-        struct job *j = arg;
+        lcd_job_t *j = arg;
         lcd_error_t *err = NULL;
         char path[4096];
         lcd_runtime_log_path(j->e->rt, j->c->id, path, sizeof path);
@@ -222,7 +212,7 @@ static void logs_job(void *arg)
                 json_object_put(o);
                 o = NULL;
         }
-        finish(j, o, err);
+        lcd_job_finish(j, o, err);
 }
 
 int lcd_engine_log_path(lcd_engine_t *e, const char *name, const char *tag, char *buf, size_t len, lcd_error_t **err)
@@ -241,7 +231,7 @@ int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned
         lcd_mapitem_t *it = lcd_statemap_get(e->map, name, tag);
         if (it == NULL)
                 return lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", name, tag);
-        struct job *j = lcd_calloc(1, sizeof *j);
+        lcd_job_t *j = lcd_calloc(1, sizeof *j);
         if (j == NULL) {
                 lcd_mapitem_unref(it);
                 return lcd_error_nomem(err);
@@ -251,7 +241,7 @@ int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned
         j->op.timeout_s = (int)tail;
         j->done = done;
         j->ctx = ctx;
-        if (queue_job(e, j, logs_job, err) < 0) {
+        if (lcd_job_queue(e, j, logs_job, false, err) < 0) {
                 lcd_mapitem_unref(it);
                 lcd_free(j);
                 return LCD_ERR;
@@ -277,7 +267,7 @@ static void set_created(lcd_container_t *c, void *arg)
 
 static void create_job(void *arg)
 {
-        struct job *j = arg;
+        lcd_job_t *j = arg;
         lcd_engine_t *e = j->e;
         lcd_container_t *c = j->c;
         lcd_error_t *err = NULL;
@@ -322,7 +312,7 @@ static void create_job(void *arg)
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);
         lcd_info("created %s:%s (%s) in %lld ms", c->item.name, c->item.tag, c->id, (long long)(lcd_now_ms() - t0));
-        finish_container(j, NULL);
+        lcd_job_finish_container(j, NULL);
         return;
 fail:
         lcd_strv_free(x.argv);
@@ -334,7 +324,7 @@ fail:
         }
         lcd_statemap_remove(e->map, &c->item);
         lcd_container_publish(c, e->ev, LCD_EV_FAILED, err->msg);
-        finish(j, NULL, err);
+        lcd_job_finish(j, NULL, err);
 }
 
 /* Is controller (a word) enabled for the containers' cgroups? */
@@ -352,7 +342,7 @@ static bool controller_delegated(lcd_engine_t *e, const char *controller)
 int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_done_fn done, void *ctx,
                       lcd_error_t **err)
 {
-        struct job *j = lcd_calloc(1, sizeof *j);
+        lcd_job_t *j = lcd_calloc(1, sizeof *j);
         if (j == NULL)
                 return lcd_error_nomem(err);
         const char *why;
@@ -410,269 +400,12 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         j->c = c; /* the caller's reference moves to the job */
         j->done = done;
         j->ctx = ctx;
-        if (queue_job(e, j, create_job, err) < 0) {
+        /* a create that must pull runs in the pull lane: a slow registry holds no worker of the others */
+        if (lcd_job_queue(e, j, create_job, !lcd_imagestore_cached(e->images, &j->ref), err) < 0) {
                 lcd_statemap_remove(e->map, &c->item);
                 lcd_container_unref(c);
                 lcd_free(j);
                 return LCD_ERR;
         }
         return 0;
-}
-
-/* ---- start, pause, resume, stop, kill, remove ---- */
-
-static void set_running(lcd_container_t *c, void *arg)
-{
-        c->pid = *(int *)arg;
-        c->started_at = lcd_wall_ms();
-        c->finished_at = 0;
-        c->has_exit_code = false;
-        c->starting = false;
-}
-
-/* Start c (created or exited); 0 or LCD_ERR. */
-static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
-{
-        pthread_mutex_lock(&c->mu);
-        int pid = c->pid;
-        c->starting = true;
-        c->exit_pending = false;
-        pthread_mutex_unlock(&c->mu);
-        if (lcd_container_state(c) == LCD_CS_EXITED) {
-                /* a second run: a fresh runtime container on the same bundle */
-                lcd_runtime_reset(e->rt, c->id);
-                if (lcd_runtime_create(e->rt, c->id, c->item.name, &pid, err) < 0)
-                        goto fail;
-                lcd_exitwatch_conmon(e, c);
-                pthread_mutex_lock(&c->mu);
-                c->exit_pending = false; /* what arrived until now was the previous run's */
-                pthread_mutex_unlock(&c->mu);
-        }
-        int64_t phase = lcd_wall_us();
-        if (lcd_runtime_start(e->rt, c->id, err) < 0)
-                goto fail;
-        lcd_engine_phase(e, LCD_PHASE_START, phase);
-        lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), LCD_CS_RUNNING,
-                                 set_running, &pid, NULL);
-        /* an exit that arrived between crun start and RUNNING */
-        pthread_mutex_lock(&c->mu);
-        bool pending = c->exit_pending;
-        c->exit_pending = false;
-        pthread_mutex_unlock(&c->mu);
-        if (pending)
-                lcd_engine_on_exit(e, c->id);
-        return 0;
-fail:
-        pthread_mutex_lock(&c->mu);
-        c->starting = false;
-        pthread_mutex_unlock(&c->mu);
-        return LCD_ERR;
-}
-
-static void start_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_error_t *err = NULL;
-        do_start(j->e, j->c, &err);
-        finish_container(j, err);
-}
-
-static void pause_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_error_t *err = NULL;
-        if (lcd_runtime_pause(j->e->rt, j->c->id, &err) == 0 &&
-            lcd_container_transition(j->c, j->e->ev, LCD_CS_BIT(LCD_CS_RUNNING), LCD_CS_PAUSED, NULL, NULL, NULL) < 0)
-                lcd_error_set(&err, LCD_E_CONFLICT, "container %s:%s exited while pausing", j->c->item.name,
-                              j->c->item.tag);
-        finish_container(j, err);
-}
-
-static void resume_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_error_t *err = NULL;
-        if (lcd_runtime_resume(j->e->rt, j->c->id, &err) == 0 &&
-            lcd_container_transition(j->c, j->e->ev, LCD_CS_BIT(LCD_CS_PAUSED), LCD_CS_RUNNING, NULL, NULL, NULL) < 0)
-                lcd_error_set(&err, LCD_E_CONFLICT, "container %s:%s exited while resuming", j->c->item.name,
-                              j->c->item.tag);
-        finish_container(j, err);
-}
-
-/* Wait until the container is exited or the deadline (monotonic ms). */
-static bool wait_exited(lcd_container_t *c, int64_t deadline)
-{
-        pthread_mutex_lock(&c->mu);
-        while (lcd_container_state(c) != LCD_CS_EXITED) {
-                int64_t left = deadline - lcd_now_ms();
-                if (left <= 0)
-                        break;
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                ts.tv_sec += left / 1000;
-                ts.tv_nsec += (left % 1000) * 1000000;
-                if (ts.tv_nsec >= 1000000000) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000;
-                }
-                pthread_cond_timedwait(&c->exited, &c->mu, &ts);
-        }
-        bool done = lcd_container_state(c) == LCD_CS_EXITED;
-        pthread_mutex_unlock(&c->mu);
-        return done;
-}
-
-/* Stop c if it runs: SIGTERM, SIGKILL after timeout_s; 0 or LCD_ERR. */
-static int do_stop(lcd_engine_t *e, lcd_container_t *c, int timeout_s, lcd_error_t **err)
-{
-        int was = -1;
-        if (lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), LCD_CS_STOPPING,
-                                     NULL, NULL, &was) < 0)
-                return 0; /* not running (or exited meanwhile): nothing to stop */
-        lcd_error_t *kerr = NULL;
-        if (timeout_s > 0 && lcd_runtime_kill(e->rt, c->id, SIGTERM, &kerr) < 0) {
-                lcd_debug("stop %s: %s", c->id, kerr->msg);
-                lcd_error_free(kerr);
-                kerr = NULL;
-        }
-        if (was == LCD_CS_PAUSED && lcd_runtime_resume(e->rt, c->id, &kerr) < 0) {
-                lcd_error_free(kerr);
-                kerr = NULL;
-        }
-        if (timeout_s > 0 && wait_exited(c, lcd_now_ms() + (int64_t)timeout_s * 1000))
-                return 0;
-        if (lcd_runtime_kill(e->rt, c->id, SIGKILL, &kerr) < 0) {
-                lcd_debug("stop %s: %s", c->id, kerr->msg);
-                lcd_error_free(kerr);
-        }
-        if (!wait_exited(c, lcd_now_ms() + KILL_GRACE_MS)) {
-                lcd_engine_on_exit(e, c->id); /* a missed notification? */
-                if (lcd_container_state(c) != LCD_CS_EXITED)
-                        return lcd_error_set(err, LCD_E_TIMEOUT, "container %s:%s did not exit after SIGKILL",
-                                             c->item.name, c->item.tag);
-        }
-        return 0;
-}
-
-static void stop_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_error_t *err = NULL;
-        do_stop(j->e, j->c, j->op.timeout_s, &err);
-        finish_container(j, err);
-}
-
-static void restart_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_error_t *err = NULL;
-        if (do_stop(j->e, j->c, j->op.timeout_s, &err) == 0)
-                do_start(j->e, j->c, &err);
-        finish_container(j, err);
-}
-
-static void kill_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_error_t *err = NULL;
-        lcd_runtime_kill(j->e->rt, j->c->id, j->op.signal, &err);
-        finish_container(j, err);
-}
-
-static void remove_job(void *arg)
-{
-        struct job *j = arg;
-        lcd_engine_t *e = j->e;
-        lcd_container_t *c = j->c;
-        lcd_error_t *err = NULL;
-        lcd_container_transition(c, e->ev, ~LCD_CS_BIT(LCD_CS_REMOVING), LCD_CS_REMOVING, NULL, NULL, NULL);
-        if (lcd_runtime_destroy(e->rt, c->id, &err) < 0) {
-                /* the container is gone from the runtime; what is left on disk
-                 * is cleaned at the next start. Report, but remove it. */
-                lcd_warn("remove %s:%s: %s", c->item.name, c->item.tag, err->msg);
-                lcd_error_free(err);
-                err = NULL;
-        }
-        lcd_statemap_remove(e->map, &c->item);
-        lcd_container_publish(c, e->ev, LCD_EV_REMOVED, NULL);
-        json_object *o = json_object_new_object();
-        if (lcd_json_set(o, "removed", json_object_new_boolean(1)) < 0) {
-                json_object_put(o);
-                o = NULL;
-        }
-        finish(j, o, NULL);
-}
-
-int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn done, void *ctx, lcd_error_t **err)
-{
-        lcd_mapitem_t *it = lcd_statemap_get(e->map, req->name, req->tag);
-        if (it == NULL)
-                return lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", req->name, req->tag);
-        lcd_container_t *c = lcd_container_from_item(it);
-        const struct {
-                lcd_job_fn fn;
-                unsigned from; /* states the operation accepts */
-                const char *verb;
-        } ops[] = {
-                [LCD_OP_START] = {start_job, LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), "start"},
-                [LCD_OP_STOP] = {stop_job, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), "stop"},
-                [LCD_OP_KILL] = {kill_job, LIVE, "kill"},
-                [LCD_OP_PAUSE] = {pause_job, LCD_CS_BIT(LCD_CS_RUNNING), "pause"},
-                [LCD_OP_RESUME] = {resume_job, LCD_CS_BIT(LCD_CS_PAUSED), "resume"},
-                [LCD_OP_RESTART] = {restart_job, LIVE | LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED),
-                                    "restart"},
-                [LCD_OP_REMOVE] = {remove_job,
-                                   LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED) | (req->force ? LIVE : 0),
-                                   "remove"},
-        };
-        int st = lcd_container_state(c);
-        struct job *j = NULL;
-        if ((req->op == LCD_OP_PAUSE || req->op == LCD_OP_RESUME) && !e->cg.delegated) {
-                lcd_error_set(err, LCD_E_UNSUPPORTED, "%s needs a delegated cgroup v2 subtree: %s", ops[req->op].verb,
-                              e->cg.why);
-                goto out;
-        }
-        unsigned accept = ops[req->op].from;
-        if (req->op == LCD_OP_STOP) /* like docker: stopping what does not run answers with it as it is */
-                accept |= LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED);
-        if (!(accept & LCD_CS_BIT(st))) {
-                if (req->op == LCD_OP_REMOVE && (LIVE & LCD_CS_BIT(st)))
-                        lcd_error_set(err, LCD_E_CONFLICT, "container %s:%s is %s: stop it first or use force",
-                                      req->name, req->tag, lcd_cstate_name(st));
-                else
-                        lcd_error_set(err, LCD_E_CONFLICT, "cannot %s container %s:%s: it is %s", ops[req->op].verb,
-                                      req->name, req->tag, lcd_cstate_name(st));
-                goto out;
-        }
-        /* kill changes no state, so it may overtake an operation in flight
-         * (a slow stop, say); every other operation is exclusive */
-        bool exclusive = req->op != LCD_OP_KILL;
-        if (exclusive && !lcd_container_claim(c)) {
-                lcd_error_set(err, LCD_E_CONFLICT, "another operation on %s:%s is in progress", req->name, req->tag);
-                goto out;
-        }
-        j = lcd_calloc(1, sizeof *j);
-        if (j == NULL) {
-                if (exclusive)
-                        lcd_container_release(c);
-                lcd_error_nomem(err);
-                goto out;
-        }
-        j->claimed = exclusive;
-        j->e = e;
-        j->op = *req;
-        j->op.name = j->op.tag = NULL; /* they point into the request; jobs use c->item */
-        j->c = c;
-        j->done = done;
-        j->ctx = ctx;
-        if (queue_job(e, j, ops[req->op].fn, err) < 0) {
-                if (exclusive)
-                        lcd_container_release(c);
-                lcd_free(j);
-                goto out;
-        }
-        return 0; /* the job owns the reference now */
-out:
-        lcd_container_unref(c);
-        return LCD_ERR;
 }

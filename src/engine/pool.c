@@ -16,7 +16,9 @@ struct lcd_pool {
         pthread_mutex_t mu;
         pthread_cond_t not_empty;
         struct job *ring;
-        unsigned cap, head, count; /* ring[head] is the oldest job */
+        unsigned cap, head, count;           /* ring[head] is the oldest job */
+        lcd_pool_node_t *nodes, *nodes_tail; /* continuations, taken before the ring */
+        unsigned n_nodes;
         unsigned running;
         bool stopping, joined;
         unsigned nthreads;
@@ -28,13 +30,23 @@ static void *worker_main(void *arg)
         lcd_pool_t *p = arg;
         pthread_mutex_lock(&p->mu);
         for (;;) {
-                while (p->count == 0 && !p->stopping)
+                while (p->count == 0 && p->nodes == NULL && !p->stopping)
                         pthread_cond_wait(&p->not_empty, &p->mu);
-                if (p->count == 0) /* stopping and drained */
-                        break;
-                struct job j = p->ring[p->head];
-                p->head = (p->head + 1) % p->cap;
-                p->count--;
+                struct job j;
+                if (p->nodes != NULL) {
+                        lcd_pool_node_t *n = p->nodes;
+                        p->nodes = n->next;
+                        if (p->nodes == NULL)
+                                p->nodes_tail = NULL;
+                        p->n_nodes--;
+                        j = (struct job){n->fn, n->arg};
+                } else if (p->count > 0) {
+                        j = p->ring[p->head];
+                        p->head = (p->head + 1) % p->cap;
+                        p->count--;
+                } else {
+                        break; /* stopping and drained */
+                }
                 p->running++;
                 pthread_mutex_unlock(&p->mu);
                 j.fn(j.arg);
@@ -95,6 +107,26 @@ int lcd_pool_submit(lcd_pool_t *p, lcd_job_fn fn, void *arg)
         return r;
 }
 
+int lcd_pool_submit_node(lcd_pool_t *p, lcd_pool_node_t *n)
+{
+        int r = 0;
+        pthread_mutex_lock(&p->mu);
+        if (p->stopping) {
+                r = -ESHUTDOWN;
+        } else {
+                n->next = NULL;
+                if (p->nodes_tail)
+                        p->nodes_tail->next = n;
+                else
+                        p->nodes = n;
+                p->nodes_tail = n;
+                p->n_nodes++;
+                pthread_cond_signal(&p->not_empty);
+        }
+        pthread_mutex_unlock(&p->mu);
+        return r;
+}
+
 static unsigned read_locked(lcd_pool_t *p, const unsigned *field)
 {
         pthread_mutex_lock(&p->mu);
@@ -105,7 +137,10 @@ static unsigned read_locked(lcd_pool_t *p, const unsigned *field)
 
 unsigned lcd_pool_queued(lcd_pool_t *p)
 {
-        return read_locked(p, &p->count);
+        pthread_mutex_lock(&p->mu);
+        unsigned v = p->count + p->n_nodes;
+        pthread_mutex_unlock(&p->mu);
+        return v;
 }
 
 unsigned lcd_pool_running(lcd_pool_t *p)

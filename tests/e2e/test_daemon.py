@@ -1,6 +1,8 @@
 """Daemon-level behaviour: concurrency, the bounded queue, shutdown, crash recovery."""
 import os
 import signal
+import socket
+import threading
 import time
 
 from harness import FreshEnvCase, pid_alive, run_suite, wait_until
@@ -120,6 +122,75 @@ class Daemon(FreshEnvCase):
         self.assertEqual(self.env.conmons(), [])
         # and the new run works, with the same names
         c.call("container.create", {"image": env.image, "name": "k0", "tag": "1", "cmd": ["/bin/true"]})
+        c.close()
+
+
+    def quick_cycle(self, c, name):
+        """create, start, stop (at once), remove: how long it took."""
+        t0 = time.time()
+        key = {"name": name, "tag": "1"}
+        c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sleep", "100"]), timeout=60)
+        c.call("container.start", key, timeout=60)
+        c.call("container.stop", dict(key, timeout=0), timeout=60)
+        c.call("container.remove", key, timeout=60)
+        return time.time() - t0
+
+    def test_stops_that_wait_hold_no_worker(self):
+        # five stops of containers that ignore SIGTERM (sleep as PID 1), each willing to wait an hour,
+        # on a daemon with two workers: every other operation still runs at once
+        env = self.env
+        env.start_daemon(["--workers", "2"])
+        c = env.client()
+        env.start_sleepers(c, "deaf", 5)
+        stops = [c.send("container.stop", {"name": "deaf%d" % i, "tag": "1", "timeout": 3600}) for i in range(5)]
+        self.assertTrue(wait_until(lambda: [x["state"] for x in c.call("container.list")] == ["stopping"] * 5, 10))
+        took = self.quick_cycle(c, "free")
+        print("create, start, stop, remove while 5 stops wait on 2 workers: %.2f s" % took)
+        self.assertLess(took, 10)
+        for i in range(5):   # a kill ends each wait; the stops answer with the exit
+            c.call("container.kill", {"name": "deaf%d" % i, "tag": "1"})
+        for i in stops:
+            r = c.wait(i, timeout=30)["result"]
+            self.assertEqual((r["state"], r["exitCode"]), ("exited", 137))
+        # and a stop that runs out of patience kills, without a worker waiting meanwhile
+        env.start_sleepers(c, "again", 1)
+        t0 = time.time()
+        r = c.call("container.restart", {"name": "again0", "tag": "1", "timeout": 1})
+        self.assertEqual(r["state"], "running")
+        self.assertLess(time.time() - t0, 6)
+        c.close()
+
+    def test_a_slow_registry_holds_no_worker(self):
+        # a registry that accepts and never answers: pulls from it wait in their own lane
+        stall = socket.socket()
+        stall.bind(("127.0.0.1", 0))
+        stall.listen(16)
+        held = []
+
+        def hold():
+            try:
+                while True:
+                    held.append(stall.accept())
+            except OSError:   # closed at the end of the test
+                pass
+
+        threading.Thread(target=hold, daemon=True).start()
+        self.addCleanup(stall.close)
+        slow = "127.0.0.1:%d" % stall.getsockname()[1]
+        env = self.env
+        env.start_daemon(["--workers", "1", "--pull-workers", "2", "--pull-timeout", "10",
+                          "--insecure-registry", slow])
+        c = env.client()
+        self.assertEqual((c.call("system.info")["workers"], c.call("system.info")["pullWorkers"]), (1, 2))
+        c.call("image.pull", {"ref": env.image})   # cached: creates from it need no pull
+        pulls = [c.send("image.pull", {"ref": "%s/slow/img%d:1" % (slow, i)}) for i in range(2)]
+        pulls.append(c.send("container.create", {"image": "%s/slow/img9:1" % slow, "name": "waits", "tag": "1"}))
+        time.sleep(1)
+        took = self.quick_cycle(c, "quick")
+        print("create, start, stop, remove while 3 pulls hang on a slow registry: %.2f s" % took)
+        self.assertLess(took, 5)
+        for i in pulls:
+            self.assertEqual(c.wait(i, timeout=60)["error"]["data"]["reason"], "timeout")
         c.close()
 
 

@@ -127,7 +127,7 @@ bool api_driver_settle(api_driver_t *d, int timeout_ms)
                 pthread_mutex_lock(&d->api->mail_mu);
                 bool mail = d->api->mail_head != NULL;
                 pthread_mutex_unlock(&d->api->mail_mu);
-                if (st.queued == 0 && st.running == 0 && !mail) {
+                if (st.queued == 0 && st.running == 0 && st.parked == 0 && !mail) {
                         lcd_api_service(d->api);
                         return true;
                 }

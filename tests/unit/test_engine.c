@@ -93,6 +93,7 @@ static int setup_with(void **state, unsigned workers, unsigned queue)
                 .data_dir = f->data,
                 .runtime_dir = f->run,
                 .workers = workers,
+                .pull_workers = workers, /* the creates here pull: they run in that lane */
                 .queue = queue,
                 .max_containers = 8,
                 .runner = &f->fake->base,
