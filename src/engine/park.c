@@ -19,12 +19,22 @@
 #include <stdint.h>
 #include <unistd.h>
 
-static void resume(lcd_engine_t *e, lcd_parked_t *p, bool exited)
+/* Queue p's resumption; p was taken off the list. Only then is it no
+ * longer counted as parked: at every moment a job is parked, queued or
+ * running (lcd_engine_counters, and what waits for the engine to settle,
+ * rely on it). */
+static void resume(lcd_engine_t *e, lcd_parked_t *p, bool exited, bool counted)
 {
         p->exited = exited;
         p->node.fn = (lcd_job_fn)p->resume;
         p->node.arg = p;
-        if (lcd_pool_submit_node(e->pool, &p->node) < 0) /* only before the pool stops (see lcd_park) */
+        bool queued = lcd_pool_submit_node(e->pool, &p->node) == 0;
+        if (counted) {
+                pthread_mutex_lock(&e->park_mu);
+                e->n_parked--;
+                pthread_mutex_unlock(&e->park_mu);
+        }
+        if (!queued) /* only before the pool stops (see lcd_park) */
                 p->resume(p);
 }
 
@@ -33,7 +43,6 @@ static void unlink_locked(lcd_engine_t *e, lcd_parked_t *p)
         for (lcd_parked_t **pp = &e->parked; *pp != NULL; pp = &(*pp)->next)
                 if (*pp == p) {
                         *pp = p->next;
-                        e->n_parked--;
                         break;
                 }
         p->c->parked = NULL;
@@ -57,7 +66,7 @@ void lcd_park(lcd_engine_t *e, lcd_parked_t *p, int64_t timeout_ms)
         bool exited = lcd_container_state(p->c) == LCD_CS_EXITED;
         if (exited || atomic_load(&e->shutting_down)) {
                 pthread_mutex_unlock(&e->park_mu);
-                resume(e, p, exited);
+                resume(e, p, exited, false);
                 return;
         }
         p->next = e->parked;
@@ -76,7 +85,7 @@ void lcd_park_exited(lcd_engine_t *e, lcd_container_t *c)
                 unlink_locked(e, p);
         pthread_mutex_unlock(&e->park_mu);
         if (p != NULL)
-                resume(e, p, true);
+                resume(e, p, true, true);
 }
 
 int lcd_park_expire(lcd_engine_t *e)
@@ -88,7 +97,6 @@ int lcd_park_expire(lcd_engine_t *e)
                 lcd_parked_t *p = *pp;
                 if (p->deadline_ms <= now) {
                         *pp = p->next;
-                        e->n_parked--;
                         p->c->parked = NULL;
                         p->next = due;
                         due = p;
@@ -102,7 +110,7 @@ int lcd_park_expire(lcd_engine_t *e)
         while (due != NULL) {
                 lcd_parked_t *p = due;
                 due = p->next;
-                resume(e, p, false);
+                resume(e, p, false, true);
         }
         return next > INT32_MAX ? INT32_MAX : (int)next;
 }
@@ -112,13 +120,12 @@ void lcd_park_release_all(lcd_engine_t *e)
         pthread_mutex_lock(&e->park_mu);
         lcd_parked_t *all = e->parked;
         e->parked = NULL;
-        e->n_parked = 0;
         for (lcd_parked_t *p = all; p != NULL; p = p->next)
                 p->c->parked = NULL;
         pthread_mutex_unlock(&e->park_mu);
         while (all != NULL) {
                 lcd_parked_t *p = all;
                 all = p->next;
-                resume(e, p, false);
+                resume(e, p, false, true);
         }
 }
