@@ -48,7 +48,8 @@ static const char usage_line[] =
         "[--insecure-registry HOST[:PORT]]...\n"
         "                        [--log-level error|warn|info|debug] [--event-history N] [--heartbeat SECONDS]\n"
         "                        [--allow-host HOST]... [--allow-origin ORIGIN]... [--tls-cert PEM --tls-key PEM]\n"
-        "                        [--max-clients N] [--max-message BYTES] [--max-inflight N] [--max-depth N]\n"
+        "                        [--max-clients N] [--max-pending N] [--max-message BYTES] [--max-inflight N] "
+        "[--max-depth N]\n"
         "                        [--send-queue N] [--pull-timeout SECONDS] [--tool-timeout SECONDS]\n"
         "                        [--log-max BYTES] [--max-image-size BYTES]\n"
         "                        [--no-new-keyring] [--allow-root] [--version] [--help]\n";
@@ -74,6 +75,8 @@ static void help(void)
               "  --tls-cert, --tls-key  serve the TCP listener over TLS (required off loopback)\n"
               "  --max-clients N        WebSocket connections at once (default 256; beyond: HTTP 503)\n"
               "  --max-message BYTES    largest request (default 1048576; larger: the connection is closed, 1009)\n"
+              "  --max-pending N        TCP connections that have not shown the token yet (default 64; beyond:\n"
+              "                         closed at once); each has 10 s to send its request headers\n"
               "  --max-inflight N       unanswered requests per connection (default 64; beyond: busy)\n"
               "  --max-depth N          JSON nesting of a request (default 16)\n"
               "  --send-queue N         messages queued for a slow client (default 1024; a subscriber past it\n"
@@ -185,7 +188,7 @@ int main(int argc, char **argv)
         size_t n_hosts = 0, n_origins = 0;
         const char *tls_cert = NULL, *tls_key = NULL;
         unsigned max_clients = 256, max_message = LCD_RPC_MAX_MESSAGE, max_inflight = 64, max_depth = LCD_RPC_MAX_DEPTH,
-                 send_queue = 1024;
+                 send_queue = 1024, max_pending = 64;
         bool allow_root = false, shared_keyring = false;
         enum {
                 O_SOCKET = 256,
@@ -214,7 +217,8 @@ int main(int argc, char **argv)
                 O_TOOL_TIMEOUT,
                 O_LOG_MAX,
                 O_MAX_IMAGE,
-                O_PULL_WORKERS
+                O_PULL_WORKERS,
+                O_MAX_PENDING
         };
         static const struct option opts[] = {
                 {"socket", required_argument, NULL, O_SOCKET},
@@ -243,6 +247,7 @@ int main(int argc, char **argv)
                 {"tool-timeout", required_argument, NULL, O_TOOL_TIMEOUT},
                 {"log-max", required_argument, NULL, O_LOG_MAX},
                 {"pull-workers", required_argument, NULL, O_PULL_WORKERS},
+                {"max-pending", required_argument, NULL, O_MAX_PENDING},
                 {"max-image-size", required_argument, NULL, O_MAX_IMAGE},
                 {"version", no_argument, NULL, 'V'},
                 {"help", no_argument, NULL, 'h'},
@@ -349,6 +354,10 @@ int main(int argc, char **argv)
                 case O_TOOL_TIMEOUT:
                         if (parse_uint(optarg, 1, 3600, &tool_timeout) < 0)
                                 return bad_usage("--tool-timeout must be 1..3600 seconds, not '%s'", optarg);
+                        break;
+                case O_MAX_PENDING:
+                        if (parse_uint(optarg, 1, 4096, &max_pending) < 0)
+                                return bad_usage("--max-pending must be 1..4096, not '%s'", optarg);
                         break;
                 case O_PULL_WORKERS:
                         if (parse_uint(optarg, 1, 16, &pull_workers) < 0)
@@ -536,7 +545,7 @@ int main(int argc, char **argv)
                 .access = {.token = token, .allow_hosts = allow_hosts, .allow_origins = allow_origins},
                 .tls_cert = tls_cert,
                 .tls_key = tls_key,
-                .limits = {max_message, max_clients, max_inflight, max_depth, send_queue},
+                .limits = {max_message, max_clients, max_inflight, max_depth, send_queue, max_pending},
                 .token_path = tokenpath,
         };
         api = lcd_api_new(&acfg, &err);

@@ -29,6 +29,7 @@ typedef struct {
         unsigned max_inflight; /* requests accepted and unanswered per connection; beyond: busy */
         unsigned max_depth;    /* JSON nesting of a request */
         unsigned send_queue;   /* messages queued per connection (> LCD_SESSION_EVENT_ROOM) */
+        unsigned max_pending;  /* TCP connections not authenticated yet; beyond, closed at accept */
 } lcd_api_limits_t;
 
 typedef struct {

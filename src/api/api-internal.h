@@ -22,6 +22,7 @@
 #define LCD_MAX_WAITERS 4096                       /* container.wait requests parked at once, daemon-wide */
 #define LCD_MAX_FOLLOWERS 1024                     /* log follows at once, daemon-wide */
 #define LCD_SESSION_FOLLOWS 16                     /* log follows of one connection */
+#define LCD_HANDSHAKE_TIMEOUT_S 10                 /* a connection's request headers must be in by then */
 #define LCD_SESSION_EVENT_ROOM 8                   /* slots kept free for replies */
 
 /* A message ready for lws_write: LWS_PRE bytes of headroom, then the text.
@@ -126,6 +127,7 @@ struct lcd_api {
         pthread_mutex_t mail_mu; /* guards mail_head/mail_tail */
         lcd_pending_t *mail_head, *mail_tail;
         int tcp_port;
+        unsigned tcp_pending;        /* TCP connections that have not shown the token yet (--max-pending) */
         char dashboard[300];         /* its URL without the token, "" without a TCP listener */
         char *token_path;            /* a copy, or NULL */
         struct lws_vhost *tcp_vhost; /* NULL: no TCP listener */

@@ -298,6 +298,16 @@ __attribute__((format(printf, 2, 3))) static void log_refusal(lcd_api_t *api, co
         lcd_warn("%s", msg);
 }
 
+/* A TCP connection leaves the count of those not authenticated (it showed
+ * the token, or it is gone). Idempotent. */
+static void authenticated(lcd_api_t *api, struct lws *wsi)
+{
+        if (lws_get_opaque_user_data(wsi) == &api->tcp_pending) {
+                lws_set_opaque_user_data(wsi, NULL);
+                api->tcp_pending--;
+        }
+}
+
 /* Who may connect (access.h). 0: go on; -1: refused (answered, the
  * connection closes). public: a dashboard file, served without the token
  * (the Host rules hold). */
@@ -313,8 +323,11 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool publ
                                     header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin),
                                     header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz),
                                     upgrade ? header(wsi, WSI_TOKEN_PROTOCOL, protos, sizeof protos) : NULL, q, &why);
-        if (code == 0)
+        if (code == 0) {
+                if (tcp && !public) /* a dashboard file proves nothing: it needs no token */
+                        authenticated(api, wsi);
                 return 0;
+        }
         log_refusal(api, "refused a %s request (%d): %s", tcp ? "TCP" : "Unix socket", code, why);
         return lcd_http_refuse(wsi, code == 401 ? LCD_E_UNAUTHORIZED : LCD_E_FORBIDDEN, why);
 }
@@ -422,9 +435,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         lcd_api_service(api);
                 return 0;
         case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
-                /* before anything is read: on the Unix socket, only the daemon's own uid */
-                if (api == NULL || lws_get_vhost(wsi) == api->tcp_vhost)
+                if (api == NULL)
                         return 0;
+                /* on TCP, a bounded number of connections that have not shown the token */
+                if (lws_get_vhost(wsi) == api->tcp_vhost) {
+                        if (api->tcp_pending < api->limits.max_pending)
+                                return 0;
+                        log_refusal(api, "refused a TCP connection: %u are not authenticated yet (--max-pending)",
+                                    api->tcp_pending);
+                        return -1;
+                }
+                /* before anything is read: on the Unix socket, only the daemon's own uid */
                 const char *why;
                 unsigned uid;
                 if (lcd_access_peer((int)(intptr_t)in, &uid, &why) == 0)
@@ -432,6 +453,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 log_refusal(api, "refused a Unix socket connection from uid %u: %s", uid, why);
                 return -1;
         }
+        case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+                if (api != NULL && lws_get_vhost(wsi) == api->tcp_vhost) {
+                        lws_set_opaque_user_data(wsi, &api->tcp_pending); /* counted until it shows the token */
+                        api->tcp_pending++;
+                }
+                return 0;
+        case LWS_CALLBACK_WSI_DESTROY:
+                if (api != NULL)
+                        authenticated(api, wsi);
+                return 0;
         case LWS_CALLBACK_HTTP:
                 if (api == NULL || check_access(api, wsi, false, in != NULL && lcd_ui_find(in) != NULL) < 0)
                         return -1;
@@ -554,6 +585,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
         info.iface = cfg->socket_path;
         info.protocols = protocols;
         info.vhost_name = "unix";
+        info.timeout_secs_ah_idle = LCD_HANDSHAKE_TIMEOUT_S;
         mode_t old = umask(0177);
         struct lws_vhost *vh = lws_create_vhost(api->ctx, &info);
         umask(old);
@@ -574,6 +606,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 info.port = cfg->listen_port;
                 info.protocols = protocols;
                 info.vhost_name = "tcp";
+                info.timeout_secs_ah_idle = LCD_HANDSHAKE_TIMEOUT_S; /* a request's headers, at most this long */
                 if (cfg->tls_cert != NULL) /* lws serves TLS on a vhost only with this option on it too */
                         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
                 info.ssl_cert_filepath = cfg->tls_cert;

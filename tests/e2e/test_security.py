@@ -8,11 +8,13 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 
-from harness import SANDBOX, USER, FreshEnvCase, as_user, run_suite, sh
+from harness import SANDBOX, USER, DaemonSuite, FreshEnvCase, as_user, http_get, run_suite, sh, wait_until
 
 
 def user_ids():
@@ -222,6 +224,107 @@ class Disk(FreshEnvCase):
         self.assertEqual(os.listdir(os.path.join(env.data, "containers")), [])
         self.assertEqual(c.call("container.list"), [])
         c.close()
+
+
+def closed_by_peer(sock, within):
+    """Did the daemon close sock within `within` seconds (EOF or reset)?"""
+    sock.settimeout(within)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+class Connections(DaemonSuite):
+    """Before the token: a bounded number of TCP connections, each with
+    10 s to send its request; refusals logged at a bounded rate, escaped."""
+    daemon_args = ("--listen", "127.0.0.1:0", "--max-pending", "8")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.port = int(cls.env.tcp_url().rsplit(":", 1)[1])
+
+    def tcp(self):
+        return socket.create_connection(("127.0.0.1", self.port), timeout=5)
+
+    def test_connections_without_the_token_are_bounded(self):
+        idle = [self.tcp() for _ in range(8)]
+        time.sleep(0.3)
+        extra = self.tcp()   # the kernel accepts; the daemon closes it at once, unread
+        self.assertTrue(closed_by_peer(extra, 3), "a ninth connection without the token was kept")
+        c = self.env.client()   # the Unix socket is not held up
+        self.assertEqual(c.call("system.ping"), "pong")
+        for s in idle:
+            s.close()
+        auth = {"Authorization": "Bearer " + self.env.token()}
+        self.assertTrue(wait_until(lambda: self.try_get(auth) == 200, 5))
+        # authenticated connections do not count: eight with the token, then one more works
+        kept = [self.tcp() for _ in range(8)]
+        for s in kept:
+            s.sendall(("GET /v1/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
+                       % self.env.token()).encode())
+            self.assertIn(b" 200 ", s.recv(4096))
+        self.assertEqual(self.try_get(auth), 200)
+        for s in kept:
+            s.close()
+        self.assertIn("refused a TCP connection: 8 are not authenticated yet (--max-pending)",
+                      self.env.daemon_log(tail=None))
+        c.close()
+
+    def try_get(self, headers):
+        try:
+            return http_get(self.env.tcp_url(), "/v1/healthz", headers, timeout=3)[0]
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def test_a_slow_or_silent_client_is_cut_off(self):
+        results = {}
+
+        def silent():
+            s = self.tcp()
+            t0 = time.time()
+            results["silent"] = (closed_by_peer(s, 20), time.time() - t0)
+
+        def dripping():
+            s = self.tcp()
+            t0 = time.time()
+            s.sendall(b"GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            try:
+                for _ in range(20):   # a header byte a second, never finishing
+                    s.sendall(b"X")
+                    time.sleep(1)
+                results["drip"] = (False, time.time() - t0)
+            except OSError:
+                results["drip"] = (True, time.time() - t0)
+
+        threads = [threading.Thread(target=silent), threading.Thread(target=dripping)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for what in ("silent", "drip"):
+            closed, took = results[what]
+            self.assertTrue(closed, "%s: never closed" % what)
+            self.assertLess(took, 14, what)
+            print("\n  %s connection closed after %.1f s" % (what, took))
+
+    def test_what_a_client_sends_is_escaped_in_the_log(self):
+        s = self.tcp()
+        s.sendall(("GET /%%1b[31mred%%0a2026-01-01T00:00:00.000Z error forged HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n" % self.env.token()).encode())
+        self.assertIn(b" 404 ", s.recv(4096))
+        s.close()
+        log = self.env.daemon_log(tail=None)
+        self.assertTrue(wait_until(lambda: "\\x1b[31mred" in self.env.daemon_log(tail=None), 5), log[-2000:])
+        log = self.env.daemon_log(tail=None)
+        self.assertNotIn("\x1b", log)
+        self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01T00:00:00.000Z")])
 
 
 if __name__ == "__main__":
