@@ -405,9 +405,11 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
 
 bool lcd_imagestore_cached(lcd_imagestore_t *s, const lcd_imageref_t *ref)
 {
-        cleanup_free char *dir = layout_dir(s, ref);
-        char digest[LCD_DIGEST_LEN + 1];
-        return dir != NULL && cached_digest(dir, digest) == 0;
+        /* the service thread asks: one access(2), no parsing */
+        char name[LCD_REF_MAX + 1], path[4096];
+        lcd_imageref_dirname(ref, name, sizeof name);
+        snprintf(path, sizeof path, "%s/%s/index.json", s->dir, name);
+        return access(path, F_OK) == 0;
 }
 
 void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref)
