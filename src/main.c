@@ -75,7 +75,7 @@ static void help(void)
               "  --tls-cert, --tls-key  serve the TCP listener over TLS (required off loopback)\n"
               "  --max-clients N        WebSocket connections at once (default 256; beyond: HTTP 503)\n"
               "  --max-message BYTES    largest request (default 1048576; larger: the connection is closed, 1009)\n"
-              "  --max-pending N        TCP connections that have not shown the token yet (default 64; beyond:\n"
+              "  --max-pending N        TCP connections that have not shown the token yet (default 256; beyond:\n"
               "                         closed at once); each has 10 s to send its request headers\n"
               "  --max-inflight N       unanswered requests per connection (default 64; beyond: busy)\n"
               "  --max-depth N          JSON nesting of a request (default 16)\n"
@@ -188,7 +188,7 @@ int main(int argc, char **argv)
         size_t n_hosts = 0, n_origins = 0;
         const char *tls_cert = NULL, *tls_key = NULL;
         unsigned max_clients = 256, max_message = LCD_RPC_MAX_MESSAGE, max_inflight = 64, max_depth = LCD_RPC_MAX_DEPTH,
-                 send_queue = 1024, max_pending = 64;
+                 send_queue = 1024, max_pending = 256;
         bool allow_root = false, shared_keyring = false;
         enum {
                 O_SOCKET = 256,
