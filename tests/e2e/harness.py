@@ -184,6 +184,13 @@ class WS:
             pass
 
 
+def parse_response(data):
+    """An HTTP response's bytes: (status line, {lowercase header: value}, body bytes so far)."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    return lines[0], {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}, body
+
+
 def http_get(target, path, headers=None, timeout=10, unix_user=USER):
     """A plain HTTP/1.1 GET over a Unix socket or ws://HOST:PORT: (status, headers, body)."""
     if target.startswith("ws://"):
@@ -206,10 +213,8 @@ def http_get(target, path, headers=None, timeout=10, unix_user=USER):
     if not data:
         sock.close()
         raise ConnectionError("connection closed before a response")
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    status_line, hdrs, body = parse_response(data)
+    status = int(status_line.split()[1])
     want = int(hdrs.get("content-length", "0"))
     while len(body) < want:
         chunk = sock.recv(65536)

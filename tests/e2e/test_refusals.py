@@ -7,7 +7,7 @@ import json
 import socket
 import subprocess
 
-from harness import WS, DaemonSuite, SkipSuite, WSError, run_suite, unix_connect
+from harness import WS, DaemonSuite, SkipSuite, WSError, parse_response, run_suite, unix_connect
 
 try:
     import websockets
@@ -32,10 +32,7 @@ def raw_request(sock, path, headers):
             break
         data += chunk
     sock.close()
-    top, _, body = data.partition(b"\r\n\r\n")
-    lines = top.decode().split("\r\n")
-    hdrs = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
-    return lines[0], hdrs, body
+    return parse_response(data)
 
 
 class Refusals(DaemonSuite):
@@ -96,10 +93,7 @@ class Refusals(DaemonSuite):
                                + [a for k, v in headers.items() for a in ("-H", "%s: %s" % (k, v))],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             self.assertEqual(r.returncode, 0, r.stderr)   # no "connection reset", no "empty reply"
-            top, _, body = r.stdout.partition(b"\r\n\r\n")
-            lines = top.decode().split("\r\n")
-            hdrs = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
-            self.check_answer(lines[0], hdrs, body, status, reason, (path, headers))
+            self.check_answer(*parse_response(r.stdout), status, reason, (path, headers))
 
     def test_python_websockets_reads_the_status(self):
         if websockets is None:
