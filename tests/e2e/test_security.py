@@ -14,7 +14,13 @@ import tempfile
 import threading
 import time
 
-from harness import SANDBOX, USER, DaemonSuite, FreshEnvCase, as_user, http_get, run_suite, sh, wait_until
+from harness import SANDBOX, USER, DaemonSuite, FreshEnvCase, as_user, http_get, run_suite, sh, unix_connect, wait_until
+
+try:
+    import asyncio
+    import websockets
+except ImportError:
+    websockets = None
 
 
 def user_ids():
@@ -325,6 +331,38 @@ class Connections(DaemonSuite):
         log = self.env.daemon_log(tail=None)
         self.assertNotIn("\x1b", log)
         self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01T00:00:00.000Z")])
+
+
+class Utf8(DaemonSuite):
+    """Text frames are valid UTF-8 whatever a container prints: a client
+    that checks (browsers do, python3-websockets does: code 1007) keeps its
+    connection and reads U+FFFD where the bytes were not UTF-8."""
+
+    def test_a_container_printing_invalid_utf8(self):
+        if websockets is None:
+            self.skipTest("python3-websockets is not installed")
+        c = self.env.client()
+        c.call("container.create", {"image": self.env.image, "name": "bytes", "tag": "1",
+                                    "cmd": ["/bin/sh", "-c", "printf 'a\\377b \\303\\251 \\342\\202\\n'"]})
+        c.call("container.start", {"name": "bytes", "tag": "1"})
+        self.assertEqual(c.call("container.wait", {"name": "bytes", "tag": "1"})["exitCode"], 0)
+
+        async def read_logs():
+            sock = unix_connect(self.env.socket, 10)
+            sock.setblocking(False)
+            async with websockets.connect("ws://localhost/v1/ws", sock=sock, open_timeout=10) as ws:
+                await ws.send('{"jsonrpc":"2.0","id":1,"method":"container.logs","params":'
+                              '{"name":"bytes","tag":"1"}}')
+                reply = json.loads(await asyncio.wait_for(ws.recv(), 10))   # 1007 would raise here
+                await ws.send('{"jsonrpc":"2.0","id":2,"method":"system.ping"}')
+                pong = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                return reply, pong
+
+        reply, pong = asyncio.run(read_logs())
+        self.assertEqual(pong["result"], "pong")
+        self.assertEqual([l["text"] for l in reply["result"]["lines"]], ["a\ufffdb \u00e9 \ufffd\ufffd"])
+        c.call("container.remove", {"name": "bytes", "tag": "1"})
+        c.close()
 
 
 if __name__ == "__main__":
