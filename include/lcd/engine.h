@@ -125,7 +125,8 @@ typedef enum { LCD_PHASE_PULL, LCD_PHASE_UNPACK, LCD_PHASE_CREATE, LCD_PHASE_STA
 typedef struct {
         unsigned containers[8];
         unsigned queued, running, workers;
-        unsigned parked; /* stops waiting for an exit, holding no worker */
+        unsigned parked;    /* stops waiting for an exit, holding no worker */
+        bool exits_pending; /* the exit watcher has exit notices to read or is recording one */
         uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
 } lcd_engine_stats_t;
 void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);

@@ -37,7 +37,8 @@ struct lcd_engine {
         bool watcher_started;
         int watch_fd;
         int stop_pipe[2];
-        int epoll_fd; /* the watcher waits on: watch_fd, stop_pipe[0], conmon pidfds */
+        int epoll_fd;             /* the watcher waits on: watch_fd, stop_pipe[0], conmon pidfds */
+        atomic_bool watcher_busy; /* from a wake-up to its last record (seq_cst; for the counters only) */
         /* jobs waiting for an exit or a deadline (park.c) */
         pthread_mutex_t park_mu;
         struct lcd_parked *parked;        /* guarded by park_mu */

@@ -10,6 +10,7 @@
 #include "lcd/timeutil.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,9 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
         pthread_mutex_lock(&e->park_mu);
         out->parked = e->n_parked;
         pthread_mutex_unlock(&e->park_mu);
+        /* a notice not read yet keeps the inotify descriptor readable; one read is being recorded while busy */
+        struct pollfd pfd = {.fd = e->watch_fd, .events = POLLIN};
+        out->exits_pending = atomic_load(&e->watcher_busy) || (e->watch_fd >= 0 && poll(&pfd, 1, 0) > 0);
         for (int p = 0; p < LCD_PHASE__COUNT; p++) {
                 out->phase_us[p] = atomic_load_explicit(&e->phase_us[p], memory_order_relaxed);
                 out->phase_count[p] = atomic_load_explicit(&e->phase_count[p], memory_order_relaxed);

@@ -212,7 +212,9 @@ static void *watch_main(void *arg)
                 struct epoll_event evs[16];
                 int timeout =
                         reap_again && (park_ms < 0 || park_ms > LCD_REAPER_RETRY_MS) ? LCD_REAPER_RETRY_MS : park_ms;
+                atomic_store(&e->watcher_busy, false);
                 int n = epoll_wait(e->epoll_fd, evs, 16, timeout);
+                atomic_store(&e->watcher_busy, true); /* before the notices are read (see lcd_engine_counters) */
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -251,6 +253,7 @@ static void *watch_main(void *arg)
                                 lcd_debug("reaped %d orphaned process%s", k, k == 1 ? "" : "es");
                 }
         }
+        atomic_store(&e->watcher_busy, false);
         return NULL;
 }
 

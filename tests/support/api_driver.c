@@ -127,7 +127,7 @@ bool api_driver_settle(api_driver_t *d, int timeout_ms)
                 pthread_mutex_lock(&d->api->mail_mu);
                 bool mail = d->api->mail_head != NULL;
                 pthread_mutex_unlock(&d->api->mail_mu);
-                if (st.queued == 0 && st.running == 0 && st.parked == 0 && !mail) {
+                if (st.queued == 0 && st.running == 0 && st.parked == 0 && !st.exits_pending && !mail) {
                         lcd_api_service(d->api);
                         return true;
                 }
@@ -228,9 +228,14 @@ int api_driver_check(api_driver_t *d)
                 if (i == n_last)
                         rc = fail("a container no event announced", name, tag);
                 else if (last[i].e.type != LCD_EV_STATE || last[i].e.revision != rev ||
-                         strcmp(lcd_cstate_name(last[i].e.state), state) != 0)
+                         strcmp(lcd_cstate_name(last[i].e.state), state) != 0) {
+                        fprintf(stderr,
+                                "api_driver: last event: type %d state %s revision %llu; the container: %s "
+                                "revision %llu\n",
+                                last[i].e.type, lcd_cstate_name(last[i].e.state),
+                                (unsigned long long)last[i].e.revision, state, (unsigned long long)rev);
                         rc = fail("the last event does not match the container's state", name, tag);
-                else {
+                } else {
                         char bundle[256];
                         const char *id = json_object_get_string(json_object_object_get(c, "id"));
                         snprintf(bundle, sizeof bundle, "%s/containers/%s", d->data, id ? id : "?");
