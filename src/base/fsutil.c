@@ -45,7 +45,10 @@ static int rm_entry(int dfd, const char *name, dev_t dev, int depth)
                 return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
         if (st.st_dev != dev) /* a mount point: never cross it */
                 return -EBUSY;
-        fchmodat(dfd, name, 0700, 0);
+        if (fchmodat(dfd, name, 0700, 0) < 0) {
+                /* best effort, for a directory left unreadable: openat
+                 * below reports the failure that matters */
+        }
         int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int r = sub >= 0 ? rm_contents(sub, dev, depth + 1) : -errno;
         if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
