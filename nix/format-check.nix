@@ -1,4 +1,5 @@
-# checks.formatting: every .nix file as nixfmt (the RFC 166 style, nixpkgs' nixfmt today) would write it.
+# checks.formatting: every .nix file as nixfmt (the RFC 166 style, nixpkgs'
+# nixfmt today) would write it.
 { pkgs, src }:
 
 pkgs.runCommand "light-containerd-nix-format"

@@ -6,10 +6,15 @@
 # setuid wrappers are NixOS's own, in /run/wrappers/bin) and Type=notify:
 # the daemon writes READY=1 to $NOTIFY_SOCKET once it listens. Containers
 # do not outlive the service: stopping it stops and removes them.
+#
+# ExecStart is quoted for systemd (utils.escapeSystemdExecArgs), not for a
+# shell: systemd itself expands % specifiers and $VARIABLES, so an extra
+# argument holding either must reach the daemon as written.
 {
   config,
   lib,
   pkgs,
+  utils,
   ...
 }:
 
@@ -71,6 +76,36 @@ in
       description = "Registries (HOST[:PORT]) reached over plain HTTP or unverified TLS.";
     };
 
+    subIdRange = lib.mkOption {
+      type = lib.types.nullOr (
+        lib.types.submodule {
+          options = {
+            start = lib.mkOption {
+              type = lib.types.ints.u32;
+              description = "First subordinate uid and gid.";
+            };
+            count = lib.mkOption {
+              type = lib.types.ints.positive;
+              default = 65536;
+              description = "How many ids (a container maps them as uids 1..count).";
+            };
+          };
+        }
+      );
+      default = null;
+      example = {
+        start = 2000000000;
+        count = 65536;
+      };
+      description = ''
+        The subordinate uid/gid range of the user: the ids its containers run
+        as. null (the default) lets NixOS allocate one
+        (users.users.<name>.autoSubUidGidRange), which never overlaps the
+        ranges it allocates for other users. A fixed range must not overlap
+        any other user's: NixOS' automatic ranges start at 100000, 65536 each.
+      '';
+    };
+
     extraArgs = lib.mkOption {
       type = lib.types.listOf lib.types.str;
       default = [ ];
@@ -89,20 +124,27 @@ in
       group = cfg.user;
       home = dataDir;
       description = "light-containerd daemon";
-      # containers get 65536 ids of their own (without them: a single-id mapping)
-      subUidRanges = [
+    }
+    # containers get ids of their own (without them: a single-id mapping)
+    // (
+      if cfg.subIdRange == null then
+        { autoSubUidGidRange = true; }
+      else
         {
-          startUid = 200000;
-          count = 65536;
+          subUidRanges = [
+            {
+              startUid = cfg.subIdRange.start;
+              inherit (cfg.subIdRange) count;
+            }
+          ];
+          subGidRanges = [
+            {
+              startGid = cfg.subIdRange.start;
+              inherit (cfg.subIdRange) count;
+            }
+          ];
         }
-      ];
-      subGidRanges = [
-        {
-          startGid = 200000;
-          count = 65536;
-        }
-      ];
-    };
+    );
 
     environment.systemPackages = [ cfg.package ];
 
@@ -115,7 +157,7 @@ in
       serviceConfig = {
         Type = "notify";
         NotifyAccess = "main";
-        ExecStart = lib.escapeShellArgs args;
+        ExecStart = utils.escapeSystemdExecArgs args;
         User = cfg.user;
         Group = cfg.user;
         Delegate = "yes";

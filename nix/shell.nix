@@ -16,7 +16,7 @@ pkgs.mkShell {
     conmon
     skopeo
     umoci
-    docker-distribution
+    distribution
     clang-tools
     cppcheck
     valgrind

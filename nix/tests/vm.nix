@@ -40,7 +40,10 @@ pkgs.testers.runNixOSTest {
     ref = "127.0.0.1:5000/acc/busybox:1.0"
 
     machine.wait_for_unit("docker-registry.service")
+    machine.wait_for_open_port(5000)  # the unit is up before the registry listens
     machine.wait_for_unit("light-containerd.service")  # Type=notify: up once it listens
+    # subordinate ids allocated by NixOS (autoSubUidGidRange)
+    machine.succeed("grep -q '^light-containerd:' /etc/subuid", "grep -q '^light-containerd:' /etc/subgid")
     machine.succeed(
         "skopeo --insecure-policy copy --dest-tls-verify=false "
         "docker-archive:${image} docker://" + ref
@@ -59,8 +62,9 @@ pkgs.testers.runNixOSTest {
     machine.succeed(f"{ctl} stop --time 2 web:v1")
     machine.wait_until_succeeds("grep -q '\"state\":\"exited\"' /tmp/events.json")
     machine.succeed(f"{ctl} rm web:v1")
-    status = machine.succeed(f"{ctl} run --rm --wait {ref} /bin/sh -c 'exit 3'; echo $?").strip().splitlines()[-1]
-    assert status == "3", f"run --wait exited {status}"
+    # commands run under `set -euo pipefail`: take the status, do not echo it
+    status, out = machine.execute(f"{ctl} run --rm --wait {ref} /bin/sh -c 'exit 3'")
+    assert status == 3, f"run --wait exited {status}: {out}"
     machine.succeed("kill $(cat /tmp/events.pid)")
     machine.succeed(f"{ctl} check")
 
