@@ -93,8 +93,12 @@ MUTANTS = [
 
 
 def copy_tree(dst):
-    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-co", "--exclude-standard"],
-                           check=True, capture_output=True, text=True).stdout.split("\n")
+    p = subprocess.run(["git", "-C", ROOT, "ls-files", "-co", "--exclude-standard"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        print("SKIP: not a git checkout (the tree copied is git's files)", file=sys.stderr)
+        sys.exit(77)
+    files = p.stdout.split("\n")
     for f in files:
         if not f or not os.path.exists(os.path.join(ROOT, f)):
             continue
