@@ -425,6 +425,26 @@ static int on_writable(lcd_session_t *s, struct lws *wsi)
         return 0;
 }
 
+/* LWS_CALLBACK_ADD_HEADERS, in a WebSocket handshake's 101 response.
+ * libwebsockets 4.4.0 and 4.4.1 (the one nixpkgs ships) leave the
+ * Sec-WebSocket-Accept line unterminated when the client asked for no
+ * subprotocol, so the client waits for the end of the headers until it
+ * gives up (fixed upstream in 4.4.2, "ws: server: fix failed ext neg
+ * CRLF"). End the line here; where it is already ended, add nothing. */
+static int end_handshake_line(struct lws *wsi, struct lws_process_html_args *args)
+{
+        if (args == NULL || args->p == NULL || lws_hdr_total_length(wsi, WSI_TOKEN_KEY) <= 0)
+                return 0;
+        if (args->p[-2] == '\r' && args->p[-1] == '\n')
+                return 0;
+        if (args->max_len < 2)
+                return -1;
+        memcpy(args->p, "\r\n", 2);
+        args->p += 2;
+        args->max_len -= 2;
+        return 0;
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
         struct pss *pss = user;
@@ -484,6 +504,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return 0;
         case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
                 return api ? confirm_upgrade(api, wsi) : -1;
+        case LWS_CALLBACK_ADD_HEADERS:
+                return end_handshake_line(wsi, in);
         case LWS_CALLBACK_ESTABLISHED:
                 pss->s = lcd_session_new(api, wsi);
                 if (pss->s == NULL) {

@@ -108,7 +108,8 @@ class WS:
                 raise WSError("connection closed during handshake")
             self.buf += chunk
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        self.status = head.split(b"\r\n")[0].decode()
+        self.head = head.decode(errors="replace")
+        self.status = self.head.split("\r\n")[0]
         if " 101 " not in self.status + " ":
             raise WSError("handshake refused: " + self.status)
         # an open connection may stay quiet for long: waits have their own timeouts

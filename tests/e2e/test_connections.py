@@ -12,7 +12,7 @@ import os
 import threading
 import time
 
-from harness import Client, DaemonSuite, SkipSuite, run_suite, unix_connect
+from harness import WS, Client, DaemonSuite, SkipSuite, run_suite, unix_connect
 
 try:
     import websockets
@@ -60,6 +60,27 @@ class Churn(DaemonSuite):
         c.close()
         if c.reader.is_alive():   # it could read the next connection's bytes
             raise AssertionError("close() returned with the reader thread still reading")
+
+    def test_handshake_with_and_without_subprotocol(self):
+        """The 101 ends its headers whether or not the client names a
+        subprotocol, and the connection works either way: libwebsockets
+        4.4.0 and 4.4.1 leave the headers unterminated when it names none
+        (the daemon ends them), later versions end them themselves (the
+        daemon must add nothing then)."""
+        for target, headers in ((self.env.socket, {}), (self.url, self.auth)):
+            for proto in (None, "light-containerd.v1"):
+                hdrs = dict(headers, **({"Sec-WebSocket-Protocol": proto} if proto else {}))
+                ws = WS(target, timeout=TIMEOUT, headers=hdrs)
+                try:
+                    if proto:
+                        self.assertIn("\r\nSec-WebSocket-Protocol: " + proto, ws.head)
+                    else:
+                        self.assertNotIn("Sec-WebSocket-Protocol", ws.head)
+                    self.assertEqual(ws.buf, b"", "bytes after the headers before any frame")
+                    ws.send_text(PING)
+                    self.assertIn('"pong"', ws.recv_text())
+                finally:
+                    ws.close()
 
     def test_harness_client_unix(self):
         churn(self, "harness client, Unix socket", lambda: self.harness_cycle(self.env.socket))
