@@ -9,7 +9,7 @@
 # What only a machine with nixpkgs can check: that it builds (nix flake
 # check), that nixfmt agrees, and the VM test itself. Skips (77) without
 # nix-instantiate (Debian: apt-get install nix-bin) or pyflakes.
-# ROOT=DIR checks another tree (tests/nix/mutants.sh).
+# ROOT=DIR checks another tree (tests/nix/mutants.py does).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=${ROOT:-$(cd "$here/../.." && pwd)}
