@@ -349,6 +349,14 @@ static bool foreign_socket(const char *path, char *errbuf, size_t errlen)
         return true;
 }
 
+/* Whether lws' connection error is the TLS handshake's: libwebsockets 4.1
+ * says "SSL ...", 4.4 "server's cert didn't look good, tls=... X509_V_ERR". */
+static bool tls_failure(const char *why)
+{
+        return strstr(why, "SSL") != NULL || strstr(why, "tls=") != NULL || strstr(why, "X509") != NULL ||
+               strstr(why, "cert") != NULL;
+}
+
 lcd_ws_t *lcd_ws_connect(const lcd_ws_opts_t *o, char *errbuf, size_t errlen)
 {
         lcd_ws_target_t t;
@@ -413,7 +421,7 @@ lcd_ws_t *lcd_ws_connect(const lcd_ws_opts_t *o, char *errbuf, size_t errlen)
         if (r < 0) {
                 if (r == -ETIMEDOUT)
                         snprintf(errbuf, errlen, "no answer from %s within %d ms", o->target, o->timeout_ms);
-                else if (t.tls && strstr(ws->err, "SSL") != NULL) /* lws' own words say little more */
+                else if (t.tls && tls_failure(ws->err)) /* lws' own words say little more */
                         snprintf(errbuf, errlen,
                                  "cannot connect to %s: the TLS handshake failed: the daemon's certificate is not "
                                  "signed by %s, or not for %s (--cacert FILE names the CA to trust; --insecure "
