@@ -6,7 +6,6 @@
  * removes every container (their events still reach the clients), then
  * the listeners close.
  */
-#include "lcd/access.h"
 #include "lcd/alloc.h"
 #include "lcd/dirs.h"
 #include "lcd/doctor.h"
@@ -18,7 +17,6 @@
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/reaper.h"
-#include "lcd/rpc.h"
 #include "lcd/runner.h"
 #include "lcd/userns.h"
 

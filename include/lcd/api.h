@@ -14,13 +14,29 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-#include "lcd/access.h"
 #include "lcd/doctor.h"
 #include "lcd/engine.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
 
 typedef struct lcd_api lcd_api_t;
+
+/* Defaults and bounds of the request limits (the daemon's flags). */
+#define LCD_RPC_MAX_MESSAGE (1024 * 1024)           /* default bytes in one request (--max-message) */
+#define LCD_RPC_MAX_MESSAGE_HARD (16 * 1024 * 1024) /* what --max-message may be set to */
+#define LCD_RPC_MAX_DEPTH 16                        /* default JSON nesting (--max-depth) */
+
+/* Who may talk to the daemon (src/api/access.c decides each connection). */
+#define LCD_TOKEN_HEX 64 /* 256 bits */
+
+typedef struct {
+        const char *token;                /* hex; NULL: no token required anywhere */
+        const char *const *allow_hosts;   /* NULL-terminated extra Host names (host or host:port) */
+        const char *const *allow_origins; /* NULL-terminated extra origins ("https://ui.example") */
+} lcd_access_t;
+
+/* A new random token, LCD_TOKEN_HEX hex digits + NUL. 0 or -errno. */
+int lcd_token_new(char out[LCD_TOKEN_HEX + 1]);
 
 /* Per-client bounds, each a daemon flag. */
 typedef struct {

@@ -1,5 +1,5 @@
 /* access.c - see access.h. */
-#include "lcd/access.h"
+#include "access.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "lcd/access.h"
+#include "access.h"
 #include "lcd/api.h"
 #include "lcd/log.h"
-#include "lcd/rpc.h"
+#include "rpc.h"
 #include "lcd/statemap.h"
 
 #define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */

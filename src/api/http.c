@@ -15,7 +15,7 @@
 #include "lcd/container.h"
 #include "lcd/ident.h"
 #include "lcd/timeutil.h"
-#include "lcd/ui.h"
+#include "ui.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* rpc.c - see rpc.h. */
-#include "lcd/rpc.h"
+#include "rpc.h"
 
 #include "lcd/alloc.h"
 #include "lcd/utf8.h"

@@ -19,14 +19,14 @@
  */
 #include "api-internal.h"
 
-#include "lcd/access.h"
+#include "access.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/log.h"
 #include "lcd/container.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
-#include "lcd/ui.h"
+#include "ui.h"
 
 #include <errno.h>
 #include <stdarg.h>

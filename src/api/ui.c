@@ -1,5 +1,5 @@
 /* ui.c - see ui.h. */
-#include "lcd/ui.h"
+#include "ui.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* cgroup.c - see cgroup.h. Main thread at start-up, workers later (kill). */
-#include "lcd/cgroup.h"
+#include "cgroup.h"
 
 #include "lcd/fsutil.h"
 #include "lcd/log.h"

@@ -8,13 +8,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "lcd/cgroup.h"
+#include "cgroup.h"
 #include "lcd/container.h"
 #include "lcd/engine.h"
-#include "lcd/imagestore.h"
+#include "imagestore.h"
 #include "lcd/ident.h"
-#include "lcd/pool.h"
-#include "lcd/runtime.h"
+#include "pool.h"
+#include "runtime.h"
 #include "lcd/statemap.h"
 
 #define LCD_TOOLS 4

@@ -1,6 +1,6 @@
 /* gate.c - see gate.h. Lock order: `mu` only; never held while the caller
  * works. */
-#include "lcd/gate.h"
+#include "gate.h"
 
 #include "lcd/alloc.h"
 

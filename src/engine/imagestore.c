@@ -2,12 +2,12 @@
  *
  * The per-reference gate (gate.h) is never held by the service thread.
  */
-#include "lcd/imagestore.h"
+#include "imagestore.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/fsutil.h"
-#include "lcd/gate.h"
+#include "gate.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 

@@ -1,5 +1,5 @@
 /* pool.c - see pool.h. Lock order: only `mu` exists. */
-#include "lcd/pool.h"
+#include "pool.h"
 
 #include "lcd/alloc.h"
 

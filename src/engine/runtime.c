@@ -9,11 +9,11 @@
  * of our own); a private cgroup namespace and a read-only cgroup mount
  * keep the container out of the daemon's cgroup tree.
  */
-#include "lcd/runtime.h"
+#include "runtime.h"
 
 #include "lcd/alloc.h"
 #include "lcd/fsutil.h"
-#include "lcd/gate.h"
+#include "gate.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"

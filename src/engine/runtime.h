@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lcd/cgroup.h"
+#include "cgroup.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "lcd/runner.h"

@@ -16,13 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define LCD_TOKEN_HEX 64 /* 256 bits */
-
-typedef struct {
-        const char *token;                /* hex; NULL: no token required anywhere */
-        const char *const *allow_hosts;   /* NULL-terminated extra Host names (host or host:port) */
-        const char *const *allow_origins; /* NULL-terminated extra origins ("https://ui.example") */
-} lcd_access_t;
+#include "lcd/api.h" /* lcd_access_t, LCD_TOKEN_HEX: the daemon sets them */
 
 /* Decide a request. tcp: it came in on the TCP listener. Header values are
  * NULL when absent; query is the request's query string (HTTP GET only) or
@@ -35,7 +29,5 @@ int lcd_access_check(const lcd_access_t *a, bool tcp, const char *host, const ch
 int lcd_access_peer(int fd, unsigned *peer_uid, const char **why);
 /* Constant-time comparison of two NUL-terminated strings. */
 bool lcd_token_equal(const char *a, const char *b);
-/* A new random token, LCD_TOKEN_HEX hex digits + NUL. 0 or -errno. */
-int lcd_token_new(char out[LCD_TOKEN_HEX + 1]);
 
 #endif

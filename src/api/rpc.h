@@ -16,12 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lcd/api.h" /* the limits' defaults */
 #include "lcd/error.h"
 
-#define LCD_RPC_MAX_MESSAGE (1024 * 1024)           /* default bytes in one request (--max-message) */
-#define LCD_RPC_MAX_MESSAGE_HARD (16 * 1024 * 1024) /* what --max-message may be set to */
-#define LCD_RPC_MAX_DEPTH 16                        /* default JSON nesting (--max-depth) */
-#define LCD_RPC_MAX_ID 256                          /* bytes of a string id */
+#define LCD_RPC_MAX_ID 256 /* bytes of a string id */
 
 typedef struct {
         json_object *root;   /* owned: the parsed message */
