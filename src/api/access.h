@@ -1,7 +1,7 @@
 /* access.h - who may talk to the daemon.
  *
  * DESIGN: pure decisions over the handshake's headers, so they can be
- * tested (and fuzzed) without a socket. The Unix socket is protected by
+ * tested without a socket (tests/unit/test_access.c). The Unix socket is protected by
  * its mode (0600) and by the peer's credentials: only the daemon's own uid
  * may connect (root included: it can reach the daemon as that user). On TCP a client must present the daemon's token:
  * as "Authorization: Bearer <token>", or -- browsers cannot set headers on a WebSocket -- as a subprotocol

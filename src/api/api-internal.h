@@ -1,5 +1,7 @@
-/* api-internal.h - what server.c and methods.c share: sessions and pending
- * replies. Service thread only, except where a field says otherwise. */
+/* api-internal.h - what the api wing's files share (server.c, methods.c,
+ * http.c, subscribe.c, waiters.c, follow.c): sessions and their queues,
+ * pending replies, the mailbox. A hub, not a noun: to be split by noun.
+ * Service thread only, except where a field says otherwise. */
 #ifndef LCD_API_INTERNAL_H
 #define LCD_API_INTERNAL_H
 

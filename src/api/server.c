@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -46,7 +47,15 @@ struct pss {
         lcd_http_t http;  /* plain HTTP requests */
 };
 
-static struct lws_context *wake_ctx; /* for lcd_api_wake from a signal handler */
+/* The context lcd_api_wake(NULL) wakes: the signal handler's way in (it
+ * has no api pointer). Set once the context exists and cleared first thing
+ * in lcd_api_free, by the service thread; read by the handler on whatever
+ * thread takes the signal, so atomic (lock-free on the targets: safe in a
+ * handler). Left open: a handler on another thread that loaded it just
+ * before lcd_api_free cleared it may still wake the context while it is
+ * destroyed (a window of a few instructions, for a second signal during
+ * shutdown); closing it needs the signals taken by one thread only. */
+static struct lws_context *_Atomic wake_ctx;
 
 #define WRITE_BATCH 64 /* messages written per writable callback, at most */
 
@@ -542,7 +551,7 @@ static void lws_log_emit(int level, const char *line)
 void lcd_api_wake(void *arg)
 {
         lcd_api_t *api = arg;
-        struct lws_context *ctx = api ? api->ctx : wake_ctx;
+        struct lws_context *ctx = api ? api->ctx : atomic_load_explicit(&wake_ctx, memory_order_acquire);
         if (ctx != NULL)
                 lws_cancel_service(ctx);
 }
@@ -596,7 +605,7 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 lcd_error_set(err, LCD_E_INTERNAL, "cannot create the libwebsockets context");
                 goto fail;
         }
-        wake_ctx = api->ctx;
+        atomic_store_explicit(&wake_ctx, api->ctx, memory_order_release);
 
         /* the Unix socket: mode 0600 from the start (umask), no stale file */
         struct stat st;
@@ -682,6 +691,9 @@ void lcd_api_free(lcd_api_t *api)
         if (api == NULL)
                 return;
         if (api->ctx != NULL) {
+                struct lws_context *mine = api->ctx; /* no more wakes from signals */
+                atomic_compare_exchange_strong_explicit(&wake_ctx, &mine, NULL, memory_order_acq_rel,
+                                                        memory_order_acquire);
                 lcd_events_fan_out(api);
                 drain_mailbox(api);
                 /* give queued messages a bounded last chance to reach their
@@ -690,7 +702,6 @@ void lcd_api_free(lcd_api_t *api)
                         lws_cancel_service(api->ctx);
                         lws_service(api->ctx, 0);
                 }
-                wake_ctx = NULL;
                 lcd_follow_free(api);
                 lws_sul_cancel(&api->heartbeat);
                 lws_context_destroy(api->ctx);

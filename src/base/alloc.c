@@ -1,6 +1,7 @@
-/* alloc.c - see alloc.h. Failure injection uses two relaxed atomics: the
- * countdown and the "fired" flag; tests that use it are single-purpose, so
- * relaxed ordering is enough (no other data is published through them). */
+/* alloc.c - see alloc.h. Failure injection uses four relaxed atomics: the
+ * countdown, the "fired" flag, the failed call's site and the count of
+ * allocations; tests that use it are single-purpose, so relaxed ordering is
+ * enough (no other data is published through them). */
 #include "lcd/alloc.h"
 
 #include <stdarg.h>

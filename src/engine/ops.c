@@ -105,7 +105,7 @@ int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, v
 
 /* ---- images ---- */
 
-/* A container (other than `except`) whose image is ref or has digest. */
+/* Whether any container's image is ref or has digest (the first one's name:tag in who). */
 static bool image_in_use(lcd_engine_t *e, const char *canonical, const char *digest, char *who, size_t len)
 {
         lcd_mapitem_t **items;
