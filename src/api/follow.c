@@ -5,7 +5,9 @@
  * the container's directory, shared by its followers); each follower keeps
  * the log open and reads from its offset to the end, advances past
  * complete lines only; when conmon starts the log afresh (--log-max) it
- * reads the old file to its end, then the new one from its start; it joins partial
+ * reads the old file to its end, then the new one from its start (a
+ * follower kept from reading for a whole rotation misses the file in
+ * between: it is gone before it could be opened); it joins partial
  * writes per stream and queues one "log" notification per entry on its
  * session. A follow ends -- with a final "log.end" notification -- when the
  * container's exited or removed event goes out, on logs.unfollow, when the
@@ -100,30 +102,30 @@ static size_t send_lines(lcd_follower_t *f, char *buf, size_t n, bool *ok)
         return (size_t)(p - buf);
 }
 
-/* Has conmon started the log afresh (--log-max: it renames a new file over
- * the old one)? Then switch to the new file, from its start. */
-static bool rotated(lcd_follower_t *f)
+/* Has conmon started the log afresh (--log-max: it closes the old file,
+ * then renames a new one over it)? Then the new file, opened (its inode in
+ * *ino); -1 when not, or when it cannot be opened. */
+static int opened_if_rotated(const lcd_follower_t *f, ino_t *ino)
 {
         struct stat st;
         if (stat(f->path, &st) < 0 || st.st_ino == f->ino)
-                return false;
-        int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        close(f->fd);
-        f->fd = fd;
-        f->ino = st.st_ino;
-        f->offset = 0;
-        return true;
+                return -1;
+        *ino = st.st_ino;
+        return open(f->path, O_RDONLY | O_CLOEXEC);
 }
 
-/* Read what was appended, to the end of the file (and of a file rotated
- * away meanwhile: it is read to its end first); false when the session
- * cannot take more (the session's bounded queue bounds the work). */
+/* Read what was appended, to the end of the file; when conmon has started
+ * a new one meanwhile, read the old one to its end once more (conmon closed
+ * it before the rename, so it holds all it ever will: what was written
+ * between our last read and the rename is in it), then go on in the new
+ * one from its start. False when the session cannot take more (the
+ * session's bounded queue bounds the work). */
 static bool drain(lcd_follower_t *f)
 {
         char *buf = lcd_malloc(FOLLOW_READ);
         bool ok = buf != NULL;
+        int next = -1;
+        ino_t next_ino = 0;
         while (ok) {
                 ssize_t n = pread(f->fd, buf, FOLLOW_READ, f->offset);
                 if (n < 0 && errno == EINTR)
@@ -132,9 +134,19 @@ static bool drain(lcd_follower_t *f)
                 f->offset += (off_t)used;
                 if (n == FOLLOW_READ && used > 0)
                         continue; /* more may be there */
-                if (!rotated(f))
-                        break;
+                if (next < 0) {
+                        if ((next = opened_if_rotated(f, &next_ino)) < 0)
+                                break;
+                        continue; /* the old file is complete now: its last lines first */
+                }
+                close(f->fd);
+                f->fd = next;
+                f->ino = next_ino;
+                f->offset = 0;
+                next = -1;
         }
+        if (next >= 0)
+                close(next);
         lcd_free(buf);
         return ok;
 }
