@@ -112,10 +112,12 @@ static void put_double(jbuf_t *b, double d)
                 put_str(b, "null");
                 return;
         }
-        char num[40];
-        snprintf(num, sizeof num, "%.15g", d);
-        if (strtod(num, NULL) != d)
-                snprintf(num, sizeof num, "%.17g", d);
+        char num[40]; /* the fewest digits that read back as d (17 always do) */
+        for (int prec = 1; prec <= 17; prec++) {
+                snprintf(num, sizeof num, "%.*g", prec, d);
+                if (strtod(num, NULL) == d)
+                        break;
+        }
         put_str(b, num);
         if (strpbrk(num, ".eEn") == NULL) /* keep it a double for readers that care */
                 put_str(b, ".0");
