@@ -70,6 +70,22 @@ class Cli(DaemonSuite):
         self.assertIn("no container nothere:1", r.stderr)
         self.ctl("frobnicate", check=2)
         self.ctl("inspect", check=2)
+        # numbers are whole and bounded; nothing is sent when one is not
+        for args, why in ((("stop", "--time", "ten", "nothere:1"), "--time takes a whole number from 0 to 3600"),
+                          (("restart", "--time", "99999", "nothere:1"), "not '99999'"),
+                          (("logs", "--tail", "-1", "nothere:1"), "--tail takes a whole number"),
+                          (("events", "--count", "2x"), "--count takes a whole number")):
+            r = self.ctl(*args, check=2)
+            self.assertIn(why, r.stderr)
+            self.assertNotIn("not_found", r.stderr)
+        # the usage text lists every command lightctl runs, from one table
+        r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--help"], stdout=subprocess.PIPE, text=True)
+        listed = [l.split()[0] for l in r.stdout.split("commands:\n")[1].split("\n\n")[0].splitlines()
+                  if l.startswith("  ") and not l.startswith("   ")]
+        self.assertEqual(len(listed), len(set(listed)))
+        for cmd in listed:
+            self.assertNotIn("unknown command", self.ctl(cmd, "--no-such-option", check=None).stderr, cmd)
+        self.assertIn("dashboard", listed)
         r = subprocess.run([os.path.join(self.env.bin, "lightctl"), "--socket", "/nonexistent.sock", "ps"],
                            stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 3)

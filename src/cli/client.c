@@ -1,0 +1,313 @@
+/* client.c - lightctl's side of the conversation with the daemon: the
+ * token it shows on TCP, the connection, and one call at a time (the
+ * request out, notifications skipped or drawn as a progress line on a
+ * terminal, the reply or the error it carries).
+ *
+ * DESIGN: one connection per run, one request in flight; a call waits at
+ * most --timeout. Requests are built with the checked JSON builders and
+ * written with the daemon's own writer: a failed allocation is an error
+ * (exit 3: nothing was sent), never a truncated message.
+ */
+#include "client.h"
+
+#include "lcd/alloc.h"
+#include "lcd/dirs.h"
+#include "lcd/jsonwrite.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+lcd_ctl_t ctl = {.timeout_ms = 600 * 1000, .next_id = 1};
+
+static bool is_tcp(const char *target)
+{
+        return strncmp(target, "ws://", 5) == 0 || strncmp(target, "wss://", 6) == 0;
+}
+
+/* A token from a file (its first line), never through a symlink. 0, or
+ * -1 after saying why. */
+int ctl_read_token_file(const char *path, char *token, size_t len)
+{
+        int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        ssize_t n = -1;
+        if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+                n = read(fd, token, len - 1);
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0) {
+                fprintf(stderr, "lightctl: cannot read the API token from %s (use --token-file)\n", path);
+                return -1;
+        }
+        token[n] = '\0';
+        token[strcspn(token, "\r\n")] = '\0';
+        return 0;
+}
+
+/* The daemon's token file in the default runtime dir. */
+static void default_token_path(char *path, size_t len)
+{
+        char rt[PATH_MAX];
+        bool fallback;
+        if (lcd_dirs_runtime_default(rt, sizeof rt, &fallback) < 0)
+                rt[0] = '\0';
+        snprintf(path, len, "%s/token", rt);
+}
+
+/* On TCP the daemon wants its token: --token-file, $LIGHTCTL_TOKEN, or the
+ * daemon's token file in the default runtime dir. */
+static int load_token(void)
+{
+        ctl.token[0] = '\0';
+        if (!is_tcp(ctl.target))
+                return 0;
+        const char *env = getenv("LIGHTCTL_TOKEN");
+        if (ctl.token_file == NULL && env != NULL) {
+                snprintf(ctl.token, sizeof ctl.token, "%s", env);
+                return 0;
+        }
+        char path[PATH_MAX + 8];
+        if (ctl.token_file != NULL)
+                snprintf(path, sizeof path, "%s", ctl.token_file);
+        else
+                default_token_path(path, sizeof path);
+        return ctl_read_token_file(path, ctl.token, sizeof ctl.token);
+}
+
+int ctl_connect(void)
+{
+        char err[512];
+        lcd_ws_target_t t;
+        if (lcd_ws_parse_target(ctl.target, &t, err, sizeof err) < 0) {
+                fprintf(stderr, "lightctl: %s\n", err);
+                return -1;
+        }
+        if (load_token() < 0)
+                return -1;
+        if (ctl.insecure && strncmp(ctl.target, "wss://", 6) == 0)
+                fprintf(stderr, "lightctl: warning: --insecure: the daemon's certificate is not checked; anyone on "
+                                "the path could pose as it and read the token\n");
+        lcd_ws_opts_t o = {.target = ctl.target,
+                           .path = "/v1/ws",
+                           .token = ctl.token[0] ? ctl.token : NULL,
+                           .cacert = ctl.cacert,
+                           .insecure = ctl.insecure,
+                           .timeout_ms = 10000};
+        ctl.ws = lcd_ws_connect(&o, err, sizeof err);
+        if (ctl.ws == NULL) {
+                fprintf(stderr, "lightctl: %s\n", err);
+                return -1;
+        }
+        return 0;
+}
+
+/* Why a receive failed, for a message. */
+const char *ctl_recv_error(int r)
+{
+        if (r == -ETIMEDOUT)
+                return "timed out";
+        const char *why = lcd_ws_error(ctl.ws);
+        return why[0] ? why : strerror(-r);
+}
+
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The progress line of a pull: the phase and reference of the latest
+ * image.progress event, a spinner and the time spent, redrawn in place. */
+struct progress {
+        int64_t started;
+        char line[200];
+        unsigned ticks;
+        bool drawn;
+};
+
+static void progress_draw(struct progress *pr)
+{
+        static const char spin[] = "|/-\\";
+        double s = (double)(mono_ms() - pr->started) / 1000.0;
+        fprintf(stderr, "\r\033[K%c %s  %.1fs", spin[pr->ticks++ % 4], pr->line[0] ? pr->line : "waiting", s);
+        fflush(stderr);
+        pr->drawn = true;
+}
+
+static void progress_clear(struct progress *pr)
+{
+        if (pr->drawn)
+                fputs("\r\033[K", stderr);
+        pr->drawn = false;
+}
+
+/* A notification while waiting: an image.progress event updates the line. */
+static void progress_note(struct progress *pr, json_object *msg)
+{
+        json_object *params = json_object_object_get(msg, "params");
+        json_object *type = params ? json_object_object_get(params, "type") : NULL;
+        if (type == NULL || strcmp(json_object_get_string(type), "image.progress") != 0)
+                return;
+        json_object *phase = json_object_object_get(params, "phase"), *ref = json_object_object_get(params, "ref");
+        snprintf(pr->line, sizeof pr->line, "%s %.150s", phase ? json_object_get_string(phase) : "?",
+                 ref ? json_object_get_string(ref) : "");
+        progress_draw(pr);
+}
+
+/* Send a request and wait for its reply, skipping notifications. Returns
+ * the reply object (caller puts) or NULL after printing why; *status gets
+ * the exit status to use. */
+json_object *ctl_call(const char *method, json_object *params, int *status)
+{
+        long id = ctl.next_id++;
+        json_object *req = json_object_new_object();
+        bool built = lcd_json_set_str(req, "jsonrpc", "2.0") == 0 &&
+                     lcd_json_set(req, "id", json_object_new_int64(id)) == 0 &&
+                     lcd_json_set_str(req, "method", method) == 0;
+        if (params != NULL && built)
+                built = lcd_json_set(req, "params", params) == 0; /* params consumed either way */
+        else if (params != NULL)
+                json_object_put(params);
+        size_t len = 0;
+        char *text = built ? lcd_json_write(req, 0, 0, &len) : NULL;
+        json_object_put(req);
+        int r = text ? lcd_ws_send(ctl.ws, text, len, false, ctl.timeout_ms) : -ENOMEM;
+        lcd_free(text);
+        if (r < 0) {
+                fprintf(stderr, "lightctl: send: %s\n", ctl_recv_error(r));
+                *status = EXIT_CONNECT;
+                return NULL;
+        }
+        struct progress pr = {.started = mono_ms()};
+        int64_t deadline = mono_ms() + ctl.timeout_ms;
+        for (;;) {
+                char *msg;
+                size_t mlen;
+                int64_t left = deadline - mono_ms();
+                /* on a terminal, redraw the progress line every 200 ms while waiting */
+                r = lcd_ws_recv(ctl.ws, &msg, &mlen, NULL,
+                                ctl.progress && left > 200 ? 200 : (int)(left > 0 ? left : 0));
+                if (r == -ETIMEDOUT && ctl.progress && mono_ms() < deadline) {
+                        progress_draw(&pr);
+                        continue;
+                }
+                if (r < 0) {
+                        progress_clear(&pr);
+                        fprintf(stderr, "lightctl: no reply to %s: %s\n", method, ctl_recv_error(r));
+                        *status = EXIT_CONNECT;
+                        return NULL;
+                }
+                json_object *reply = json_tokener_parse(msg);
+                lcd_free(msg);
+                json_object *rid = NULL;
+                if (reply == NULL || !json_object_object_get_ex(reply, "id", &rid) ||
+                    json_object_get_int64(rid) != id) {
+                        if (ctl.progress && reply != NULL)
+                                progress_note(&pr, reply);
+                        json_object_put(reply);
+                        continue;
+                }
+                progress_clear(&pr);
+                json_object *e = NULL;
+                if (json_object_object_get_ex(reply, "error", &e)) {
+                        json_object *m = json_object_object_get(e, "message");
+                        json_object *d = json_object_object_get(e, "data");
+                        json_object *reason = d ? json_object_object_get(d, "reason") : NULL;
+                        if (ctl.json)
+                                printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PRETTY));
+                        fprintf(stderr, "lightctl: %s: %s (%s)\n", method, m ? json_object_get_string(m) : "error",
+                                reason ? json_object_get_string(reason) : "?");
+                        json_object_put(reply);
+                        *status = EXIT_ERROR;
+                        return NULL;
+                }
+                *status = 0;
+                return reply;
+        }
+}
+
+json_object *ctl_result(json_object *reply)
+{
+        return json_object_object_get(reply, "result");
+}
+
+const char *ctl_str(json_object *o, const char *key)
+{
+        json_object *v = json_object_object_get(o, key);
+        return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : NULL;
+}
+/* On a terminal (and without --json), show the daemon's image.progress
+ * events while the next call waits: subscribe to them first. */
+void ctl_watch_progress(void)
+{
+        if (ctl.json || !isatty(STDERR_FILENO))
+                return;
+        json_object *p = json_object_new_object(), *types = json_object_new_array();
+        if (lcd_json_append(types, json_object_new_string("image.progress")) < 0 ||
+            lcd_json_set(p, "types", types) < 0) {
+                json_object_put(p);
+                return; /* no progress line: the call still goes ahead */
+        }
+        int status;
+        json_object *reply = ctl_call("events.subscribe", p, &status);
+        ctl.progress = reply != NULL;
+        json_object_put(reply);
+}
+
+int ctl_bad_usage(const char *fmt, const char *arg)
+{
+        fprintf(stderr, "lightctl: ");
+        fprintf(stderr, fmt, arg);
+        fputs("\n(lightctl --help lists every command and its arguments)\n", stderr);
+        return EXIT_USAGE;
+}
+
+int ctl_out_of_memory(json_object *a, json_object *b)
+{
+        json_object_put(a);
+        json_object_put(b);
+        fprintf(stderr, "lightctl: out of memory\n");
+        return EXIT_ERROR;
+}
+
+/* A whole number in [min, max], or say what is wrong: 0, or EXIT_USAGE. */
+int ctl_parse_num(const char *what, const char *text, long long min, long long max, long long *out)
+{
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "%s takes a whole number from %lld to %lld, not '%%s'", what, min, max);
+                return ctl_bad_usage(msg, text);
+        }
+        *out = v;
+        return 0;
+}
+
+void ctl_print_json(json_object *o)
+{
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int ctl_simple(const char *method, json_object *params, void (*print)(json_object *))
+{
+        int status;
+        json_object *reply = ctl_call(method, params, &status);
+        if (reply == NULL)
+                return status;
+        if (ctl.json || print == NULL)
+                ctl_print_json(ctl_result(reply));
+        else
+                print(ctl_result(reply));
+        json_object_put(reply);
+        return 0;
+}

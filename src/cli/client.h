@@ -1,0 +1,60 @@
+/* client.h - lightctl's run: its settings, its connection to the daemon,
+ * one call at a time, and what every command uses to build, parse and
+ * print (client.c). Private to the cli wing; one thread.
+ */
+#ifndef LCD_CLI_CLIENT_H
+#define LCD_CLI_CLIENT_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wsclient.h"
+
+/* exit statuses */
+#define EXIT_ERROR 1   /* the daemon answered with an error */
+#define EXIT_USAGE 2   /* the command line is wrong */
+#define EXIT_CONNECT 3 /* the daemon cannot be reached, or stopped answering */
+
+typedef struct {
+        const char *target;     /* the socket path, or ws[s]://HOST:PORT */
+        const char *token_file; /* --token-file */
+        const char *cacert;     /* wss: the CA to trust */
+        bool insecure;          /* wss: do not verify the certificate */
+        char token[256];        /* the token sent on TCP ("" on the Unix socket) */
+        bool json;              /* --json: print the JSON */
+        int timeout_ms;         /* --timeout: the wait for one reply */
+        lcd_ws_t *ws;
+        long next_id;
+        bool progress; /* draw image.progress events on stderr while waiting (a TTY) */
+} lcd_ctl_t;
+
+extern lcd_ctl_t ctl;
+
+int ctl_connect(void); /* 0, or -1 after saying why */
+/* Send a request (params consumed, may be NULL) and wait for its reply,
+ * skipping notifications. The reply (caller puts) or NULL after printing
+ * why; *status gets the exit status to use. */
+json_object *ctl_call(const char *method, json_object *params, int *status);
+json_object *ctl_result(json_object *reply);
+const char *ctl_str(json_object *o, const char *key); /* NULL when absent or null */
+const char *ctl_recv_error(int r);                    /* why a receive failed */
+/* On a terminal (and without --json), draw the daemon's image.progress
+ * events while the next call waits. */
+void ctl_watch_progress(void);
+/* A token from a file (its first line), never through a symlink. 0, or -1
+ * after saying why. */
+int ctl_read_token_file(const char *path, char *token, size_t len);
+
+/* What every command uses. */
+/* Say what is wrong with a command's arguments (fmt with one %s): EXIT_USAGE. */
+int ctl_bad_usage(const char *fmt, const char *arg);
+int ctl_out_of_memory(json_object *a, json_object *b); /* puts both, says so: EXIT_ERROR */
+/* A whole number in [min, max] from text, or say what is wrong: 0 or EXIT_USAGE. */
+int ctl_parse_num(const char *what, const char *text, long long min, long long max, long long *out);
+void ctl_print_json(json_object *o);
+/* Call method (params consumed) and print its result: print(result), or
+ * the JSON with --json or without print. The exit status. */
+int ctl_simple(const char *method, json_object *params, void (*print)(json_object *));
+
+#endif

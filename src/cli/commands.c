@@ -1,0 +1,255 @@
+/* commands.c - lightctl's command table (ctl_commands: the usage text and
+ * the dispatch in lightctl.c come from it), the image, event and system
+ * commands, and what every command shares. Each is a handler of
+ * (argc, argv) with argv[0] its name; the container commands are in
+ * containers.c.
+ *
+ * DESIGN: a handler turns its arguments into one or a few calls (client.c)
+ * and prints the result: a table or a line by default, the JSON with
+ * --json. Its return is the exit status. Parameters are built with the
+ * checked JSON builders; numbers are parsed whole and bounded.
+ */
+#include "commands.h"
+
+#include "client.h"
+#include "containers.h"
+
+#include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int cmd_events(int argc, char **argv)
+{
+        long count = -1;
+        json_object *sub = json_object_new_object();
+        json_object *types = json_object_new_array();
+        static const struct option opts[] = {{"count", required_argument, NULL, 'c'},
+                                             {"since", required_argument, NULL, 's'},
+                                             {"initial", no_argument, NULL, 'i'},
+                                             {"type", required_argument, NULL, 't'},
+                                             {NULL, 0, NULL, 0}};
+        optind = 1;
+        int c;
+        while ((c = getopt_long(argc, argv, "+c:s:it:", opts, NULL)) != -1) {
+                long long v = 0;
+                int bad = 0; /* an exit status, or -1: out of memory */
+                if (c == 'c' && (bad = ctl_parse_num("--count", optarg, 0, LONG_MAX, &v)) == 0)
+                        count = (long)v;
+                else if (c == 's' && (bad = ctl_parse_num("--since", optarg, 0, LLONG_MAX, &v)) == 0)
+                        bad = lcd_json_set(sub, "since", json_object_new_int64(v));
+                else if (c == 'i')
+                        bad = lcd_json_set(sub, "initial", json_object_new_boolean(1));
+                else if (c == 't')
+                        bad = lcd_json_append(types, json_object_new_string(optarg));
+                else if (c != 'c' && c != 's')
+                        bad = ctl_bad_usage("events: bad option%s", "");
+                if (bad != 0) {
+                        json_object_put(types);
+                        json_object_put(sub);
+                        return bad < 0 ? ctl_out_of_memory(NULL, NULL) : bad;
+                }
+        }
+        if (json_object_array_length(types) == 0)
+                json_object_put(types);
+        else if (lcd_json_set(sub, "types", types) < 0)
+                return ctl_out_of_memory(sub, NULL);
+        int status;
+        json_object *reply = ctl_call("events.subscribe", sub, &status);
+        if (reply == NULL)
+                return status;
+        /* on stderr, so stdout stays pure events (and a script can wait for it) */
+        json_object *seq = json_object_object_get(ctl_result(reply), "seq");
+        fprintf(stderr, "lightctl: watching events after seq %s\n", seq ? json_object_get_string(seq) : "?");
+        json_object_put(reply);
+        fflush(stdout);
+        for (long n = 0; count < 0 || n < count;) {
+                char *msg;
+                size_t len;
+                int r = lcd_ws_recv(ctl.ws, &msg, &len, NULL, -1);
+                if (r < 0) {
+                        fprintf(stderr, "lightctl: event stream ended: %s\n", ctl_recv_error(r));
+                        return EXIT_CONNECT;
+                }
+                json_object *o = json_tokener_parse(msg);
+                lcd_free(msg);
+                json_object *params = o ? json_object_object_get(o, "params") : NULL;
+                const char *type = params ? ctl_str(params, "type") : NULL;
+                if (type != NULL && strcmp(type, "heartbeat") == 0) { /* keep-alive, not a change */
+                        json_object_put(o);
+                        continue;
+                }
+                if (params != NULL) {
+                        if (ctl.json) {
+                                printf("%s\n", json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
+                        } else {
+                                const char *st = ctl_str(params, "state"), *prev = ctl_str(params, "previous"),
+                                           *code = ctl_str(params, "exitCode"), *error = ctl_str(params, "error");
+                                printf("%s %-6s %-18s %s:%s %s%s%s%s%s%s\n", ctl_str(params, "time"),
+                                       ctl_str(params, "seq"), ctl_str(params, "type"),
+                                       ctl_str(params, "name") ? ctl_str(params, "name") : "-",
+                                       ctl_str(params, "tag") ? ctl_str(params, "tag") : "-", prev ? prev : "",
+                                       prev ? " -> " : "", st ? st : "", code ? " exit " : "", code ? code : "",
+                                       error ? error : "");
+                        }
+                        fflush(stdout);
+                        n++;
+                }
+                json_object_put(o);
+        }
+        return 0;
+}
+
+static void print_images(json_object *list)
+{
+        printf("%-60s %-20s %10s  %s\n", "REF", "DIGEST", "SIZE", "CREATED");
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *im = json_object_array_get_idx(list, i);
+                const char *created = ctl_str(im, "createdAt");
+                printf("%-60s %-20.19s %9.1fM  %s\n", ctl_str(im, "ref"), ctl_str(im, "digest"),
+                       (double)json_object_get_int64(json_object_object_get(im, "size")) / (1024.0 * 1024.0),
+                       created ? created : "-");
+        }
+}
+
+static void print_checks(json_object *list)
+{
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *c = json_object_array_get_idx(list, i);
+                bool ok = json_object_get_boolean(json_object_object_get(c, "ok"));
+                bool req = json_object_get_boolean(json_object_object_get(c, "required"));
+                printf("%s %-18s %s\n", ok ? "ok  " : req ? "FAIL" : "warn", ctl_str(c, "check"), ctl_str(c, "detail"));
+                if (!ok)
+                        printf("     %-18s fix: %s\n", "", ctl_str(c, "fix"));
+        }
+}
+
+/* The dashboard's URL with the token in its fragment (which browsers never
+ * send to a server); --open hands it to xdg-open. The daemon never logs
+ * it: the token is the whole API. */
+static int cmd_dashboard(int argc, char **argv)
+{
+        bool open_it = argc == 2 && strcmp(argv[1], "--open") == 0;
+        if (argc > 2 || (argc == 2 && !open_it))
+                return ctl_bad_usage("dashboard takes only --open%s", "");
+        int status;
+        json_object *reply = ctl_call("system.info", NULL, &status);
+        if (reply == NULL)
+                return status;
+        const char *base = ctl_str(ctl_result(reply), "dashboard"), *file = ctl_str(ctl_result(reply), "tokenFile");
+        char token[256] = "", url[1024];
+        if (base == NULL) {
+                fprintf(stderr, "lightctl: the daemon has no TCP listener (it was started with --listen none): the "
+                                "dashboard is served there\n");
+                status = EXIT_ERROR;
+        } else if (ctl.token[0] == '\0' && (file == NULL || ctl_read_token_file(file, token, sizeof token) < 0)) {
+                status = EXIT_ERROR;
+        } else {
+                snprintf(url, sizeof url, "%s#token=%s", base, ctl.token[0] ? ctl.token : token);
+                printf("%s\n", url);
+                fflush(stdout);
+        }
+        json_object_put(reply);
+        if (status != 0 || !open_it)
+                return status;
+        const char *const args[] = {"xdg-open", url, NULL};
+        extern char **environ;
+        pid_t pid;
+        int r = posix_spawnp(&pid, args[0], NULL, NULL, (char *const *)args, environ);
+        int ws = 0;
+        if (r != 0) {
+                fprintf(stderr, "lightctl: cannot run xdg-open: %s (open the URL above yourself)\n", strerror(r));
+                return EXIT_ERROR;
+        }
+        if (waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0) {
+                fprintf(stderr, "lightctl: xdg-open failed (open the URL above yourself)\n");
+                return EXIT_ERROR;
+        }
+        return 0;
+}
+
+static int cmd_images(int argc, char **argv)
+{
+        return ctl_simple("image.list", NULL, print_images);
+}
+
+static int cmd_rmi(int argc, char **argv)
+{
+        if (argc < 2)
+                return ctl_bad_usage("rmi takes IMAGE...%s", "");
+        int worst = 0;
+        for (int i = 1; i < argc; i++) {
+                json_object *p = json_object_new_object();
+                int st = lcd_json_set_str(p, "ref", argv[i]) < 0 ? ctl_out_of_memory(p, NULL)
+                                                                 : ctl_simple("image.remove", p, NULL);
+                if (st > worst)
+                        worst = st;
+        }
+        return worst;
+}
+
+static int cmd_pull(int argc, char **argv)
+{
+        if (argc != 2)
+                return ctl_bad_usage("pull takes one IMAGE%s", "");
+        json_object *p = json_object_new_object();
+        if (lcd_json_set_str(p, "ref", argv[1]) < 0)
+                return ctl_out_of_memory(p, NULL);
+        ctl_watch_progress();
+        int status = ctl_simple("image.pull", p, NULL);
+        ctl.progress = false;
+        return status;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+        return ctl_simple("system.check", NULL, print_checks);
+}
+
+static int cmd_info(int argc, char **argv)
+{
+        return ctl_simple("system.info", NULL, NULL);
+}
+
+static int cmd_ping(int argc, char **argv)
+{
+        return ctl_simple("system.ping", NULL, NULL);
+}
+
+const ctl_command_t ctl_commands[] = {
+        {"ps", "", "list containers", ctl_cmd_ps},
+        {"inspect", "NAME[:TAG]", "show one container", ctl_cmd_inspect},
+        {"pull", "IMAGE", "fetch an image (a progress line on a terminal)", cmd_pull},
+        {"images", "", "list cached images", cmd_images},
+        {"rmi", "IMAGE...", "remove cached images", cmd_rmi},
+        {"create", "[--name N] [--tag T] [--env K=V]... [--workdir DIR] IMAGE [CMD [ARG...]]",
+         "make a container (pulling its image if needed)", ctl_cmd_create},
+        {"start", "NAME[:TAG]...", "start containers", ctl_cmd_lifecycle},
+        {"pause", "NAME[:TAG]...", "freeze their processes", ctl_cmd_lifecycle},
+        {"resume", "NAME[:TAG]...", "thaw them", ctl_cmd_lifecycle},
+        {"stop", "[--time SECONDS] NAME[:TAG]...", "SIGTERM, then SIGKILL after SECONDS (default 10)",
+         ctl_cmd_lifecycle},
+        {"kill", "[--signal SIG] NAME[:TAG]...", "send a signal (default KILL)", ctl_cmd_lifecycle},
+        {"rm", "[--force] NAME[:TAG]...", "remove containers (--force: running ones too)", ctl_cmd_lifecycle},
+        {"restart", "[--time SECONDS] NAME[:TAG]...", "stop, then start again", ctl_cmd_lifecycle},
+        {"logs", "[-f] [--tail N] NAME[:TAG]", "the container's output (stdout and stderr); -f follows", ctl_cmd_logs},
+        {"wait", "NAME[:TAG]", "wait until it exits; exits with its exit code", ctl_cmd_wait},
+        {"stats", "NAME[:TAG]", "CPU time, memory and pids from its cgroup", ctl_cmd_stats},
+        {"events", "[--since SEQ] [--initial] [--type TYPE]... [--count N]", "print container events as they happen",
+         cmd_events},
+        {"run", "[--rm] [--wait] [create options] IMAGE [CMD...]",
+         "create and start it; --rm: remove it once it exits; --wait: exit with its code", ctl_cmd_run},
+        {"info", "", "show the daemon's system information", cmd_info},
+        {"check", "", "what the host lacks for rootless containers, with fixes", cmd_check},
+        {"ping", "", "check that the daemon answers", cmd_ping},
+        {"dashboard", "[--open]", "print the dashboard's URL with the token (--open: xdg-open it)", cmd_dashboard},
+        {NULL, NULL, NULL, NULL},
+};
