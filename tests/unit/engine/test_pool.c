@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "lcd/alloc.h"
-#include "../../src/engine/pool.h"
+#include "../../../src/engine/pool.h"
 
 static atomic_int ran;
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../src/engine/cgroup.h"
+#include "../../../src/engine/cgroup.h"
 
 struct seen {
         long pids[4000];

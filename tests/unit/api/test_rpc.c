@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "lcd/alloc.h"
-#include "../../src/api/rpc.h"
+#include "../../../src/api/rpc.h"
 
 static int decode(const char *text, lcd_rpc_request_t *req, lcd_error_t **err)
 {

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../src/engine/gate.h"
+#include "../../../src/engine/gate.h"
 
 typedef struct {
         lcd_gate_t *g;
