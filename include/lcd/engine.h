@@ -119,11 +119,11 @@ json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err);
 json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *tag, lcd_error_t **err);
 json_object *lcd_engine_info(lcd_engine_t *e, lcd_error_t **err);
 
-/* For /metrics: containers per state (counts[LCD_CS__COUNT]), the pool, and
+/* For /metrics: containers per state, the pool, and
  * per-phase create timings (sum of microseconds and count per phase). */
 typedef enum { LCD_PHASE_PULL, LCD_PHASE_UNPACK, LCD_PHASE_CREATE, LCD_PHASE_START, LCD_PHASE__COUNT } lcd_phase_t;
 typedef struct {
-        unsigned containers[8];
+        unsigned containers[LCD_CS__COUNT];
         unsigned queued, running, workers;
         unsigned parked;    /* stops waiting for an exit, holding no worker */
         bool exits_pending; /* the exit watcher has exit notices to read or is recording one */

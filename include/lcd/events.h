@@ -19,7 +19,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lcd/statemap.h"
+/* A container's key: name and tag (engine/ident.c checks the alphabets). */
+#define LCD_NAME_MAX 63 /* [a-z0-9][a-z0-9_.-]{0,62} */
+#define LCD_TAG_MAX 128 /* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+
+/* A container's states (docs/API.md draws the machine). */
+typedef enum {
+        LCD_CS_CREATING,
+        LCD_CS_CREATED,
+        LCD_CS_RUNNING,
+        LCD_CS_PAUSED,
+        LCD_CS_STOPPING,
+        LCD_CS_EXITED,
+        LCD_CS_REMOVING,
+        LCD_CS__COUNT
+} lcd_cstate_t;
+
+#define LCD_CS_BIT(s) (1u << (s))
+
+/* "creating", "created", ... ("?" for anything else). Any thread. */
+const char *lcd_cstate_name(int state);
 
 typedef enum { LCD_EV_STATE, LCD_EV_REMOVED, LCD_EV_FAILED, LCD_EV_PROGRESS, LCD_EV__COUNT } lcd_event_type_t;
 

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lcd/statemap.h"
+#include "lcd/events.h" /* LCD_NAME_MAX, LCD_TAG_MAX */
 
 #define LCD_REF_MAX 255 /* canonical reference length */
 #define LCD_HOST_MAX 255

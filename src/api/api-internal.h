@@ -16,7 +16,7 @@
 #include "lcd/api.h"
 #include "lcd/log.h"
 #include "rpc.h"
-#include "lcd/statemap.h"
+#include "lcd/events.h"
 
 #define LCD_MAX_FDS 8192                           /* listeners + client connections, at most */
 #define LCD_SESSION_QUEUE 1024                     /* default --send-queue: messages waiting to be written */

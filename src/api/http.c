@@ -12,7 +12,6 @@
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
-#include "lcd/container.h"
 #include "lcd/ident.h"
 #include "lcd/timeutil.h"
 #include "ui.h"

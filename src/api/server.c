@@ -23,7 +23,6 @@
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/log.h"
-#include "lcd/container.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
 #include "ui.h"

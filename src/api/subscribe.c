@@ -22,7 +22,6 @@
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
-#include "lcd/container.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"

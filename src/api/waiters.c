@@ -14,7 +14,6 @@
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
-#include "lcd/container.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* container.c - see container.h. */
-#include "lcd/container.h"
+#include "container.h"
 
 #include "lcd/alloc.h"
 #include "lcd/timeutil.h"

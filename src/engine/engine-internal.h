@@ -9,13 +9,13 @@
 #include <stdbool.h>
 
 #include "cgroup.h"
-#include "lcd/container.h"
+#include "container.h"
 #include "lcd/engine.h"
 #include "imagestore.h"
 #include "lcd/ident.h"
 #include "pool.h"
 #include "runtime.h"
-#include "lcd/statemap.h"
+#include "statemap.h"
 
 #define LCD_TOOLS 4
 

@@ -1,5 +1,5 @@
 /* statemap.c - the lock-free container state map; the DESIGN is in
- * include/lcd/statemap.h. Any thread may call any function except
+ * statemap.h. Any thread may call any function except
  * lcd_statemap_free().
  *
  * Memory orders, one atomic at a time:
@@ -32,7 +32,7 @@
  * bounded piece of code on another thread that takes no lock and never
  * waits back.
  */
-#include "lcd/statemap.h"
+#include "statemap.h"
 
 #include "lcd/alloc.h"
 

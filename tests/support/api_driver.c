@@ -4,7 +4,7 @@
 #include "../../src/api/api-internal.h"
 #include "fake_runner.h"
 #include "lcd/alloc.h"
-#include "lcd/container.h"
+#include "../../src/engine/container.h"
 #include "lcd/engine.h"
 #include "lcd/events.h"
 #include "lcd/fsutil.h"

@@ -18,7 +18,7 @@
 
 #include "fake_runner.h"
 #include "lcd/alloc.h"
-#include "lcd/container.h"
+#include "../../../src/engine/container.h"
 #include "lcd/engine.h"
 #include "lcd/fsutil.h"
 #include "lcd/log.h"

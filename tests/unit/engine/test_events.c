@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lcd/container.h"
+#include "../../../src/engine/container.h"
 #include "lcd/events.h"
 
 static int wakes;

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "lcd/alloc.h"
-#include "lcd/statemap.h"
+#include "../../../src/engine/statemap.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define UNDER_TSAN 1

@@ -48,8 +48,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define LCD_NAME_MAX 63 /* [a-z0-9][a-z0-9_.-]{0,62} */
-#define LCD_TAG_MAX 128 /* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+#include "lcd/events.h" /* LCD_NAME_MAX, LCD_TAG_MAX */
 
 typedef struct lcd_mapitem lcd_mapitem_t;
 struct lcd_mapitem {

@@ -23,21 +23,9 @@
 
 #include "lcd/error.h"
 #include "lcd/events.h"
-#include "lcd/statemap.h"
+#include "statemap.h"
 #include "lcd/strv.h"
 
-typedef enum {
-        LCD_CS_CREATING,
-        LCD_CS_CREATED,
-        LCD_CS_RUNNING,
-        LCD_CS_PAUSED,
-        LCD_CS_STOPPING,
-        LCD_CS_EXITED,
-        LCD_CS_REMOVING,
-        LCD_CS__COUNT
-} lcd_cstate_t;
-
-#define LCD_CS_BIT(s) (1u << (s))
 #define LCD_ID_LEN 64
 
 typedef struct lcd_container {
@@ -78,7 +66,6 @@ static inline lcd_container_t *lcd_container_from_item(lcd_mapitem_t *it)
 }
 void lcd_container_unref(lcd_container_t *c);
 
-const char *lcd_cstate_name(int state);
 lcd_cstate_t lcd_container_state(lcd_container_t *c);
 
 /* Claim / release the one-operation-in-flight flag. Claim returns false
