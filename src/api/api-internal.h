@@ -154,7 +154,7 @@ void lcd_session_send_error(lcd_session_t *s, json_object *id, const lcd_error_t
 lcd_msg_t *lcd_msg_from_json(json_object *o);
 void lcd_msg_unref(lcd_msg_t *m);
 /* Queue m (a new reference is taken), keeping `room` slots free after it.
- * 0, or -ENOSPC when it does not fit. */
+ * 0, -ENOSPC when it does not fit, or -ENOMEM when the queue cannot grow. */
 int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room);
 void lcd_session_kill(lcd_session_t *s, const char *why);
 /* A session for a connection (wsi), or a detached one (wsi NULL) whose

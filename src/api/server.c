@@ -93,7 +93,8 @@ void lcd_session_unref(lcd_session_t *s)
 }
 
 /* Queue m (a new reference is taken). room: slots that must stay free
- * after it. -ENOSPC when it does not fit. */
+ * after it. -ENOSPC when it does not fit, -ENOMEM when the queue cannot
+ * grow. */
 int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
 {
         if (!s->open)
@@ -107,7 +108,7 @@ int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
                         cap = max;
                 lcd_msg_t **q = lcd_malloc(cap * sizeof *q);
                 if (q == NULL)
-                        return -ENOSPC;
+                        return -ENOMEM;
                 for (unsigned i = 0; i < s->q_count; i++)
                         q[i] = s->queue[(s->q_head + i) % s->q_cap];
                 lcd_free(s->queue);
@@ -181,8 +182,11 @@ void lcd_session_send_json(lcd_session_t *s, json_object *msg)
                 lcd_session_kill(s, "out of memory building a reply");
                 return;
         }
-        if (lcd_session_push(s, m, 0) < 0)
+        int r = lcd_session_push(s, m, 0);
+        if (r == -ENOSPC)
                 lcd_session_kill(s, "send queue full: the client is not reading");
+        else if (r < 0)
+                lcd_session_kill(s, "out of memory queueing a reply");
         lcd_msg_unref(m);
 }
 
