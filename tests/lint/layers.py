@@ -8,8 +8,8 @@ The rules:
   1. No circle: a noun (src/WING/x.c with its header) never includes,
      directly or through other nouns, a header of a noun that includes it.
   2. A wing's private headers (src/WING/*.h) are included by that wing only.
-  3. Wings depend downwards only: base <- engine <- api <- main, and
-     base <- cli. A public header (include/lcd/x.h) belongs to the wing of
+  3. Wings depend downwards only: base <- engine <- api <- main (the
+     files directly in src/), and base <- cli. A public header (include/lcd/x.h) belongs to the wing of
      its x.c (or to the wing OWNERS names).
   4. include/lcd/ holds only what crosses a wing: each public header is
      included by some other wing (or by a public header that is).
@@ -58,8 +58,8 @@ class Tree:
         for f in self.files:
             r = self.rel(f)
             parts = r.split("/")
-            if r == "src/main.c":
-                self.sources["main"] = "main"
+            if parts[0] == "src" and len(parts) == 2 and r.endswith(".c"):
+                self.sources.setdefault(parts[1][:-2], "main")
             elif parts[0] == "src" and len(parts) == 3 and r.endswith(".c"):
                 self.sources.setdefault(parts[2][:-2], parts[1])
 
@@ -70,8 +70,8 @@ class Tree:
         """The wing a file is part of (None: outside the wings)."""
         r = self.rel(path)
         parts = r.split("/")
-        if r == "src/main.c":
-            return "main"
+        if parts[0] == "src" and len(parts) == 2:
+            return "main"  # src/main.c and its helpers (options.c)
         if parts[0] == "src" and len(parts) >= 3:
             return parts[1]
         if r.startswith("include/lcd/"):
