@@ -72,8 +72,10 @@ typedef struct {
 
 typedef struct lcd_events lcd_events_t;
 
-/* history >= 1 events retained. wake(arg) runs after each publish, outside
- * no lock it must take itself. NULL on allocation failure. */
+/* history >= 1 events retained. wake(arg) runs after each publish, with
+ * the events mutex released but possibly a container's lock held (its
+ * publisher's): it must take none of the engine's locks (the API's only
+ * calls lws_cancel_service). NULL on allocation failure. */
 lcd_events_t *lcd_events_new(size_t history, void (*wake)(void *), void *wake_arg);
 void lcd_events_free(lcd_events_t *ev);
 /* Replace the wake-up hook (set once the server exists). */

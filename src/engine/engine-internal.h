@@ -44,7 +44,7 @@ struct lcd_engine {
         struct lcd_parked *parked;        /* guarded by park_mu */
         unsigned n_parked;                /* guarded by park_mu */
         int park_pipe[2];                 /* wakes the watcher when a job parks */
-        pthread_mutex_t conmons_mu;       /* guards conmons */
+        pthread_mutex_t conmons_mu;       /* guards conmons (and their epoll registrations); taken alone */
         struct lcd_conmon_watch *conmons; /* one per conmon watched */
 };
 

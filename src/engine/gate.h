@@ -6,6 +6,9 @@
  * things. One mutex and one condition variable guard a list holding an
  * entry per key in use, so memory is bounded by the number of workers.
  * Workers only: entering may block (the service thread never calls this).
+ * Order between gates: an image's (the image store's) before its root's
+ * (the runtime's): a create holds the image as a reader while it prepares
+ * the root; nothing takes them the other way.
  */
 #ifndef LCD_GATE_H
 #define LCD_GATE_H
