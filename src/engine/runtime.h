@@ -21,20 +21,13 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "spec.h" /* lcd_bundle_spec_t */
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "lcd/runner.h"
 #include "lcd/userns.h"
 
 typedef struct lcd_runtime lcd_runtime_t;
-
-typedef struct {
-        const char *const *cmd; /* NULL: the image's entrypoint + cmd */
-        const char *const *env; /* extra KEY=VALUE, overriding the image's */
-        const char *workdir;    /* NULL: the image's */
-        int64_t memory_limit;   /* bytes, 0: none */
-        int64_t pids_limit;     /* 0: none */
-} lcd_bundle_spec_t;
 
 typedef struct {
         const char *data_dir, *runtime_dir;

@@ -1,0 +1,259 @@
+/* spec.c - the OCI runtime spec of a container: umoci's config.json of
+ * the image, rewritten for how this daemon runs containers.
+ *
+ * DESIGN: a pure rewrite of a JSON template into a file. Inside the
+ * daemon's user namespace (userns.h) crun runs as that namespace's root
+ * and the containers share it: the spec gets no user namespace of its own.
+ * The network namespace is the host's, so /sys is bind-mounted rather than
+ * mounted fresh (sysfs needs a network namespace of our own); a private
+ * cgroup namespace and a read-only cgroup mount keep the container out of
+ * the daemon's cgroup tree (cgroup v2); no terminal, the default
+ * capabilities, the run options of lcd_bundle_spec_t (command,
+ * environment, working directory, memory and pids limits). Any thread.
+ */
+#include "spec.h"
+
+#include "lcd/alloc.h"
+#include "lcd/fsutil.h"
+#include "lcd/jsonwrite.h"
+#include "lcd/strv.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+static json_object *get_or_add(json_object *o, const char *key, json_type type)
+{
+        json_object *v = NULL;
+        if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, type))
+                return v;
+        v = type == json_type_array ? json_object_new_array() : json_object_new_object();
+        if (v == NULL || json_object_object_add(o, key, v) != 0) {
+                json_object_put(v);
+                return NULL;
+        }
+        return v;
+}
+
+/* Replace the env entry with the same key, or append. */
+static int env_set(json_object *env, const char *kv)
+{
+        size_t klen = strcspn(kv, "=") + 1;
+        json_object *s = json_object_new_string(kv);
+        if (s == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *cur = json_object_get_string(json_object_array_get_idx(env, i));
+                if (cur != NULL && strncmp(cur, kv, klen) == 0) {
+                        if (json_object_array_put_idx(env, i, s) == 0)
+                                return 0;
+                        json_object_put(s);
+                        return -ENOMEM;
+                }
+        }
+        return lcd_json_append(env, s) < 0 ? -ENOMEM : 0;
+}
+
+/* Drop the network namespace (host network for now) and the user one (the
+ * container shares the daemon's). */
+static void drop_namespaces(json_object *linux_)
+{
+        json_object *ns = NULL;
+        if (!json_object_object_get_ex(linux_, "namespaces", &ns) || !json_object_is_type(ns, json_type_array))
+                return;
+        for (size_t i = json_object_array_length(ns); i-- > 0;) {
+                json_object *t = NULL;
+                if (json_object_object_get_ex(json_object_array_get_idx(ns, i), "type", &t) &&
+                    (strcmp(json_object_get_string(t), "network") == 0 ||
+                     strcmp(json_object_get_string(t), "user") == 0))
+                        json_object_array_del_idx(ns, i, 1);
+        }
+        json_object_object_del(linux_, "uidMappings");
+        json_object_object_del(linux_, "gidMappings");
+}
+
+/* The capabilities a container's root gets: the usual engine default
+ * (what Docker and podman give), bounded by the user namespace anyway. */
+static const char *const default_caps[] = {"CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FOWNER",     "CAP_FSETID",
+                                           "CAP_KILL",    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP",    "CAP_SETGID",
+                                           "CAP_SETPCAP", "CAP_SETUID",           "CAP_SYS_CHROOT", NULL};
+
+static int set_caps(json_object *proc)
+{
+        json_object *caps = json_object_new_object();
+        if (caps == NULL)
+                return -ENOMEM;
+        static const char *const sets[] = {"bounding", "effective", "permitted", NULL};
+        for (int i = 0; sets[i] != NULL; i++) {
+                json_object *a = lcd_strv_to_json(default_caps);
+                if (a == NULL || json_object_object_add(caps, sets[i], a) != 0) {
+                        json_object_put(a);
+                        json_object_put(caps);
+                        return -ENOMEM;
+                }
+        }
+        if (json_object_object_add(proc, "capabilities", caps) != 0) {
+                json_object_put(caps);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_namespace(json_object *linux_, const char *type)
+{
+        json_object *ns = get_or_add(linux_, "namespaces", json_type_array);
+        if (ns == NULL)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(ns); i++) {
+                json_object *t = NULL;
+                if (json_object_object_get_ex(json_object_array_get_idx(ns, i), "type", &t) &&
+                    strcmp(json_object_get_string(t), type) == 0)
+                        return 0;
+        }
+        json_object *o = json_object_new_object();
+        if (lcd_json_set(o, "type", json_object_new_string(type)) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return lcd_json_append(ns, o) < 0 ? -ENOMEM : 0;
+}
+
+/* A private cgroup namespace and a read-only cgroup2 mount: without them
+ * the /sys bind below would show the container the daemon's own (writable)
+ * cgroup tree, and its root could freeze or kill its siblings. */
+static int private_cgroup_view(json_object *root, json_object *linux_)
+{
+        if (add_namespace(linux_, "cgroup") < 0)
+                return -ENOMEM;
+        json_object *mounts = get_or_add(root, "mounts", json_type_array);
+        static const char *const opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
+        json_object *m = json_object_new_object();
+        if (lcd_json_set(m, "destination", json_object_new_string("/sys/fs/cgroup")) < 0 ||
+            lcd_json_set(m, "type", json_object_new_string("cgroup")) < 0 ||
+            lcd_json_set(m, "source", json_object_new_string("cgroup")) < 0 ||
+            lcd_json_set(m, "options", lcd_strv_to_json(opts)) < 0) {
+                json_object_put(m);
+                return -ENOMEM;
+        }
+        return lcd_json_append(mounts, m) < 0 ? -ENOMEM : 0;
+}
+
+/* sysfs cannot be mounted without our own network namespace: bind the
+ * host's read-only instead. */
+static int fix_sys_mount(json_object *root)
+{
+        json_object *mounts = NULL;
+        if (!json_object_object_get_ex(root, "mounts", &mounts) || !json_object_is_type(mounts, json_type_array))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+                json_object *m = json_object_array_get_idx(mounts, i), *dst = NULL;
+                if (!json_object_object_get_ex(m, "destination", &dst) ||
+                    strcmp(json_object_get_string(dst), "/sys") != 0)
+                        continue;
+                static const char *const opts[] = {"rbind", "nosuid", "noexec", "nodev", "ro", NULL};
+                /* whatever umoci wrote (sysfs or a bind) */
+                if (lcd_json_set(m, "options", lcd_strv_to_json(opts)) < 0 ||
+                    lcd_json_set(m, "type", json_object_new_string("bind")) < 0 ||
+                    lcd_json_set(m, "source", json_object_new_string("/sys")) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Write the container's config.json from the image root's template. */
+int lcd_spec_write(const char *path, const char *template, const char *id, const lcd_cgroup_t *cg,
+                   const lcd_bundle_spec_t *spec, char ***argv_out, lcd_error_t **err)
+{
+        json_object *root = lcd_json_read(template, 1024 * 1024);
+        if (root == NULL)
+                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", template, strerror(errno));
+        int rc = LCD_ERR;
+        json_object *proc = get_or_add(root, "process", json_type_object);
+        json_object *linux_ = get_or_add(root, "linux", json_type_object);
+        json_object *env = proc ? get_or_add(proc, "env", json_type_array) : NULL;
+        if (proc == NULL || linux_ == NULL || env == NULL)
+                goto nomem;
+        if (lcd_json_set(proc, "terminal", json_object_new_boolean(0)) < 0)
+                goto nomem;
+        json_object_object_del(proc, "rlimits");
+        json_object_object_del(proc, "capabilities_ambient_unused");
+        if (spec->cmd != NULL) {
+                json_object *a = lcd_strv_to_json(spec->cmd);
+                if (a == NULL || json_object_object_add(proc, "args", a) != 0) {
+                        json_object_put(a);
+                        goto nomem;
+                }
+        }
+        json_object *args = NULL;
+        if (!json_object_object_get_ex(proc, "args", &args) || !json_object_is_type(args, json_type_array) ||
+            json_object_array_length(args) == 0) {
+                lcd_error_set(err, LCD_E_INVALID, "the image has no command: give cmd");
+                goto out;
+        }
+        for (size_t i = 0; spec->env != NULL && spec->env[i] != NULL; i++)
+                if (env_set(env, spec->env[i]) < 0)
+                        goto nomem;
+        if (spec->workdir != NULL && lcd_json_set(proc, "cwd", json_object_new_string(spec->workdir)) < 0)
+                goto nomem;
+        drop_namespaces(linux_);
+        if (fix_sys_mount(root) < 0 || set_caps(proc) < 0)
+                goto nomem;
+        if (cg->version == 2 && private_cgroup_view(root, linux_) < 0)
+                goto nomem;
+        char hostname[13];
+        snprintf(hostname, sizeof hostname, "%.12s", id);
+        if (lcd_json_set(root, "hostname", json_object_new_string(hostname)) < 0)
+                goto nomem;
+        char cgpath[LCD_PATH_MAX + 80];
+        lcd_cgroup_container_path(cg, id, cgpath, sizeof cgpath);
+        if (cgpath[0] == '\0')
+                json_object_object_del(linux_, "cgroupsPath");
+        else if (lcd_json_set(linux_, "cgroupsPath", json_object_new_string(cgpath)) < 0)
+                goto nomem;
+        json_object_object_del(linux_, "resources"); /* devices rules: nothing a rootless user may set */
+        if (spec->memory_limit > 0 || spec->pids_limit > 0) {
+                json_object *res = get_or_add(linux_, "resources", json_type_object);
+                json_object *mem = res && spec->memory_limit > 0 ? get_or_add(res, "memory", json_type_object) : NULL;
+                json_object *pids = res && spec->pids_limit > 0 ? get_or_add(res, "pids", json_type_object) : NULL;
+                if (res == NULL || (spec->memory_limit > 0 && mem == NULL) || (spec->pids_limit > 0 && pids == NULL))
+                        goto nomem;
+                if (mem != NULL && lcd_json_set(mem, "limit", json_object_new_int64(spec->memory_limit)) < 0)
+                        goto nomem;
+                if (pids != NULL && lcd_json_set(pids, "limit", json_object_new_int64(spec->pids_limit)) < 0)
+                        goto nomem;
+        }
+        json_object *rootobj = get_or_add(root, "root", json_type_object);
+        if (rootobj == NULL || lcd_json_set(rootobj, "path", json_object_new_string("rootfs")) < 0)
+                goto nomem;
+        json_object_object_del(rootobj, "readonly");
+        /* the command that will run, for the container object */
+        size_t n = json_object_array_length(args);
+        char **argv = lcd_calloc(n + 1, sizeof *argv);
+        if (argv == NULL)
+                goto nomem;
+        for (size_t i = 0; i < n; i++)
+                if ((argv[i] = lcd_strdup(json_object_get_string(json_object_array_get_idx(args, i)))) == NULL) {
+                        lcd_strv_free(argv);
+                        goto nomem;
+                }
+        size_t len;
+        char *text = lcd_json_write(root, 0, 0, &len);
+        int w = text ? lcd_write_atomic(path, text, len, 0600) : -ENOMEM;
+        lcd_free(text);
+        if (w < 0) {
+                lcd_strv_free(argv);
+                if (w == -ENOMEM)
+                        goto nomem;
+                lcd_error_set(err, LCD_E_INTERNAL, "write %s: %s", path, strerror(-w));
+                goto out;
+        }
+        *argv_out = argv;
+        rc = 0;
+        goto out;
+nomem:
+        lcd_error_nomem(err);
+out:
+        json_object_put(root);
+        return rc;
+}

@@ -1,0 +1,27 @@
+/* spec.h - a container's OCI runtime spec (spec.c). */
+#ifndef LCD_SPEC_H
+#define LCD_SPEC_H
+
+#include <stdint.h>
+
+#include "cgroup.h"
+#include "lcd/error.h"
+
+/* What a create asks of the spec beyond the image's own. */
+typedef struct {
+        const char *const *cmd; /* NULL: the image's entrypoint + cmd */
+        const char *const *env; /* extra KEY=VALUE, overriding the image's */
+        const char *workdir;    /* NULL: the image's */
+        int64_t memory_limit;   /* bytes, 0: none */
+        int64_t pids_limit;     /* 0: none */
+} lcd_bundle_spec_t;
+
+/* Write path (config.json of container id) from the image's template:
+ * the daemon's way of running containers plus spec's options, the
+ * container's cgroup under cg. *argv_out gets the command that will run
+ * (NULL-terminated, caller frees with lcd_strv_free). 0, or LCD_ERR with
+ * err (invalid: the image has no command and spec gives none). */
+int lcd_spec_write(const char *path, const char *template, const char *id, const lcd_cgroup_t *cg,
+                   const lcd_bundle_spec_t *spec, char ***argv_out, lcd_error_t **err);
+
+#endif
