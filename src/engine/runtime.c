@@ -1,16 +1,14 @@
-/* runtime.c - see runtime.h.
- *
- * Image roots are unpacked by umoci as the daemon's user namespace's root,
- * so files keep their owners (with the full mapping; a single-id namespace
- * unpacks --rootless). Each container's config.json comes from spec.c.
+/* runtime.c - see runtime.h. The image roots are roots.c's, each
+ * container's config.json is spec.c's; this file lays out bundles, mounts
+ * overlays, drives crun and conmon and sweeps what a dead run left.
  */
 #include "runtime.h"
 
+#include "roots.h"
 #include "spec.h"
 
 #include "lcd/alloc.h"
 #include "lcd/fsutil.h"
-#include "gate.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
 #include "lcd/log.h"
@@ -34,7 +32,6 @@
 
 struct lcd_runtime {
         char bundles[PATH_MAX]; /* <data>/containers */
-        char roots[PATH_MAX];   /* <data>/roots */
         char crun_root[PATH_MAX];
         char exit_dir[PATH_MAX];
         char sock_dir[PATH_MAX];
@@ -42,12 +39,10 @@ struct lcd_runtime {
         const lcd_userns_t *ns;
         lcd_runner_t *runner;
         int timeout_ms;
-        lcd_gate_t *roots_gate; /* per digest: unpack writes, use reads */
-        bool no_overlay;        /* unit tests: rootfs stays an empty directory */
-        bool shared_keyring;    /* conmon --no-new-keyring */
-        int64_t log_max_bytes;  /* conmon --log-size-max */
-        lcd_progress_fn progress;
-        void *progress_ctx;
+        lcd_roots_t *roots;    /* <data>/roots: the unpacked images */
+        bool no_overlay;       /* unit tests: rootfs stays an empty directory */
+        bool shared_keyring;   /* conmon --no-new-keyring */
+        int64_t log_max_bytes; /* conmon --log-size-max */
 };
 
 static const lcd_userns_t no_userns = {.entered = false, .desc = "none"};
@@ -61,11 +56,10 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         }
         const char *data_dir = o->data_dir, *runtime_dir = o->runtime_dir;
         snprintf(rt->bundles, sizeof rt->bundles, "%s/containers", data_dir);
-        snprintf(rt->roots, sizeof rt->roots, "%s/roots", data_dir);
         snprintf(rt->crun_root, sizeof rt->crun_root, "%s/crun", runtime_dir);
         snprintf(rt->exit_dir, sizeof rt->exit_dir, "%s/exits", runtime_dir);
         snprintf(rt->sock_dir, sizeof rt->sock_dir, "%s/sockets", runtime_dir);
-        const char *dirs[] = {rt->bundles, rt->roots, rt->crun_root, rt->exit_dir, rt->sock_dir};
+        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir};
         for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
                 int r = lcd_mkdir_p(dirs[i], 0700);
                 if (r < 0) {
@@ -74,10 +68,17 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
                         return NULL;
                 }
         }
-        rt->roots_gate = lcd_gate_new();
-        if (rt->roots_gate == NULL) {
+        char roots[PATH_MAX + 8];
+        snprintf(roots, sizeof roots, "%s/roots", data_dir);
+        lcd_roots_opts_t ro = {.dir = roots,
+                               .ns = o->ns ? o->ns : &no_userns,
+                               .runner = o->runner,
+                               .unpack_timeout_ms = o->timeout_ms * 10,
+                               .progress = o->progress,
+                               .progress_ctx = o->progress_ctx};
+        rt->roots = lcd_roots_new(&ro, err);
+        if (rt->roots == NULL) {
                 lcd_free(rt);
-                lcd_error_nomem(err);
                 return NULL;
         }
         rt->cg = o->cg;
@@ -85,8 +86,6 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         rt->no_overlay = o->no_overlay;
         rt->shared_keyring = o->shared_keyring;
         rt->log_max_bytes = o->log_max_bytes;
-        rt->progress = o->progress;
-        rt->progress_ctx = o->progress_ctx;
         rt->runner = o->runner;
         rt->timeout_ms = o->timeout_ms;
         return rt;
@@ -96,7 +95,7 @@ void lcd_runtime_free(lcd_runtime_t *rt)
 {
         if (rt == NULL)
                 return;
-        lcd_gate_free(rt->roots_gate);
+        lcd_roots_free(rt->roots);
         lcd_free(rt);
 }
 
@@ -157,71 +156,6 @@ static void bundle_path(lcd_runtime_t *rt, const char *id, const char *leaf, cha
         snprintf(buf, len, "%s/%s%s%s", rt->bundles, id, leaf ? "/" : "", leaf ? leaf : "");
 }
 
-/* The image root for digest, unpacked once. On success the caller holds the
- * digest's gate as a reader (so the root cannot be half-written under it)
- * and must leave it. */
-static int hold_root(lcd_runtime_t *rt, const lcd_image_t *img, char *dir, size_t len, lcd_error_t **err)
-{
-        const char *layout = img->layout, *digest = img->digest;
-        if (!lcd_digest_valid(digest))
-                return lcd_error_set(err, LCD_E_INTERNAL, "bad image digest '%s'", digest);
-        snprintf(dir, len, "%s/%s", rt->roots, digest + 7);
-        char cfg[PATH_MAX + 16];
-        snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-        for (;;) {
-                if (lcd_gate_enter(rt->roots_gate, digest, false) < 0)
-                        return lcd_error_nomem(err);
-                if (access(cfg, F_OK) == 0)
-                        return 0;
-                lcd_gate_leave(rt->roots_gate, digest, false);
-                if (lcd_gate_enter(rt->roots_gate, digest, true) < 0)
-                        return lcd_error_nomem(err);
-                int r = 0;
-                int64_t avail = lcd_fs_free(rt->roots);
-                if (access(cfg, F_OK) != 0 && avail >= 0 && 2 * img->bytes + LCD_DISK_RESERVE > avail) {
-                        /* layers are compressed: room for twice their size, a common ratio, or no unpack */
-                        r = lcd_error_set(err, LCD_E_TOO_LARGE,
-                                          "unpack %.19s: its layers take %lld MiB compressed and %s has %lld MiB free "
-                                          "(twice the compressed size is needed)",
-                                          digest, (long long)(img->bytes >> 20), rt->roots, (long long)(avail >> 20));
-                } else if (access(cfg, F_OK) != 0) {
-                        /* unpack beside, then rename: a root is complete or absent */
-                        char tmp[PATH_MAX + 16];
-                        snprintf(tmp, sizeof tmp, "%s/.tmp-%s", rt->roots, digest + 7);
-                        lcd_rmtree(tmp);
-                        const char *argv[8];
-                        int n = 0;
-                        argv[n++] = "umoci";
-                        argv[n++] = "unpack";
-                        if (rt->ns->entered && !rt->ns->full) /* only uid 0 exists: umoci must not chown */
-                                argv[n++] = "--rootless";
-                        argv[n++] = "--image";
-                        argv[n++] = layout;
-                        argv[n++] = tmp;
-                        argv[n] = NULL;
-                        lcd_run_spec_t rs = {
-                                .argv = argv, .timeout_ms = rt->timeout_ms * 10, .pass_fd = -1, .out_cap = 64 * 1024};
-                        lcd_run_result_t res;
-                        int64_t t0 = lcd_now_ms();
-                        if (rt->progress != NULL)
-                                rt->progress(rt->progress_ctx, digest, LCD_PROGRESS_UNPACKING);
-                        r = lcd_run_tool(rt->runner, &rs, &res, "unpack", err);
-                        lcd_run_result_clear(&res);
-                        if (r == 0 && rename(tmp, dir) < 0)
-                                r = lcd_error_set(err, LCD_E_INTERNAL, "rename %s: %s", tmp, strerror(errno));
-                        if (r < 0)
-                                lcd_rmtree(tmp);
-                        else
-                                lcd_info("unpacked image %.19s in %lld ms", digest, (long long)(lcd_now_ms() - t0));
-                        if (r == 0 && rt->progress != NULL)
-                                rt->progress(rt->progress_ctx, digest, LCD_PROGRESS_DONE);
-                }
-                lcd_gate_leave(rt->roots_gate, digest, true);
-                if (r < 0)
-                        return r;
-        }
-}
-
 static void unmount_rootfs(lcd_runtime_t *rt, const char *id)
 {
         char path[PATH_MAX];
@@ -260,7 +194,7 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
                         char ***argv, lcd_error_t **err)
 {
         char rootdir[PATH_MAX], bundle[PATH_MAX], template[PATH_MAX + 16], config[PATH_MAX + 16];
-        if (hold_root(rt, img, rootdir, sizeof rootdir, err) < 0)
+        if (lcd_roots_hold(rt->roots, img, rootdir, sizeof rootdir, err) < 0)
                 return LCD_ERR;
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
         int r = 0;
@@ -272,7 +206,7 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
         bundle_path(rt, id, "config.json", config, sizeof config);
         if (r == 0)
                 r = lcd_spec_write(config, template, id, rt->cg, spec, argv, err);
-        lcd_gate_leave(rt->roots_gate, img->digest, false);
+        lcd_roots_leave(rt->roots, img->digest);
         if (r < 0) {
                 unmount_rootfs(rt, id);
                 lcd_rmtree(bundle);
@@ -517,15 +451,7 @@ int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
 
 int lcd_runtime_remove_root(lcd_runtime_t *rt, const char *digest)
 {
-        if (!lcd_digest_valid(digest))
-                return -EINVAL;
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/%s", rt->roots, digest + 7);
-        if (lcd_gate_enter(rt->roots_gate, digest, true) < 0)
-                return -ENOMEM;
-        int r = lcd_rmtree(dir);
-        lcd_gate_leave(rt->roots_gate, digest, true);
-        return r;
+        return lcd_roots_remove(rt->roots, digest);
 }
 
 void lcd_runtime_log_path(lcd_runtime_t *rt, const char *id, char *buf, size_t len)
@@ -584,15 +510,6 @@ int lcd_runtime_clean_stale(lcd_runtime_t *rt)
         if (d != NULL)
                 closedir(d);
         n += lcd_cgroup_clean_stale(rt->cg);
-        /* image roots a dead run was unpacking */
-        d = opendir(rt->roots);
-        while (d != NULL && (de = readdir(d)) != NULL)
-                if (strncmp(de->d_name, ".tmp-", 5) == 0) {
-                        char path[PATH_MAX];
-                        snprintf(path, sizeof path, "%s/%s", rt->roots, de->d_name);
-                        lcd_rmtree(path);
-                }
-        if (d != NULL)
-                closedir(d);
+        lcd_roots_clean_stale(rt->roots); /* image roots a dead run was unpacking */
         return n;
 }

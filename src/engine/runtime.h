@@ -2,10 +2,11 @@
  * and crun.
  *
  * DESIGN: everything that knows how a container is laid out on disk and
- * how crun and conmon are driven lives here. Each image is unpacked once
- * per manifest digest into a read-only image root, <data>/roots/<hex>/
- * (rootfs + umoci's config.json as a template); concurrent creates of one
- * image unpack once (a gate per digest). A container's bundle,
+ * how crun and conmon are driven lives here, with two helpers: the image
+ * roots (roots.h: each image unpacked once per manifest digest into
+ * <data>/roots/<hex>/, rootfs + umoci's config.json as a template) and the
+ * spec writer (spec.h: that template rewritten for the container). A
+ * container's bundle,
  * <data>/containers/<id>/, holds only its config.json, conmon's files and
  * the overlay dirs: rootfs is a kernel overlay mount (lower = the image
  * root, upper/work = the container's own), made in the daemon's private
@@ -21,7 +22,8 @@
 #include <stdint.h>
 
 #include "cgroup.h"
-#include "spec.h" /* lcd_bundle_spec_t */
+#include "roots.h" /* lcd_image_t */
+#include "spec.h"  /* lcd_bundle_spec_t */
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "lcd/runner.h"
@@ -46,13 +48,6 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *opts, lcd_error_t **err
 void lcd_runtime_free(lcd_runtime_t *rt);
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt);
-
-/* The image a container is made from. */
-typedef struct {
-        const char *layout; /* "<dir>:<ref>", for umoci */
-        const char *digest; /* its manifest digest: the root's name */
-        int64_t bytes;      /* its stored (compressed) size */
-} lcd_image_t;
 
 /* Make the bundle: the image root for img->digest (unpacked from its
  * layout the first time, when the file system has room for twice its
