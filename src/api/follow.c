@@ -18,12 +18,13 @@
  * returns the file offset it stopped at; following starts exactly there,
  * so no line is lost or repeated in between.
  */
-#include "api-internal.h"
+#include "follow.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/log.h"
 #include "lcd/logfile.h"
+#include "rpc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #define FOLLOW_READ (256 * 1024)
+
+typedef struct lcd_follower lcd_follower_t;
 
 struct lcd_follower {
         struct lcd_follower *next;
@@ -54,11 +57,12 @@ static void send_log(lcd_follower_t *f, const char *stream, const char *time, si
                      size_t len, bool *ok)
 {
         json_object *p = json_object_new_object();
-        if (lcd_json_set(p, "name", json_object_new_string(f->name)) < 0 ||
-            lcd_json_set(p, "tag", json_object_new_string(f->tag)) < 0 ||
-            lcd_json_set(p, "stream", json_object_new_string(stream)) < 0 ||
-            lcd_json_set(p, "time", json_object_new_string_len(time, (int)time_len)) < 0 ||
-            lcd_json_set(p, "text", json_object_new_string_len(text, (int)len)) < 0) {
+        int rc = lcd_json_set(p, "name", json_object_new_string(f->name));
+        rc |= lcd_json_set(p, "tag", json_object_new_string(f->tag));
+        rc |= lcd_json_set(p, "stream", json_object_new_string(stream));
+        rc |= lcd_json_set(p, "time", json_object_new_string_len(time, (int)time_len));
+        rc |= lcd_json_set(p, "text", json_object_new_string_len(text, (int)len));
+        if (rc != 0) {
                 json_object_put(p);
                 p = NULL;
         }
@@ -176,9 +180,10 @@ static void end_follow(lcd_api_t *api, lcd_follower_t **pp, const char *reason)
         *pp = f->next;
         if (reason != NULL && f->session->open) {
                 json_object *p = json_object_new_object();
-                if (lcd_json_set(p, "name", json_object_new_string(f->name)) < 0 ||
-                    lcd_json_set(p, "tag", json_object_new_string(f->tag)) < 0 ||
-                    lcd_json_set(p, "reason", json_object_new_string(reason)) < 0) {
+                int rc = lcd_json_set(p, "name", json_object_new_string(f->name));
+                rc |= lcd_json_set(p, "tag", json_object_new_string(f->tag));
+                rc |= lcd_json_set(p, "reason", json_object_new_string(reason));
+                if (rc != 0) {
                         json_object_put(p);
                         p = NULL;
                 }

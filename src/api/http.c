@@ -4,12 +4,14 @@
  * DESIGN: service thread only. A GET is checked like a WebSocket upgrade
  * (access.c; on TCP the token may come as ?access_token=), answered from
  * the same engine calls as the RPC methods, and written in chunks from the
- * connection's own buffer when lws says the socket is writable. The RPC
- * counters and the latency histogram that /metrics shows are kept here too
- * (plain integers: only the service thread touches them).
+ * connection's own buffer when lws says the socket is writable. The
+ * /metrics page itself is metrics.c's.
  */
-#include "api-internal.h"
+#include "http.h"
 
+#include "lcd/engine.h"
+#include "methods.h"
+#include "metrics.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/ident.h"
@@ -21,121 +23,6 @@
 #include <string.h>
 
 #define CHUNK 16384
-
-static const double buckets_s[LCD_RPC_BUCKETS] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30};
-
-void lcd_metrics_rpc(lcd_api_t *api, int method, bool error, int64_t start_us)
-{
-        lcd_rpc_metrics_t *m = &api->metrics;
-        if (method < 0 || method >= LCD_RPC_METHODS)
-                method = LCD_RPC_METHODS; /* unknown methods share the last slot */
-        m->requests[method]++;
-        if (error)
-                m->errors[method]++;
-        double s = (double)(lcd_wall_us() - start_us) / 1e6;
-        for (int i = 0; i < LCD_RPC_BUCKETS; i++)
-                if (s <= buckets_s[i])
-                        m->bucket[i]++;
-        m->count++;
-        m->sum_s += s;
-}
-
-/* A growable text buffer for the metrics page (bounded by what it holds). */
-struct text {
-        char *p;
-        size_t len, cap;
-        bool nomem;
-};
-
-__attribute__((format(printf, 2, 3))) static void put(struct text *t, const char *fmt, ...)
-{
-        if (t->nomem)
-                return;
-        va_list ap;
-        for (;;) {
-                va_start(ap, fmt);
-                int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
-                va_end(ap);
-                if (n < 0) {
-                        t->nomem = true;
-                        return;
-                }
-                if (t->p != NULL && t->len + (size_t)n < t->cap) {
-                        t->len += (size_t)n;
-                        return;
-                }
-                size_t cap = (t->cap ? t->cap * 2 : 8192) + (size_t)n;
-                char *q = lcd_realloc(t->p, cap);
-                if (q == NULL) {
-                        t->nomem = true;
-                        return;
-                }
-                t->p = q;
-                t->cap = cap;
-        }
-}
-
-static char *metrics_text(lcd_api_t *api, size_t *len)
-{
-        struct text t = {0};
-        lcd_engine_stats_t st;
-        lcd_engine_counters(api->engine, &st);
-        put(&t, "# HELP lcd_containers Containers by state.\n# TYPE lcd_containers gauge\n");
-        for (int i = 0; i < LCD_CS__COUNT; i++)
-                put(&t, "lcd_containers{state=\"%s\"} %u\n", lcd_cstate_name(i), st.containers[i]);
-        put(&t, "# HELP lcd_rpc_requests_total JSON-RPC requests by method.\n# TYPE lcd_rpc_requests_total counter\n");
-        for (int i = 0; i <= LCD_RPC_METHODS; i++)
-                if (api->metrics.requests[i] > 0)
-                        put(&t, "lcd_rpc_requests_total{method=\"%s\"} %llu\n", lcd_methods_name(i),
-                            (unsigned long long)api->metrics.requests[i]);
-        put(&t, "# HELP lcd_rpc_errors_total JSON-RPC error replies by method.\n# TYPE lcd_rpc_errors_total counter\n");
-        for (int i = 0; i <= LCD_RPC_METHODS; i++)
-                if (api->metrics.requests[i] > 0)
-                        put(&t, "lcd_rpc_errors_total{method=\"%s\"} %llu\n", lcd_methods_name(i),
-                            (unsigned long long)api->metrics.errors[i]);
-        put(&t, "# HELP lcd_rpc_duration_seconds Time from request to reply.\n"
-                "# TYPE lcd_rpc_duration_seconds histogram\n");
-        for (int i = 0; i < LCD_RPC_BUCKETS; i++)
-                put(&t, "lcd_rpc_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets_s[i],
-                    (unsigned long long)api->metrics.bucket[i]);
-        put(&t, "lcd_rpc_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)api->metrics.count);
-        put(&t, "lcd_rpc_duration_seconds_sum %.6f\nlcd_rpc_duration_seconds_count %llu\n", api->metrics.sum_s,
-            (unsigned long long)api->metrics.count);
-        put(&t,
-            "# HELP lcd_queue_depth Operations queued for a worker.\n# TYPE lcd_queue_depth gauge\n"
-            "lcd_queue_depth %u\n",
-            st.queued);
-        put(&t,
-            "# HELP lcd_workers_busy Workers running an operation.\n# TYPE lcd_workers_busy gauge\n"
-            "lcd_workers_busy %u\n# HELP lcd_workers Worker threads.\n# TYPE lcd_workers gauge\nlcd_workers %u\n",
-            st.running, st.workers);
-        put(&t,
-            "# HELP lcd_operations_waiting Stops waiting for a container to exit (they hold no worker).\n"
-            "# TYPE lcd_operations_waiting gauge\nlcd_operations_waiting %u\n",
-            st.parked);
-        put(&t,
-            "# HELP lcd_events_published_total Events published.\n# TYPE lcd_events_published_total counter\n"
-            "lcd_events_published_total %llu\n",
-            (unsigned long long)lcd_events_latest(api->events));
-        put(&t,
-            "# HELP lcd_events_lagged_total Subscriptions ended because the client fell behind.\n"
-            "# TYPE lcd_events_lagged_total counter\nlcd_events_lagged_total %llu\n",
-            (unsigned long long)api->lagged_count);
-        put(&t, "# HELP lcd_create_phase_seconds Time spent in each phase of create and start.\n"
-                "# TYPE lcd_create_phase_seconds summary\n");
-        for (int p = 0; p < LCD_PHASE__COUNT; p++)
-                put(&t,
-                    "lcd_create_phase_seconds_sum{phase=\"%s\"} %.6f\nlcd_create_phase_seconds_count{phase=\"%s\"} "
-                    "%llu\n",
-                    lcd_phase_name(p), (double)st.phase_us[p] / 1e6, lcd_phase_name(p),
-                    (unsigned long long)st.phase_count[p]);
-        if (t.nomem) {
-                lcd_free(t.p);
-                return NULL;
-        }
-        *len = t.len;
-        return t.p;
-}
 
 /* Queue the response: headers now, the body (owned: freed once written)
  * from the writable callback. A dashboard page gets headers that keep it
@@ -267,17 +154,18 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
                 lcd_engine_stats_t st;
                 lcd_engine_counters(api->engine, &st);
                 json_object *o = json_object_new_object();
-                if (lcd_json_set(o, "status", json_object_new_string("ok")) < 0 ||
-                    lcd_json_set(o, "workers", json_object_new_int((int)st.workers)) < 0 ||
-                    lcd_json_set(o, "workersBusy", json_object_new_int((int)st.running)) < 0 ||
-                    lcd_json_set(o, "queued", json_object_new_int((int)st.queued)) < 0) {
+                int rc = lcd_json_set(o, "status", json_object_new_string("ok"));
+                rc |= lcd_json_set(o, "workers", json_object_new_int((int)st.workers));
+                rc |= lcd_json_set(o, "workersBusy", json_object_new_int((int)st.running));
+                rc |= lcd_json_set(o, "queued", json_object_new_int((int)st.queued));
+                if (rc != 0) {
                         json_object_put(o);
                         o = NULL;
                 }
                 return respond_json(wsi, h, 200, o);
         }
         if (strcmp(uri, "/v1/info") == 0) {
-                json_object *o = lcd_api_info(api, &err);
+                json_object *o = lcd_methods_info(api, &err);
                 return o ? respond_json(wsi, h, 200, o) : respond_error(wsi, h, err);
         }
         if (strcmp(uri, "/v1/containers") == 0) {
@@ -300,7 +188,7 @@ int lcd_http_request(lcd_api_t *api, struct lws *wsi, lcd_http_t *h, const char 
         }
         if (strcmp(uri, "/metrics") == 0) {
                 size_t len = 0;
-                char *text = metrics_text(api, &len);
+                char *text = lcd_metrics_text(api, lcd_methods_name, &len);
                 if (text == NULL)
                         return lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
                 return respond(wsi, h, 200, "text/plain; version=0.0.4", text, len, false);

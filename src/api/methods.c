@@ -5,8 +5,9 @@
  * list, inspect, subscribe) or hands the request to the engine with a
  * pending reply that a worker completes. A handler never waits on a tool.
  */
-#include "api-internal.h"
+#include "methods.h"
 
+#include "follow.h"
 #include "lcd/alloc.h"
 #include "lcd/utf8.h"
 #include "lcd/jsonwrite.h"
@@ -14,6 +15,11 @@
 #include "lcd/log.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
+#include "metrics.h"
+#include "pending.h"
+#include "rpc.h"
+#include "subscribe.h"
+#include "waiters.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -41,7 +47,7 @@ static int m_ping(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return *result ? 0 : lcd_error_nomem(err);
 }
 
-json_object *lcd_api_info(lcd_api_t *api, lcd_error_t **err)
+json_object *lcd_methods_info(lcd_api_t *api, lcd_error_t **err)
 {
         json_object *o = lcd_engine_info(api->engine, err);
         if (o != NULL && (lcd_json_set_str(o, "dashboard", api->dashboard[0] ? api->dashboard : NULL) < 0 ||
@@ -55,7 +61,7 @@ json_object *lcd_api_info(lcd_api_t *api, lcd_error_t **err)
 
 static int m_info(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
 {
-        *result = lcd_api_info(api, err);
+        *result = lcd_methods_info(api, err);
         return *result ? 0 : LCD_ERR;
 }
 
@@ -118,7 +124,7 @@ static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req,
                 lcd_error_nomem(err);
                 goto out;
         }
-        if (lcd_session_subscribe(s, req->has_id, req->id, &sr, err) == 0)
+        if (lcd_subscribe_start(s, req->has_id, req->id, &sr, err) == 0)
                 rc = REPLIED;
 out:
         lcd_free(names);
@@ -130,7 +136,7 @@ out:
  * the engine refuses the call. */
 static lcd_pending_t *pending_or_err(lcd_session_t *s, lcd_rpc_request_t *req, lcd_error_t **err)
 {
-        lcd_pending_t *p = lcd_api_pending_new(s, req);
+        lcd_pending_t *p = lcd_pending_new(s, req);
         if (p == NULL)
                 lcd_error_nomem(err);
         else
@@ -149,8 +155,8 @@ static int ref_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, ref_
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
                 return LCD_ERR;
-        if (op(api->engine, ref, lcd_api_pending_done, p, err) < 0) {
-                lcd_api_pending_free(p);
+        if (op(api->engine, ref, lcd_pending_done, p, err) < 0) {
+                lcd_pending_free(p);
                 return LCD_ERR;
         }
         return ASYNC;
@@ -219,8 +225,8 @@ static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
                 goto out;
-        if (lcd_engine_create(api->engine, &cr, lcd_api_pending_done, p, err) < 0) {
-                lcd_api_pending_free(p);
+        if (lcd_engine_create(api->engine, &cr, lcd_pending_done, p, err) < 0) {
+                lcd_pending_free(p);
                 goto out;
         }
         rc = ASYNC;
@@ -235,8 +241,8 @@ static int run_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, lcd_
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
                 return LCD_ERR;
-        if (lcd_engine_op(api->engine, op, lcd_api_pending_done, p, err) < 0) {
-                lcd_api_pending_free(p);
+        if (lcd_engine_op(api->engine, op, lcd_pending_done, p, err) < 0) {
+                lcd_pending_free(p);
                 return LCD_ERR;
         }
         return ASYNC;
@@ -397,8 +403,8 @@ static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
                 snprintf(p->key_name, sizeof p->key_name, "%s", name);
                 snprintf(p->key_tag, sizeof p->key_tag, "%s", tag);
         }
-        if (lcd_engine_logs(api->engine, name, tag, (unsigned)tail, lcd_api_pending_done, p, err) < 0) {
-                lcd_api_pending_free(p);
+        if (lcd_engine_logs(api->engine, name, tag, (unsigned)tail, lcd_pending_done, p, err) < 0) {
+                lcd_pending_free(p);
                 return LCD_ERR;
         }
         return ASYNC;
@@ -454,7 +460,7 @@ const char *lcd_methods_name(int method)
         return method >= 0 && (size_t)method < N_METHODS ? methods[method].name : "other";
 }
 
-void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)
+static void dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req)
 {
         lcd_error_t *err = NULL;
         json_object *result = NULL;
@@ -489,4 +495,17 @@ void lcd_methods_dispatch(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
                 json_object_put(result);
         }
         lcd_error_free(err);
+}
+
+void lcd_methods_receive(lcd_session_t *s, const char *text, size_t len)
+{
+        lcd_error_t *err = NULL;
+        lcd_rpc_request_t req;
+        if (lcd_rpc_decode(text, len, s->api->limits.max_depth, &req, &err) < 0) {
+                lcd_session_send_error(s, req.id, err);
+                lcd_error_free(err);
+        } else {
+                dispatch(s->api, s, &req);
+        }
+        lcd_rpc_request_clear(&req);
 }

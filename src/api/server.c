@@ -1,41 +1,36 @@
-/* server.c - libwebsockets listeners, sessions, the mailbox and event fan-out.
+/* server.c - the libwebsockets glue: the context and its listeners, the
+ * callback that routes each connection's events, the service loop.
  *
- * DESIGN: everything here runs on the one service thread except
- * lcd_api_pending_done() and lcd_api_wake(), which workers (and the signal
- * handler) call. Workers never touch a session: a pending reply holds a
- * session reference taken on the service thread and is returned through
- * the mailbox, whose only lock is mail_mu (held for a list push/pop).
- * Sessions live in their own allocation because lws frees its
- * per-connection data at close while replies may still be in flight.
- *
- * Bounds: a request is at most LCD_RPC_MAX_MESSAGE bytes (larger ones get
- * an error and are discarded); a session's send queue holds at most
- * --send-queue messages (LCD_SESSION_QUEUE) / LCD_SESSION_QUEUE_BYTES. A subscriber whose
- * queue is nearly full is sent a "lagged" event and unsubscribed; a client
- * whose queue overflows with replies is disconnected.
- *
- * Who may connect is decided in access.c (token on TCP, Host and Origin
- * checks) when the HTTP upgrade is confirmed, before any message is read.
+ * DESIGN: the top of the api wing's stack (api-internal.h): it calls every
+ * file below and nothing calls it. Everything here runs on the one service
+ * thread except lcd_api_wake(), which workers and the signal handler call.
+ * A connection's WebSocket messages are reassembled here (at most
+ * --max-message bytes, else close code 1009) and handed to methods.c;
+ * writes go out from the session's queue when lws says the socket is
+ * writable. Who may connect is decided in access.c (token on TCP, Host and
+ * Origin checks) when the HTTP upgrade is confirmed, before any message is
+ * read; plain GETs are http.c's.
  */
 #include "api-internal.h"
 
 #include "access.h"
+#include "follow.h"
+#include "http.h"
 #include "lcd/alloc.h"
-#include "lcd/jsonwrite.h"
 #include "lcd/log.h"
-#include "lcd/strv.h"
-#include "lcd/timeutil.h"
+#include "methods.h"
+#include "pending.h"
+#include "server.h"
+#include "session.h"
+#include "subscribe.h"
 #include "ui.h"
+#include "waiters.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,225 +51,22 @@ struct pss {
  * shutdown); closing it needs the signals taken by one thread only. */
 static struct lws_context *_Atomic wake_ctx;
 
-#define WRITE_BATCH 64 /* messages written per writable callback, at most */
-
-/* ---- messages and sessions ---- */
-
-lcd_msg_t *lcd_msg_from_json(json_object *o)
+void lcd_api_service(lcd_api_t *api)
 {
-        size_t len = 0;
-        lcd_msg_t *m = (lcd_msg_t *)lcd_json_write(o, offsetof(lcd_msg_t, data) + LWS_PRE, 0, &len);
-        if (m == NULL)
-                return NULL;
-        m->refs = 1;
-        m->len = len;
-        return m;
+        lcd_subscribe_fan_out(api);
+        lcd_pending_deliver(api);
+        lcd_follow_run_deferred(api);
+        lcd_subscribe_fan_out(api);
 }
 
-void lcd_msg_unref(lcd_msg_t *m)
-{
-        if (m != NULL && --m->refs == 0)
-                lcd_free(m);
-}
-
-void lcd_session_unref(lcd_session_t *s)
-{
-        if (--s->refs > 0)
-                return;
-        while (s->q_count > 0) {
-                lcd_msg_unref(s->queue[s->q_head]);
-                s->q_head = (s->q_head + 1) % s->q_cap;
-                s->q_count--;
-        }
-        lcd_free(s->queue);
-        lcd_free(s->rx);
-        lcd_strv_free(s->filter.names);
-        lcd_free(s);
-}
-
-/* Queue m (a new reference is taken). room: slots that must stay free
- * after it. -ENOSPC when it does not fit, -ENOMEM when the queue cannot
- * grow. */
-int lcd_session_push(lcd_session_t *s, lcd_msg_t *m, unsigned room)
-{
-        if (!s->open)
-                return 0; /* closed: drop quietly */
-        unsigned max = s->api->limits.send_queue;
-        if (s->q_count + 1 + room > max || s->q_bytes + m->len > LCD_SESSION_QUEUE_BYTES)
-                return -ENOSPC;
-        if (s->q_count == s->q_cap) { /* grow the ring (idle sessions stay small) */
-                unsigned cap = s->q_cap ? s->q_cap * 2 : 8;
-                if (cap > max)
-                        cap = max;
-                lcd_msg_t **q = lcd_malloc(cap * sizeof *q);
-                if (q == NULL)
-                        return -ENOMEM;
-                for (unsigned i = 0; i < s->q_count; i++)
-                        q[i] = s->queue[(s->q_head + i) % s->q_cap];
-                lcd_free(s->queue);
-                s->queue = q;
-                s->q_cap = cap;
-                s->q_head = 0;
-        }
-        m->refs++;
-        s->queue[(s->q_head + s->q_count) % s->q_cap] = m;
-        s->q_count++;
-        s->q_bytes += m->len;
-        s->last_sent_ms = lcd_now_ms();
-        if (s->wsi != NULL)
-                lws_callback_on_writable(s->wsi);
-        return 0;
-}
-
-void lcd_session_kill(lcd_session_t *s, const char *why)
-{
-        if (!s->open)
-                return;
-        lcd_warn("closing a client connection: %s", why);
-        lcd_session_unsubscribe(s);
-        if (s->wsi == NULL) { /* detached: nothing more is queued; its driver closes it */
-                s->open = false;
-                return;
-        }
-        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, strlen(why));
-        lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-}
-
-lcd_session_t *lcd_session_new(lcd_api_t *api, struct lws *wsi)
-{
-        lcd_session_t *s = lcd_calloc(1, sizeof *s);
-        if (s == NULL)
-                return NULL;
-        s->refs = 1;
-        s->open = true;
-        s->wsi = wsi;
-        s->api = api;
-        api->n_sessions++;
-        return s;
-}
-
-void lcd_session_close(lcd_session_t *s)
+void lcd_api_end_session(lcd_session_t *s)
 {
         if (s->closed)
                 return;
-        s->closed = true;
-        s->api->n_sessions--;
-        lcd_session_unsubscribe(s);
+        lcd_subscribe_stop(s);
         lcd_waiters_drop_session(s->api, s);
         lcd_follow_drop_session(s->api, s);
-        s->open = false;
-        s->wsi = NULL;
-#ifdef __GLIBC__
-        if (s->api->n_sessions == 0) /* the last client went: give what their queues took back to the system */
-                malloc_trim(0);
-#endif
-}
-
-void lcd_session_send_json(lcd_session_t *s, json_object *msg)
-{
-        if (msg == NULL) {
-                lcd_session_kill(s, "out of memory building a reply");
-                return;
-        }
-        lcd_msg_t *m = lcd_msg_from_json(msg);
-        json_object_put(msg);
-        if (m == NULL) {
-                lcd_session_kill(s, "out of memory building a reply");
-                return;
-        }
-        int r = lcd_session_push(s, m, 0);
-        if (r == -ENOSPC)
-                lcd_session_kill(s, "send queue full: the client is not reading");
-        else if (r < 0)
-                lcd_session_kill(s, "out of memory queueing a reply");
-        lcd_msg_unref(m);
-}
-
-void lcd_session_send_error(lcd_session_t *s, json_object *id, const lcd_error_t *err)
-{
-        lcd_session_send_json(s, lcd_rpc_error(id, err));
-}
-
-/* ---- pending replies and the mailbox ---- */
-
-lcd_pending_t *lcd_api_pending_new(lcd_session_t *s, lcd_rpc_request_t *req)
-{
-        lcd_pending_t *p = lcd_calloc(1, sizeof *p);
-        if (p == NULL)
-                return NULL;
-        if (req->id != NULL && json_object_deep_copy(req->id, &p->id, NULL) != 0) {
-                lcd_free(p);
-                return NULL;
-        }
-        p->has_id = req->has_id;
-        p->api = s->api;
-        p->method = -1;
-        p->start_us = lcd_wall_us();
-        p->session = s;
-        s->refs++;
-        s->inflight++;
-        return p;
-}
-
-void lcd_api_pending_free(lcd_pending_t *p)
-{
-        if (p == NULL)
-                return;
-        json_object_put(p->id);
-        json_object_put(p->result);
-        lcd_error_free(p->err);
-        p->session->inflight--;
-        lcd_session_unref(p->session);
-        lcd_free(p);
-}
-
-void lcd_api_pending_done(void *ctx, json_object *result, lcd_error_t *err)
-{
-        lcd_pending_t *p = ctx;
-        lcd_api_t *api = p->api;
-        p->result = result;
-        p->err = err;
-        pthread_mutex_lock(&api->mail_mu);
-        if (api->mail_tail)
-                api->mail_tail->next = p;
-        else
-                api->mail_head = p;
-        api->mail_tail = p;
-        pthread_mutex_unlock(&api->mail_mu);
-        if (api->ctx != NULL)
-                lws_cancel_service(api->ctx);
-}
-
-static void drain_mailbox(lcd_api_t *api)
-{
-        pthread_mutex_lock(&api->mail_mu);
-        lcd_pending_t *p = api->mail_head;
-        api->mail_head = api->mail_tail = NULL;
-        pthread_mutex_unlock(&api->mail_mu);
-        while (p != NULL) {
-                lcd_pending_t *next = p->next;
-                if (p->then != NULL && p->err == NULL)
-                        p->then(p);
-                lcd_metrics_rpc(api, p->method, p->err != NULL, p->start_us);
-                if (p->has_id && p->session->open) {
-                        if (p->err != NULL)
-                                lcd_session_send_error(p->session, p->id, p->err);
-                        else {
-                                lcd_session_send_json(p->session, lcd_rpc_result(p->id, p->result));
-                                p->result = NULL;
-                        }
-                }
-                lcd_api_pending_free(p);
-                p = next;
-        }
-        lcd_follow_run_deferred(api);
-}
-
-void lcd_api_service(lcd_api_t *api)
-{
-        lcd_events_fan_out(api);
-        drain_mailbox(api);
-        lcd_events_fan_out(api);
+        lcd_session_close(s);
 }
 
 /* ---- lws callbacks ---- */
@@ -359,19 +151,6 @@ static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
         return check_access(api, wsi, true, false);
 }
 
-void lcd_session_receive(lcd_session_t *s, const char *text, size_t len)
-{
-        lcd_error_t *err = NULL;
-        lcd_rpc_request_t req;
-        if (lcd_rpc_decode(text, len, s->api->limits.max_depth, &req, &err) < 0) {
-                lcd_session_send_error(s, req.id, err);
-                lcd_error_free(err);
-        } else {
-                lcd_methods_dispatch(s->api, s, &req);
-        }
-        lcd_rpc_request_clear(&req);
-}
-
 /* Assemble a message from its fragments and dispatch it. -1 closes the
  * connection (a message over the limit: close code 1009). */
 static int on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t len)
@@ -406,34 +185,12 @@ static int on_receive(lcd_session_t *s, struct lws *wsi, const char *in, size_t 
                 lcd_session_send_error(s, NULL, err);
                 lcd_error_free(err);
         } else {
-                lcd_session_receive(s, s->rx ? s->rx : "", s->rx_len);
+                lcd_methods_receive(s, s->rx ? s->rx : "", s->rx_len);
         }
         lcd_free(s->rx);
         s->rx = NULL;
         s->rx_len = 0;
         s->rx_binary = false;
-        return 0;
-}
-
-/* Write queued messages while the socket takes them (a bounded batch per
- * callback): one poll round trip per message would cap event fan-out at
- * a fraction of what the service thread can do. */
-static int on_writable(lcd_session_t *s, struct lws *wsi)
-{
-        for (int k = 0; k < WRITE_BATCH && s->q_count > 0; k++) {
-                if (k > 0 && lws_send_pipe_choked(wsi))
-                        break;
-                lcd_msg_t *m = s->queue[s->q_head];
-                s->q_head = (s->q_head + 1) % s->q_cap;
-                s->q_count--;
-                s->q_bytes -= m->len;
-                int n = lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT);
-                lcd_msg_unref(m);
-                if (n < 0)
-                        return -1;
-        }
-        if (s->q_count > 0)
-                lws_callback_on_writable(wsi);
         return 0;
 }
 
@@ -528,10 +285,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         case LWS_CALLBACK_RECEIVE:
                 return pss && pss->s ? on_receive(pss->s, wsi, in, len) : 0;
         case LWS_CALLBACK_SERVER_WRITEABLE:
-                return pss && pss->s ? on_writable(pss->s, wsi) : 0;
+                return pss && pss->s ? lcd_session_write(pss->s, wsi) : 0;
         case LWS_CALLBACK_CLOSED:
                 if (pss != NULL && pss->s != NULL) {
-                        lcd_session_close(pss->s);
+                        lcd_api_end_session(pss->s);
                         lcd_session_unref(pss->s);
                         pss->s = NULL;
                 }
@@ -557,35 +314,6 @@ void lcd_api_wake(void *arg)
         struct lws_context *ctx = api ? api->ctx : atomic_load_explicit(&wake_ctx, memory_order_acquire);
         if (ctx != NULL)
                 lws_cancel_service(ctx);
-}
-
-lcd_api_t *lcd_api_new_detached(const lcd_api_config_t *cfg, lcd_error_t **err)
-{
-        lcd_api_t *api = lcd_calloc(1, sizeof *api);
-        if (api == NULL) {
-                lcd_error_nomem(err);
-                return NULL;
-        }
-        api->engine = cfg->engine;
-        api->access = cfg->access;
-        api->checks = cfg->checks;
-        api->limits = cfg->limits;
-        api->n_checks = cfg->n_checks;
-        api->events = cfg->events;
-        api->delivered = lcd_events_latest(cfg->events);
-        api->follow_fd = -1;
-        if (cfg->token_path != NULL && (api->token_path = lcd_strdup(cfg->token_path)) == NULL) {
-                lcd_free(api);
-                lcd_error_nomem(err);
-                return NULL;
-        }
-        unsigned char rnd[16];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-                memset(rnd, 0, sizeof rnd);
-        for (size_t i = 0; i < sizeof rnd; i++)
-                snprintf(api->boot_id + 2 * i, 3, "%02x", rnd[i]);
-        pthread_mutex_init(&api->mail_mu, NULL);
-        return api;
 }
 
 lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
@@ -657,21 +385,11 @@ lcd_api_t *lcd_api_new(const lcd_api_config_t *cfg, lcd_error_t **err)
                 snprintf(api->dashboard, sizeof api->dashboard, "%s://%s:%d/", cfg->tls_cert ? "https" : "http",
                          any ? "127.0.0.1" : cfg->listen_addr, api->tcp_port);
         }
-        lcd_heartbeat_start(api, cfg->heartbeat_s);
+        lcd_subscribe_heartbeats(api, cfg->heartbeat_s);
         return api;
 fail:
         lcd_api_free(api);
         return NULL;
-}
-
-int lcd_api_tcp_port(lcd_api_t *api)
-{
-        return api->tcp_port;
-}
-
-const char *lcd_api_dashboard_url(lcd_api_t *api)
-{
-        return api->dashboard;
 }
 
 void lcd_api_run(lcd_api_t *api, const volatile sig_atomic_t *stop)
@@ -697,8 +415,9 @@ void lcd_api_free(lcd_api_t *api)
                 struct lws_context *mine = api->ctx; /* no more wakes from signals */
                 atomic_compare_exchange_strong_explicit(&wake_ctx, &mine, NULL, memory_order_acq_rel,
                                                         memory_order_acquire);
-                lcd_events_fan_out(api);
-                drain_mailbox(api);
+                lcd_subscribe_fan_out(api);
+                lcd_pending_deliver(api);
+                lcd_follow_run_deferred(api);
                 /* give queued messages a bounded last chance to reach their
                  * clients: each round wakes the loop and runs one service pass */
                 for (int i = 0; i < 50 && subscribers_have_output(api); i++) {
@@ -709,8 +428,6 @@ void lcd_api_free(lcd_api_t *api)
                 lws_sul_cancel(&api->heartbeat);
                 lws_context_destroy(api->ctx);
         }
-        drain_mailbox(api);
-        pthread_mutex_destroy(&api->mail_mu);
-        lcd_free(api->token_path);
-        lcd_free(api);
+        lcd_pending_deliver(api);
+        lcd_api_release(api);
 }

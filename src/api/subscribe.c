@@ -18,8 +18,11 @@
  * and unsubscribed (it resubscribes with `since`); nobody else waits for
  * it. Idle subscriptions get {"type":"heartbeat","seq":latest}.
  */
-#include "api-internal.h"
+#include "subscribe.h"
 
+#include "follow.h"
+#include "rpc.h"
+#include "waiters.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 #include "lcd/log.h"
@@ -29,7 +32,7 @@
 #include <errno.h>
 #include <string.h>
 
-void lcd_session_unsubscribe(lcd_session_t *s)
+void lcd_subscribe_stop(lcd_session_t *s)
 {
         if (!s->subscribed)
                 return;
@@ -119,8 +122,9 @@ static lcd_msg_t *event_msg(json_object *params)
 static int send_control(lcd_session_t *s, const char *type, uint64_t seq, unsigned room)
 {
         json_object *o = json_object_new_object();
-        if (lcd_json_set(o, "type", json_object_new_string(type)) < 0 ||
-            lcd_json_set(o, "seq", json_object_new_uint64(seq)) < 0) {
+        int rc = lcd_json_set(o, "type", json_object_new_string(type));
+        rc |= lcd_json_set(o, "seq", json_object_new_uint64(seq));
+        if (rc != 0) {
                 json_object_put(o);
                 o = NULL;
         }
@@ -133,12 +137,12 @@ static int send_control(lcd_session_t *s, const char *type, uint64_t seq, unsign
 static void send_lagged(lcd_session_t *s, uint64_t seq)
 {
         s->api->lagged_count++;
-        lcd_session_unsubscribe(s);
+        lcd_subscribe_stop(s);
         if (send_control(s, "lagged", seq, 0) < 0)
                 lcd_session_kill(s, "event queue overflow");
 }
 
-void lcd_events_fan_out(lcd_api_t *api)
+void lcd_subscribe_fan_out(lcd_api_t *api)
 {
         uint64_t latest = lcd_events_latest(api->events);
         while (api->delivered < latest) {
@@ -234,7 +238,7 @@ static int send_initial(lcd_session_t *s, uint64_t upto)
         return r == 0 ? send_control(s, "initial.end", upto, LCD_SESSION_EVENT_ROOM) : r;
 }
 
-int lcd_session_subscribe(lcd_session_t *s, bool has_id, json_object *id, lcd_sub_request_t *req, lcd_error_t **err)
+int lcd_subscribe_start(lcd_session_t *s, bool has_id, json_object *id, lcd_sub_request_t *req, lcd_error_t **err)
 {
         lcd_api_t *api = s->api;
         uint64_t latest = lcd_events_latest(api->events);
@@ -255,8 +259,9 @@ int lcd_session_subscribe(lcd_session_t *s, bool has_id, json_object *id, lcd_su
                 }
         }
         json_object *o = json_object_new_object();
-        if (lcd_json_set(o, "seq", json_object_new_uint64(latest)) < 0 ||
-            lcd_json_set(o, "bootId", json_object_new_string(api->boot_id)) < 0) {
+        int rc = lcd_json_set(o, "seq", json_object_new_uint64(latest));
+        rc |= lcd_json_set(o, "bootId", json_object_new_string(api->boot_id));
+        if (rc != 0) {
                 json_object_put(o);
                 lcd_strv_free(req->filter.names);
                 req->filter.names = NULL;
@@ -298,7 +303,7 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
         lws_sul_schedule(api->ctx, 0, &api->heartbeat, heartbeat_cb, (lws_usec_t)api->heartbeat_s * LWS_US_PER_SEC);
 }
 
-void lcd_heartbeat_start(lcd_api_t *api, int interval_s)
+void lcd_subscribe_heartbeats(lcd_api_t *api, int interval_s)
 {
         api->heartbeat_s = interval_s;
         if (interval_s > 0)

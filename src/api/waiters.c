@@ -10,12 +10,15 @@
  * session's waiters are dropped when it closes. No worker and no timer is
  * involved.
  */
-#include "api-internal.h"
+#include "waiters.h"
 
+#include "rpc.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 
 #include <string.h>
+
+typedef struct lcd_waiter lcd_waiter_t;
 
 struct lcd_waiter {
         struct lcd_waiter *next;

@@ -13,9 +13,11 @@ The rules:
      its x.c (or to the wing OWNERS names).
   4. include/lcd/ holds only what crosses a wing: each public header is
      included by some other wing (or by a public header that is).
-Headers of no noun that several files share (a hub, like api-internal.h;
-an X-internal.h beside X.c counts as part of the noun X) are listed, not refused: they hide what their includers call of each
-other, so rule 1 sees through them only once they are split by noun.
+Hubs -- private headers that more than two files share and whose functions
+are defined in more than one noun -- are listed, not refused: they hide
+what their includers call of each other, so rule 1 sees through them only
+once they are split by noun. (An X-internal.h beside X.c is part of the
+noun X.)
 
 DESIGN: text, not a compiler: quoted includes only ("lcd/x.h" from
 include/, "x.h" beside the includer, relative paths as written); system
@@ -38,6 +40,9 @@ WINGS_BELOW = {
 # public headers with no .c of their name: the wing they belong to
 OWNERS = {"api.h": "api"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+# a function at file scope: declared (ends with ';') in a header, defined in a .c
+DECLARATION = re.compile(r'^[A-Za-z_][\w \t\*]*?\b(lcd_\w+)\s*\([^;{]*?\)[^;{]*;', re.M)
+DEFINITION = re.compile(r'^[A-Za-z_][\w \t\*]*?\b(lcd_\w+)\s*\([^;{]*?\)\s*\{', re.M)
 
 
 def files_of(root):
@@ -143,11 +148,25 @@ def check(root):
         if t.wing(f) is None and t.rel(f).startswith("include/lcd/"):
             errors.append("%s: no wing owns it (no %s.c, not in OWNERS)" % (t.rel(f), os.path.basename(f)[:-2]))
 
+    # a hub: a private header whose functions are defined in more than one
+    # noun (it hides who calls whom), shared by more than two files
+    defined = {}
+    for f in t.files:
+        if f.endswith(".c"):
+            with open(f, encoding="utf-8", errors="replace") as fh:
+                for name in DEFINITION.findall(fh.read()):
+                    defined.setdefault(name, set()).add(t.noun(f))
     hubs = []
     for f in t.files:
-        name = os.path.splitext(os.path.basename(f))[0]
-        if t.is_private(f) and (name not in t.sources or name.endswith("-internal")) and len(users.get(f, ())) > 2:
-            hubs.append("%s: a header of no noun shared by %d files" % (t.rel(f), len(users[f])))
+        if not t.is_private(f) or len(users.get(f, ())) <= 2:
+            continue
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            nouns = set()
+            for name in DECLARATION.findall(fh.read()):
+                nouns |= defined.get(name, set())
+        if len(nouns) > 1:
+            hubs.append("%s: a hub: shared by %d files, its functions are defined in %d nouns (%s)"
+                        % (t.rel(f), len(users[f]), len(nouns), ", ".join(sorted(nouns))))
     return errors, hubs, len(t.files)
 
 

@@ -1,7 +1,9 @@
 /* api_driver.c - see api_driver.h. */
 #include "api_driver.h"
 
-#include "../../src/api/api-internal.h"
+#include "../../src/api/methods.h"
+#include "../../src/api/server.h"
+#include "../../src/api/session.h"
 #include "fake_runner.h"
 #include "lcd/alloc.h"
 #include "../../src/engine/container.h"
@@ -36,7 +38,7 @@ void api_driver_free(api_driver_t *d)
         if (d == NULL)
                 return;
         if (d->s != NULL) {
-                lcd_session_close(d->s);
+                lcd_api_end_session(d->s);
                 lcd_session_unref(d->s);
         }
         if (d->e != NULL) {
@@ -114,7 +116,7 @@ fail:
 void api_driver_feed(api_driver_t *d, const char *text, size_t len)
 {
         if (d->s->open)
-                lcd_session_receive(d->s, text, len);
+                lcd_methods_receive(d->s, text, len);
 }
 
 bool api_driver_settle(api_driver_t *d, int timeout_ms)
