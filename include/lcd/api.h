@@ -5,7 +5,8 @@
  * and sessions. Workers finish requests by pushing a completion onto a
  * mailbox (mutex + list) and calling lws_cancel_service(); the service
  * thread then drains the mailbox and the event ring and queues messages
- * on each session's bounded send queue. See src/api/server.c.
+ * on each session's bounded send queue. See docs/ARCHITECTURE.md (the api
+ * wing is a stack) and src/api/api-internal.h.
  */
 #ifndef LCD_API_H
 #define LCD_API_H
