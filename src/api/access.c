@@ -27,20 +27,18 @@ int lcd_token_new(char out[LCD_TOKEN_HEX + 1])
         return 0;
 }
 
-int lcd_access_peer(int fd, unsigned *peer_uid, const char **why)
+int lcd_access_peer(int fd, unsigned *peer_uid, lcd_error_t **err)
 {
         struct ucred cred;
         socklen_t len = sizeof cred;
         *peer_uid = (unsigned)-1;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof cred) {
-                *why = "cannot read the peer's credentials";
-                return 403;
+                return lcd_error_set(err, LCD_E_FORBIDDEN, "cannot read the peer's credentials");
         }
         *peer_uid = (unsigned)cred.uid;
         if (cred.uid != geteuid()) {
                 /* in the daemon's user namespace, every uid but its own may show as the overflow uid */
-                *why = "only the daemon's own user may use its Unix socket";
-                return 403;
+                return lcd_error_set(err, LCD_E_FORBIDDEN, "only the daemon's own user may use its Unix socket");
         }
         return 0;
 }
@@ -115,21 +113,17 @@ static bool token_given(const lcd_access_t *a, const char *authorization, const 
 }
 
 int lcd_access_check(const lcd_access_t *a, bool tcp, const char *host, const char *origin, const char *authorization,
-                     const char *protocols, const char *query, const char **why)
+                     const char *protocols, const char *query, lcd_error_t **err)
 {
-        if (host == NULL || !host_allowed(a, host)) {
-                *why = "the Host header is not a loopback name or an --allow-host entry";
-                return 403;
-        }
-        if (origin != NULL && !origin_allowed(a, origin, host)) {
-                *why = "the Origin is not the daemon's own or an --allow-origin entry";
-                return 403;
-        }
-        if (tcp && a->token != NULL && !token_given(a, authorization, protocols, query)) {
-                *why = "a valid token is required on TCP (Authorization: Bearer, subprotocol bearer.<token>, or "
-                       "access_token=)";
-                return 401;
-        }
-        *why = NULL;
-        return 0;
+        if (host == NULL || !host_allowed(a, host))
+                return lcd_error_set(err, LCD_E_FORBIDDEN,
+                                     "the Host header is not a loopback name or an --allow-host entry");
+        if (origin != NULL && !origin_allowed(a, origin, host))
+                return lcd_error_set(err, LCD_E_FORBIDDEN,
+                                     "the Origin is not the daemon's own or an --allow-origin entry");
+        if (tcp && a->token != NULL && !token_given(a, authorization, protocols, query))
+                return lcd_error_set(err, LCD_E_UNAUTHORIZED,
+                                     "a valid token is required on TCP (Authorization: Bearer, subprotocol "
+                                     "bearer.<token>, or access_token=)");
+        return LCD_OK;
 }

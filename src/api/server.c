@@ -121,19 +121,21 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool publ
         const char *q = NULL;
         if (!upgrade && lws_hdr_copy(wsi, query, sizeof query, WSI_TOKEN_HTTP_URI_ARGS) > 0)
                 q = query;
-        const char *why;
+        lcd_error_t *err = NULL;
         bool tcp = lws_get_vhost(wsi) == api->tcp_vhost;
-        int code = lcd_access_check(&api->access, tcp && !public, header(wsi, WSI_TOKEN_HOST, host, sizeof host),
-                                    header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin),
-                                    header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz),
-                                    upgrade ? header(wsi, WSI_TOKEN_PROTOCOL, protos, sizeof protos) : NULL, q, &why);
-        if (code == 0) {
+        if (lcd_access_check(&api->access, tcp && !public, header(wsi, WSI_TOKEN_HOST, host, sizeof host),
+                             header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin),
+                             header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz),
+                             upgrade ? header(wsi, WSI_TOKEN_PROTOCOL, protos, sizeof protos) : NULL, q, &err) == 0) {
                 if (tcp && !public) /* a dashboard file proves nothing: it needs no token */
                         authenticated(api, wsi);
                 return 0;
         }
-        log_refusal(api, "refused a %s request (%d): %s", tcp ? "TCP" : "Unix socket", code, why);
-        return lcd_http_refuse(wsi, code == 401 ? LCD_E_UNAUTHORIZED : LCD_E_FORBIDDEN, why);
+        log_refusal(api, "refused a %s request (%s): %s", tcp ? "TCP" : "Unix socket", lcd_errkind_reason(err->kind),
+                    err->msg);
+        int r = lcd_http_refuse(wsi, err->kind, err->msg);
+        lcd_error_free(err);
+        return r;
 }
 
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 go on, -1 refused (answered). */
@@ -235,11 +237,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                         return -1;
                 }
                 /* before anything is read: on the Unix socket, only the daemon's own uid */
-                const char *why;
+                lcd_error_t *err = NULL;
                 unsigned uid;
-                if (lcd_access_peer((int)(intptr_t)in, &uid, &why) == 0)
+                if (lcd_access_peer((int)(intptr_t)in, &uid, &err) == 0)
                         return 0;
-                log_refusal(api, "refused a Unix socket connection from uid %u: %s", uid, why);
+                log_refusal(api, "refused a Unix socket connection from uid %u: %s", uid, err->msg);
+                lcd_error_free(err);
                 return -1;
         }
         case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:

@@ -25,11 +25,17 @@ static const lcd_access_t acc = {TOKEN, hosts, origins};
 static int check(bool tcp, const char *host, const char *origin, const char *authz, const char *protos,
                  const char *query)
 {
-        const char *why = NULL;
-        int r = lcd_access_check(&acc, tcp, host, origin, authz, protos, query, &why);
-        if (r != 0)
-                assert_non_null(why);
-        return r;
+        lcd_error_t *err = NULL;
+        if (lcd_access_check(&acc, tcp, host, origin, authz, protos, query, &err) == LCD_OK) {
+                assert_null(err);
+                return 0;
+        }
+        assert_non_null(err);
+        assert_true(err->kind == LCD_E_UNAUTHORIZED || err->kind == LCD_E_FORBIDDEN);
+        assert_true(strlen(err->msg) > 10);                       /* it says why */
+        int status = err->kind == LCD_E_UNAUTHORIZED ? 401 : 403; /* what the client is answered */
+        lcd_error_free(err);
+        return status;
 }
 
 static void test_token(void **state)
@@ -83,10 +89,11 @@ static void test_token_helpers(void **state)
 static void test_peer(void **state)
 {
         int sv[2];
-        const char *why = NULL;
+        lcd_error_t *err = NULL;
         unsigned uid;
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-        assert_int_equal(lcd_access_peer(sv[0], &uid, &why), 0);
+        assert_int_equal(lcd_access_peer(sv[0], &uid, &err), LCD_OK);
+        assert_null(err);
         assert_int_equal(uid, geteuid());
         close(sv[0]);
         close(sv[1]);
@@ -116,9 +123,11 @@ static void test_peer(void **state)
         }
         int a = accept(l, NULL, NULL);
         assert_true(a >= 0);
-        assert_int_equal(lcd_access_peer(a, &uid, &why), 403);
+        assert_int_equal(lcd_access_peer(a, &uid, &err), LCD_ERR);
         assert_int_equal(uid, 65534);
-        assert_non_null(strstr(why, "own user"));
+        assert_int_equal(err->kind, LCD_E_FORBIDDEN);
+        assert_non_null(strstr(err->msg, "own user"));
+        lcd_error_free(err);
         close(a);
         int st;
         assert_int_equal(waitpid(pid, &st, 0), pid);
