@@ -27,6 +27,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,7 +231,16 @@ static int serve(const lcd_options_t *o, daemon_dirs_t *d)
                 .log_max_bytes = o->log_max,
                 .max_image_bytes = o->max_image,
         };
+        /* the engine's threads start with the stop signals blocked, so
+         * their handler runs on this thread only: the service thread, the
+         * one that takes the API's wake pointer away at the end (server.c) */
+        sigset_t stops, old;
+        sigemptyset(&stops);
+        sigaddset(&stops, SIGTERM);
+        sigaddset(&stops, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &stops, &old);
         engine = lcd_engine_new(&ecfg, &err);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (engine == NULL)
                 goto out;
         lcd_api_config_t acfg = {

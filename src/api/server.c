@@ -43,12 +43,12 @@ struct pss {
 
 /* The context lcd_api_wake(NULL) wakes: the signal handler's way in (it
  * has no api pointer). Set once the context exists and cleared first thing
- * in lcd_api_free, by the service thread; read by the handler on whatever
- * thread takes the signal, so atomic (lock-free on the targets: safe in a
- * handler). Left open: a handler on another thread that loaded it just
- * before lcd_api_free cleared it may still wake the context while it is
- * destroyed (a window of a few instructions, for a second signal during
- * shutdown); closing it needs the signals taken by one thread only. */
+ * in lcd_api_free, by the service thread; read by the stop signals'
+ * handler, which runs on the service thread too (main.c blocks those
+ * signals in every other thread), so it never sees a context being
+ * destroyed. Atomic all the same (lock-free on the targets, safe in a
+ * handler): workers call lcd_api_wake(api) with their own pointer, and a
+ * driver may take signals elsewhere. */
 static struct lws_context *_Atomic wake_ctx;
 
 void lcd_api_service(lcd_api_t *api)

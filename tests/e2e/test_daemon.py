@@ -1,5 +1,6 @@
 """Daemon-level behaviour: concurrency, the bounded queue, shutdown, crash recovery."""
 import os
+import re
 import signal
 import socket
 import threading
@@ -96,6 +97,24 @@ class Daemon(FreshEnvCase):
             if e["type"] == "container.removed":
                 removed.add(e["name"])
         self.assertEqual(removed, {"t0", "t1", "t2"})
+
+    def test_stop_signals_reach_the_service_thread_only(self):
+        """SIGTERM and SIGINT are blocked in every thread but the service
+        (main) thread, so the handler never runs beside lcd_api_free."""
+        env = self.env
+        env.start_daemon()
+        pid = env.daemon_pid()
+        tasks = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid))
+        self.assertGreaterEqual(len(tasks), 4, "workers, pull workers, exit watcher")
+        bits = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
+        for tid in tasks:
+            with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+                blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)$", f.read(), re.M).group(1), 16)
+            if tid == pid:
+                self.assertEqual(blocked & bits, 0, "the service thread takes the stop signals")
+            else:
+                self.assertEqual(blocked & bits, bits, "thread %d may take a stop signal" % tid)
+        self.assertEqual(env.stop_daemon(signal.SIGINT), 0, env.daemon_log())
 
     def test_restart_after_sigkill_cleans_old_run(self):
         env = self.env
