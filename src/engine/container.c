@@ -55,12 +55,12 @@ lcd_container_t *lcd_container_new(const char *name, const char *tag, const char
         atomic_init(&c->state, LCD_CS_CREATING);
         atomic_init(&c->busy, 0);
         c->created_at = lcd_wall_ms();
-        bool nomem1, nomem2;
         c->image = lcd_strdup(image);
-        c->cmd = lcd_strv_dup(cmd, &nomem1);
-        c->env = lcd_strv_dup(env, &nomem2);
+        int r = lcd_strv_dup(cmd, &c->cmd);
+        if (r == 0)
+                r = lcd_strv_dup(env, &c->env);
         c->workdir = workdir ? lcd_strdup(workdir) : NULL;
-        if (c->image == NULL || nomem1 || nomem2 || (workdir && c->workdir == NULL)) {
+        if (c->image == NULL || r < 0 || (workdir && c->workdir == NULL)) {
                 lcd_container_unref(c);
                 return NULL;
         }

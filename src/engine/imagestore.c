@@ -47,10 +47,8 @@ lcd_imagestore_t *lcd_imagestore_new(const lcd_imagestore_opts_t *o, lcd_error_t
                 lcd_error_nomem(err);
                 return NULL;
         }
-        bool nomem = false;
         s->dir = lcd_strdup_printf("%s/images", data_dir);
-        s->insecure = lcd_strv_dup(o->insecure, &nomem);
-        if (s->dir == NULL || nomem) {
+        if (s->dir == NULL || lcd_strv_dup(o->insecure, &s->insecure) < 0) {
                 lcd_imagestore_free(s);
                 lcd_error_nomem(err);
                 return NULL;
