@@ -1,6 +1,7 @@
 /* engine-internal.h - the engine's state, shared by engine.c (set-up,
- * queries, shutdown), ops.c (the operation jobs) and exitwatch.c (the
- * exit watcher thread). */
+ * queries, shutdown), the operations (create.c, imageops.c, logs.c,
+ * lifecycle.c, over the job plumbing of job.c and park.c) and exitwatch.c
+ * (the exit watcher thread). */
 #ifndef LCD_ENGINE_INTERNAL_H
 #define LCD_ENGINE_INTERNAL_H
 
@@ -50,7 +51,7 @@ struct lcd_engine {
 
 extern const char *const lcd_tool_names[LCD_TOOLS];
 
-/* ---- jobs (ops.c) ---- */
+/* ---- jobs (job.c) ---- */
 
 /* A job waiting for its container's exit or a deadline, without a worker (park.c). */
 typedef struct lcd_parked {
@@ -69,7 +70,8 @@ typedef struct lcd_job {
         lcd_op_req_t op;
         lcd_container_t *c; /* a reference; NULL for pull */
         bool claimed;       /* holds c's one-operation flag */
-        lcd_imageref_t ref; /* create, pull */
+        lcd_imageref_t ref; /* create, pull, image remove */
+        unsigned tail;      /* logs: how many entries */
         lcd_engine_done_fn done;
         void *ctx;
         lcd_parked_t park; /* stop, restart: the wait for the exit */

@@ -1,5 +1,6 @@
 /* engine.c - set-up, queries and shutdown of the engine (see engine.h).
- * The operations are in ops.c, the exit watcher in exitwatch.c. */
+ * The operations are in create.c, lifecycle.c, imageops.c and logs.c
+ * (over job.c), the exit watcher in exitwatch.c. */
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
