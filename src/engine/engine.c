@@ -5,46 +5,16 @@
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
-#include "lcd/fsutil.h"
 #include "lcd/log.h"
-#include "lcd/strv.h"
 #include "lcd/timeutil.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 const char *const lcd_tool_names[LCD_TOOLS] = {"skopeo", "umoci", "crun", "conmon"};
-
-static const struct {
-        const char *name;
-        int sig;
-} signals[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH},
-        {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"ABRT", SIGABRT}, {"TSTP", SIGTSTP},
-};
-
-int lcd_signal_parse(const char *s)
-{
-        if (s == NULL || s[0] == '\0')
-                return -EINVAL;
-        if (s[0] >= '0' && s[0] <= '9') {
-                char *end;
-                long v = strtol(s, &end, 10);
-                return (*end == '\0' && v >= 1 && v <= 64) ? (int)v : -EINVAL;
-        }
-        if (strncmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-                if (strcmp(s, signals[i].name) == 0)
-                        return signals[i].sig;
-        return -EINVAL;
-}
 
 /* First line of `tool --version`, or NULL when it cannot be run. */
 static char *tool_version(lcd_runner_t *runner, const char *tool)
@@ -261,28 +231,12 @@ json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *t
         return o;
 }
 
-/* o[field] = a number from a cgroup file (the first one, or the one after
- * `key `), or null when the file or the number is not there. -1: no memory. */
-static int cgroup_number(json_object *o, const char *field, const char *dir, const char *file, const char *key)
+/* o[field] = the number lcd_cgroup_read_stat() finds, or null when the
+ * container has no cgroup (dir "") or the number is not there. -1: no memory. */
+static int set_stat(json_object *o, const char *field, const char *dir, const char *file, const char *key)
 {
-        char path[LCD_PATH_MAX + 200], buf[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, file);
-        if (dir[0] == '\0' || lcd_read_small(path, buf, sizeof buf) <= 0)
-                return lcd_json_set_null(o, field);
-        const char *p = buf;
-        if (key != NULL) {
-                size_t n = strlen(key);
-                for (p = buf; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-                        if (strncmp(p, key, n) == 0 && p[n] == ' ')
-                                break;
-                if (p == NULL)
-                        return lcd_json_set_null(o, field);
-                p += n + 1;
-        }
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (errno != 0 || end == p)
+        long long v;
+        if (dir[0] == '\0' || lcd_cgroup_read_stat(dir, file, key, &v) < 0)
                 return lcd_json_set_null(o, field);
         return lcd_json_set(o, field, json_object_new_int64(v));
 }
@@ -305,9 +259,9 @@ json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag
         }
         if (rel[0] == '\0') /* no cgroup of its own: nothing to read */
                 dir[0] = '\0';
-        if (cgroup_number(o, "cpuUsageUsec", dir, "cpu.stat", "usage_usec") < 0 ||
-            cgroup_number(o, "memoryBytes", dir, "memory.current", NULL) < 0 ||
-            cgroup_number(o, "pids", dir, "pids.current", NULL) < 0) {
+        if (set_stat(o, "cpuUsageUsec", dir, "cpu.stat", "usage_usec") < 0 ||
+            set_stat(o, "memoryBytes", dir, "memory.current", NULL) < 0 ||
+            set_stat(o, "pids", dir, "pids.current", NULL) < 0) {
                 json_object_put(o);
                 lcd_error_nomem(err);
                 return NULL;
