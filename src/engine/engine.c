@@ -47,6 +47,26 @@ static void publish_progress(void *ctx, const char *ref, lcd_progress_t phase)
         lcd_events_publish(e->ev, &ev);
 }
 
+/* The exit watcher's lookup (lcd_exitwatch_lookup_fn): a container by id. */
+static lcd_container_t *find_id(void *ctx, const char *id)
+{
+        lcd_engine_t *e = ctx;
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(e->map, &items, &n) < 0)
+                return NULL;
+        lcd_container_t *found = NULL;
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                if (found == NULL && strcmp(c->id, id) == 0)
+                        found = c;
+                else
+                        lcd_container_unref(c);
+        }
+        lcd_free(items);
+        return found;
+}
+
 lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
 {
         lcd_engine_t *e = lcd_calloc(1, sizeof *e);
@@ -115,7 +135,7 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         int stale = lcd_runtime_clean_stale(e->rt);
         if (stale > 0)
                 lcd_info("cleaned %d leftovers of an earlier run", stale);
-        if (lcd_exitwatch_start(e, err) < 0)
+        if (lcd_exitwatch_start(e, find_id, e, err) < 0)
                 goto fail;
         e->pool = lcd_pool_new(cfg->workers, cfg->queue);
         unsigned pullers = cfg->pull_workers ? cfg->pull_workers : 2;
@@ -128,24 +148,6 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
 fail:
         lcd_engine_free(e);
         return NULL;
-}
-
-lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id)
-{
-        lcd_mapitem_t **items;
-        size_t n;
-        if (lcd_statemap_snapshot(e->map, &items, &n) < 0)
-                return NULL;
-        lcd_container_t *found = NULL;
-        for (size_t i = 0; i < n; i++) {
-                lcd_container_t *c = lcd_container_from_item(items[i]);
-                if (found == NULL && strcmp(c->id, id) == 0)
-                        found = c;
-                else
-                        lcd_container_unref(c);
-        }
-        lcd_free(items);
-        return found;
 }
 
 const char *lcd_phase_name(lcd_phase_t p)
