@@ -3,12 +3,11 @@
 #define LCD_STRV_H
 
 #include <json-c/json.h>
-#include <stdbool.h>
 #include <stddef.h>
 
-/* Deep copy; NULL in gives NULL out with *nomem false; allocation failure
- * gives NULL with *nomem true. */
-char **lcd_strv_dup(const char *const *v, bool *nomem);
+/* Deep copy of v into *out (NULL when v is NULL; the caller frees with
+ * lcd_strv_free). 0, or -ENOMEM with *out NULL. */
+int lcd_strv_dup(const char *const *v, char ***out);
 size_t lcd_strv_len(const char *const *v);
 void lcd_strv_free(char **v);
 /* A JSON array of the strings; NULL on allocation failure. */

@@ -118,9 +118,7 @@ static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req,
                 }
                 sr.filter.types |= 1u << t;
         }
-        bool nomem = false;
-        sr.filter.names = lcd_strv_dup(names, &nomem);
-        if (nomem) {
+        if (lcd_strv_dup(names, &sr.filter.names) < 0) {
                 lcd_error_nomem(err);
                 goto out;
         }

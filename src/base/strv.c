@@ -3,6 +3,8 @@
 
 #include "lcd/alloc.h"
 
+#include <errno.h>
+
 size_t lcd_strv_len(const char *const *v)
 {
         size_t n = 0;
@@ -11,24 +13,22 @@ size_t lcd_strv_len(const char *const *v)
         return n;
 }
 
-char **lcd_strv_dup(const char *const *v, bool *nomem)
+int lcd_strv_dup(const char *const *v, char ***out)
 {
-        *nomem = false;
+        *out = NULL;
         if (v == NULL)
-                return NULL;
+                return 0;
         size_t n = lcd_strv_len(v);
         char **d = lcd_calloc(n + 1, sizeof *d);
         if (d == NULL)
-                goto fail;
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++)
                 if ((d[i] = lcd_strdup(v[i])) == NULL) {
                         lcd_strv_free(d);
-                        goto fail;
+                        return -ENOMEM;
                 }
-        return d;
-fail:
-        *nomem = true;
-        return NULL;
+        *out = d;
+        return 0;
 }
 
 void lcd_strv_free(char **v)

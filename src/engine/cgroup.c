@@ -1,4 +1,5 @@
-/* cgroup.c - see cgroup.h. Main thread at start-up, workers later (kill). */
+/* cgroup.c - see cgroup.h. Main thread at start-up, workers later (kill),
+ * any thread for the statistics. */
 #include "cgroup.h"
 
 #include "lcd/fsutil.h"
@@ -198,6 +199,31 @@ int lcd_cgroup_kill_remove(const char *rel, int timeout_ms)
                         return -errno;
                 usleep(10 * 1000);
         }
+}
+
+int lcd_cgroup_read_stat(const char *dir, const char *file, const char *key, long long *v)
+{
+        char path[LCD_PATH_MAX + 200], buf[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        if (lcd_read_small(path, buf, sizeof buf) <= 0)
+                return -ENOENT;
+        const char *p = buf;
+        if (key != NULL) {
+                size_t n = strlen(key);
+                for (p = buf; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                        if (strncmp(p, key, n) == 0 && p[n] == ' ')
+                                break;
+                if (p == NULL)
+                        return -ENOENT;
+                p += n + 1;
+        }
+        char *end;
+        errno = 0;
+        long long x = strtoll(p, &end, 10);
+        if (errno != 0 || end == p)
+                return -ENOENT;
+        *v = x;
+        return 0;
 }
 
 int lcd_cgroup_clean_stale(const lcd_cgroup_t *cg)

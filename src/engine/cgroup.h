@@ -40,6 +40,11 @@ int lcd_cgroup_kill_remove(const char *rel_path, int timeout_ms);
  * in bounded chunks: a number cut by a chunk's end is completed by the
  * next read, never taken as it is. 0 or -errno (the file cannot be read). */
 int lcd_cgroup_each_pid(const char *procs_path, void (*fn)(long pid, void *arg), void *arg);
+/* A number from `file` in the cgroup directory dir (absolute): the first
+ * one, or with key the one after "key " at the start of a line (cpu.stat's
+ * form). 0 with *v, or -ENOENT when the file, the key or the number is not
+ * there. */
+int lcd_cgroup_read_stat(const char *dir, const char *file, const char *key, long long *v);
 /* Kill and remove every <own>/containers/<*> (a dead run's leftovers).
  * Returns how many were found. */
 int lcd_cgroup_clean_stale(const lcd_cgroup_t *cg);

@@ -2,6 +2,7 @@
 #include "container.h"
 
 #include "lcd/alloc.h"
+#include "lcd/jsonwrite.h"
 #include "lcd/timeutil.h"
 
 #include <errno.h>
@@ -55,12 +56,12 @@ lcd_container_t *lcd_container_new(const char *name, const char *tag, const char
         atomic_init(&c->state, LCD_CS_CREATING);
         atomic_init(&c->busy, 0);
         c->created_at = lcd_wall_ms();
-        bool nomem1, nomem2;
         c->image = lcd_strdup(image);
-        c->cmd = lcd_strv_dup(cmd, &nomem1);
-        c->env = lcd_strv_dup(env, &nomem2);
+        int r = lcd_strv_dup(cmd, &c->cmd);
+        if (r == 0)
+                r = lcd_strv_dup(env, &c->env);
         c->workdir = workdir ? lcd_strdup(workdir) : NULL;
-        if (c->image == NULL || nomem1 || nomem2 || (workdir && c->workdir == NULL)) {
+        if (c->image == NULL || r < 0 || (workdir && c->workdir == NULL)) {
                 lcd_container_unref(c);
                 return NULL;
         }
@@ -141,25 +142,14 @@ void lcd_container_publish(lcd_container_t *c, lcd_events_t *ev, lcd_event_type_
         pthread_mutex_unlock(&c->mu);
 }
 
-static json_object *time_or_null(int64_t ms)
+/* o[key] = the time as RFC 3339, or null when ms is 0. */
+static int set_time(json_object *o, const char *key, int64_t ms)
 {
         if (ms == 0)
-                return NULL;
+                return lcd_json_set_null(o, key);
         char buf[40];
         lcd_rfc3339(ms, buf, sizeof buf);
-        return json_object_new_string(buf);
-}
-
-/* json-c returns NULL on allocation failure; `add` tracks it. Adding a NULL
- * value on purpose (JSON null) is expressed by want_null. */
-static void add(json_object *o, const char *key, json_object *v, bool want_null, bool *nomem)
-{
-        if (v == NULL && !want_null)
-                *nomem = true;
-        if (json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_CONSTANT_KEY) != 0) { /* keys: literals */
-                json_object_put(v);
-                *nomem = true;
-        }
+        return lcd_json_set(o, key, json_object_new_string(buf));
 }
 
 json_object *lcd_container_to_json(lcd_container_t *c)
@@ -167,28 +157,28 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         json_object *o = json_object_new_object();
         if (o == NULL)
                 return NULL;
-        bool nomem = false;
+        int rc = 0;
         pthread_mutex_lock(&c->mu);
         int state = atomic_load(&c->state);
-        add(o, "name", json_object_new_string(c->item.name), false, &nomem);
-        add(o, "tag", json_object_new_string(c->item.tag), false, &nomem);
-        add(o, "id", json_object_new_string(c->id), false, &nomem);
-        add(o, "image", json_object_new_string(c->image), false, &nomem);
-        add(o, "imageDigest", c->image_digest ? json_object_new_string(c->image_digest) : NULL, c->image_digest == NULL,
-            &nomem);
-        add(o, "state", json_object_new_string(lcd_cstate_name(state)), false, &nomem);
-        add(o, "revision", json_object_new_uint64(c->revision), false, &nomem);
+        rc |= lcd_json_set(o, "name", json_object_new_string(c->item.name));
+        rc |= lcd_json_set(o, "tag", json_object_new_string(c->item.tag));
+        rc |= lcd_json_set(o, "id", json_object_new_string(c->id));
+        rc |= lcd_json_set(o, "image", json_object_new_string(c->image));
+        rc |= lcd_json_set_str(o, "imageDigest", c->image_digest);
+        rc |= lcd_json_set(o, "state", json_object_new_string(lcd_cstate_name(state)));
+        rc |= lcd_json_set(o, "revision", json_object_new_uint64(c->revision));
         bool has_pid = c->pid > 0 && (state == LCD_CS_RUNNING || state == LCD_CS_PAUSED || state == LCD_CS_STOPPING ||
                                       state == LCD_CS_CREATED);
-        add(o, "pid", has_pid ? json_object_new_int(c->pid) : NULL, !has_pid, &nomem);
-        add(o, "exitCode", c->has_exit_code ? json_object_new_int(c->exit_code) : NULL, !c->has_exit_code, &nomem);
-        add(o, "createdAt", time_or_null(c->created_at), c->created_at == 0, &nomem);
-        add(o, "startedAt", time_or_null(c->started_at), c->started_at == 0, &nomem);
-        add(o, "finishedAt", time_or_null(c->finished_at), c->finished_at == 0, &nomem);
+        rc |= has_pid ? lcd_json_set(o, "pid", json_object_new_int(c->pid)) : lcd_json_set_null(o, "pid");
+        rc |= c->has_exit_code ? lcd_json_set(o, "exitCode", json_object_new_int(c->exit_code))
+                               : lcd_json_set_null(o, "exitCode");
+        rc |= set_time(o, "createdAt", c->created_at);
+        rc |= set_time(o, "startedAt", c->started_at);
+        rc |= set_time(o, "finishedAt", c->finished_at);
         char **cmd = c->effective_cmd ? c->effective_cmd : c->cmd;
-        add(o, "cmd", cmd ? lcd_strv_to_json((const char *const *)cmd) : NULL, cmd == NULL, &nomem);
+        rc |= cmd ? lcd_json_set(o, "cmd", lcd_strv_to_json((const char *const *)cmd)) : lcd_json_set_null(o, "cmd");
         pthread_mutex_unlock(&c->mu);
-        if (nomem) {
+        if (rc != 0) {
                 json_object_put(o);
                 return NULL;
         }

@@ -1,6 +1,7 @@
 /* engine-internal.h - the engine's state, shared by engine.c (set-up,
- * queries, shutdown), ops.c (the operation jobs) and exitwatch.c (the
- * exit watcher thread). */
+ * queries, shutdown), the operations (create.c, imageops.c, logs.c,
+ * lifecycle.c, over the job plumbing of job.c and park.c) and exitwatch.c
+ * (the exit watcher thread). */
 #ifndef LCD_ENGINE_INTERNAL_H
 #define LCD_ENGINE_INTERNAL_H
 
@@ -19,6 +20,10 @@
 
 #define LCD_TOOLS 4
 
+/* How the exit watcher finds a container by id: a new reference, or NULL
+ * (removed). Any thread. */
+typedef lcd_container_t *(*lcd_exitwatch_lookup_fn)(void *ctx, const char *id);
+
 struct lcd_engine {
         lcd_engine_config_t cfg;
         lcd_statemap_t *map;
@@ -32,7 +37,9 @@ struct lcd_engine {
         atomic_bool shutting_down;     /* set once; seq_cst */
         /* create phase timings (relaxed: statistics only) */
         _Atomic uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
-        /* exit watcher */
+        /* exit watcher (exitwatch.c) */
+        lcd_exitwatch_lookup_fn lookup; /* set by lcd_exitwatch_start, before the thread */
+        void *lookup_ctx;
         pthread_t watcher;
         bool watcher_started;
         int watch_fd;
@@ -50,7 +57,7 @@ struct lcd_engine {
 
 extern const char *const lcd_tool_names[LCD_TOOLS];
 
-/* ---- jobs (ops.c) ---- */
+/* ---- jobs (job.c) ---- */
 
 /* A job waiting for its container's exit or a deadline, without a worker (park.c). */
 typedef struct lcd_parked {
@@ -69,7 +76,8 @@ typedef struct lcd_job {
         lcd_op_req_t op;
         lcd_container_t *c; /* a reference; NULL for pull */
         bool claimed;       /* holds c's one-operation flag */
-        lcd_imageref_t ref; /* create, pull */
+        lcd_imageref_t ref; /* create, pull, image remove */
+        unsigned tail;      /* logs: how many entries */
         lcd_engine_done_fn done;
         void *ctx;
         lcd_parked_t park; /* stop, restart: the wait for the exit */
@@ -101,13 +109,14 @@ void lcd_park_release_all(lcd_engine_t *e);
 /* Record how long a create phase took (any thread). */
 void lcd_engine_phase(lcd_engine_t *e, lcd_phase_t p, int64_t start_us);
 
-/* Find a container by id (a new reference) or NULL. Any thread. */
-lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id);
-/* Record an exit reported by conmon. Exit watcher thread (or a worker
- * that polls after a missed notification). */
-void lcd_engine_on_exit(lcd_engine_t *e, const char *id);
+/* ---- the exit watcher (exitwatch.c) ---- */
 
-int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err);
+/* Start the watcher thread; it finds containers with lookup(ctx, id), so
+ * it needs no function of engine.c. 0, or LCD_ERR. Main thread. */
+int lcd_exitwatch_start(lcd_engine_t *e, lcd_exitwatch_lookup_fn lookup, void *ctx, lcd_error_t **err);
+/* Record an exit reported by conmon (idempotent). Exit watcher thread (or
+ * a worker that looks again after a missed notification). */
+void lcd_exitwatch_record(lcd_engine_t *e, const char *id);
 /* Watch c's (new) conmon: should it die without writing an exit file, the
  * container is killed and recorded as exited without a code. Any thread;
  * best effort (logged when it cannot watch). */

@@ -1,49 +1,20 @@
 /* engine.c - set-up, queries and shutdown of the engine (see engine.h).
- * The operations are in ops.c, the exit watcher in exitwatch.c. */
+ * The operations are in create.c, lifecycle.c, imageops.c and logs.c
+ * (over job.c), the exit watcher in exitwatch.c. */
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
-#include "lcd/fsutil.h"
 #include "lcd/log.h"
-#include "lcd/strv.h"
 #include "lcd/timeutil.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 const char *const lcd_tool_names[LCD_TOOLS] = {"skopeo", "umoci", "crun", "conmon"};
-
-static const struct {
-        const char *name;
-        int sig;
-} signals[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH},
-        {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"ABRT", SIGABRT}, {"TSTP", SIGTSTP},
-};
-
-int lcd_signal_parse(const char *s)
-{
-        if (s == NULL || s[0] == '\0')
-                return -EINVAL;
-        if (s[0] >= '0' && s[0] <= '9') {
-                char *end;
-                long v = strtol(s, &end, 10);
-                return (*end == '\0' && v >= 1 && v <= 64) ? (int)v : -EINVAL;
-        }
-        if (strncmp(s, "SIG", 3) == 0)
-                s += 3;
-        for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
-                if (strcmp(s, signals[i].name) == 0)
-                        return signals[i].sig;
-        return -EINVAL;
-}
 
 /* First line of `tool --version`, or NULL when it cannot be run. */
 static char *tool_version(lcd_runner_t *runner, const char *tool)
@@ -74,6 +45,26 @@ static void publish_progress(void *ctx, const char *ref, lcd_progress_t phase)
         ev.phase = (int)phase;
         snprintf(ev.ref, sizeof ev.ref, "%s", ref);
         lcd_events_publish(e->ev, &ev);
+}
+
+/* The exit watcher's lookup (lcd_exitwatch_lookup_fn): a container by id. */
+static lcd_container_t *find_id(void *ctx, const char *id)
+{
+        lcd_engine_t *e = ctx;
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(e->map, &items, &n) < 0)
+                return NULL;
+        lcd_container_t *found = NULL;
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                if (found == NULL && strcmp(c->id, id) == 0)
+                        found = c;
+                else
+                        lcd_container_unref(c);
+        }
+        lcd_free(items);
+        return found;
 }
 
 lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
@@ -144,7 +135,7 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         int stale = lcd_runtime_clean_stale(e->rt);
         if (stale > 0)
                 lcd_info("cleaned %d leftovers of an earlier run", stale);
-        if (lcd_exitwatch_start(e, err) < 0)
+        if (lcd_exitwatch_start(e, find_id, e, err) < 0)
                 goto fail;
         e->pool = lcd_pool_new(cfg->workers, cfg->queue);
         unsigned pullers = cfg->pull_workers ? cfg->pull_workers : 2;
@@ -157,24 +148,6 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
 fail:
         lcd_engine_free(e);
         return NULL;
-}
-
-lcd_container_t *lcd_engine_find_id(lcd_engine_t *e, const char *id)
-{
-        lcd_mapitem_t **items;
-        size_t n;
-        if (lcd_statemap_snapshot(e->map, &items, &n) < 0)
-                return NULL;
-        lcd_container_t *found = NULL;
-        for (size_t i = 0; i < n; i++) {
-                lcd_container_t *c = lcd_container_from_item(items[i]);
-                if (found == NULL && strcmp(c->id, id) == 0)
-                        found = c;
-                else
-                        lcd_container_unref(c);
-        }
-        lcd_free(items);
-        return found;
 }
 
 const char *lcd_phase_name(lcd_phase_t p)
@@ -260,28 +233,12 @@ json_object *lcd_engine_inspect(lcd_engine_t *e, const char *name, const char *t
         return o;
 }
 
-/* o[field] = a number from a cgroup file (the first one, or the one after
- * `key `), or null when the file or the number is not there. -1: no memory. */
-static int cgroup_number(json_object *o, const char *field, const char *dir, const char *file, const char *key)
+/* o[field] = the number lcd_cgroup_read_stat() finds, or null when the
+ * container has no cgroup (dir "") or the number is not there. -1: no memory. */
+static int set_stat(json_object *o, const char *field, const char *dir, const char *file, const char *key)
 {
-        char path[LCD_PATH_MAX + 200], buf[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, file);
-        if (dir[0] == '\0' || lcd_read_small(path, buf, sizeof buf) <= 0)
-                return lcd_json_set_null(o, field);
-        const char *p = buf;
-        if (key != NULL) {
-                size_t n = strlen(key);
-                for (p = buf; p != NULL; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-                        if (strncmp(p, key, n) == 0 && p[n] == ' ')
-                                break;
-                if (p == NULL)
-                        return lcd_json_set_null(o, field);
-                p += n + 1;
-        }
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (errno != 0 || end == p)
+        long long v;
+        if (dir[0] == '\0' || lcd_cgroup_read_stat(dir, file, key, &v) < 0)
                 return lcd_json_set_null(o, field);
         return lcd_json_set(o, field, json_object_new_int64(v));
 }
@@ -304,9 +261,9 @@ json_object *lcd_engine_stats(lcd_engine_t *e, const char *name, const char *tag
         }
         if (rel[0] == '\0') /* no cgroup of its own: nothing to read */
                 dir[0] = '\0';
-        if (cgroup_number(o, "cpuUsageUsec", dir, "cpu.stat", "usage_usec") < 0 ||
-            cgroup_number(o, "memoryBytes", dir, "memory.current", NULL) < 0 ||
-            cgroup_number(o, "pids", dir, "pids.current", NULL) < 0) {
+        if (set_stat(o, "cpuUsageUsec", dir, "cpu.stat", "usage_usec") < 0 ||
+            set_stat(o, "memoryBytes", dir, "memory.current", NULL) < 0 ||
+            set_stat(o, "pids", dir, "pids.current", NULL) < 0) {
                 json_object_put(o);
                 lcd_error_nomem(err);
                 return NULL;

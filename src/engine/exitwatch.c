@@ -4,8 +4,10 @@
  *
  * DESIGN: conmon writes <runtime>/exits/<id> when a container's process
  * ends. The watcher wakes on IN_CLOSE_WRITE / IN_MOVED_TO, reads the code
- * and hands it to lcd_engine_on_exit(), which moves the container to
- * `exited` (publishing the event) -- pushed, never polled. After an inotify
+ * and hands it to lcd_exitwatch_record(), which finds the container with
+ * the lookup callback given at start (engine.c passes its state map's) and
+ * moves it to `exited` (publishing the event) -- pushed, never polled. The
+ * watcher calls no function of engine.c. After an inotify
  * queue overflow it rescans the directory once. A pipe stops the thread.
  * Each conmon is also watched through a pidfd in the same epoll set: a
  * conmon that exits without an exit file died (killed, crashed), leaving
@@ -60,9 +62,9 @@ static void set_exit(lcd_container_t *c, void *arg)
         c->finished_at = lcd_wall_ms();
 }
 
-void lcd_engine_on_exit(lcd_engine_t *e, const char *id)
+void lcd_exitwatch_record(lcd_engine_t *e, const char *id)
 {
-        lcd_container_t *c = lcd_engine_find_id(e, id);
+        lcd_container_t *c = e->lookup(e->lookup_ctx, id);
         if (c == NULL)
                 return; /* removed already (its exit file goes with it) */
         struct exit_info x = {0, false};
@@ -92,12 +94,12 @@ void lcd_engine_on_exit(lcd_engine_t *e, const char *id)
 }
 
 /* A watched conmon exited. With an exit file it is the ordinary end
- * (lcd_engine_on_exit is idempotent); without one it died. */
+ * (lcd_exitwatch_record is idempotent); without one it died. */
 static void conmon_gone(lcd_engine_t *e, const lcd_conmon_watch_t *w)
 {
         siginfo_t si;
         waitid(P_PIDFD, (id_t)w->pidfd, &si, WEXITED | WNOHANG); /* ours when orphaned; ECHILD otherwise */
-        lcd_container_t *c = lcd_engine_find_id(e, w->id);
+        lcd_container_t *c = e->lookup(e->lookup_ctx, w->id);
         if (c == NULL)
                 return; /* removed: its conmon went with it */
         int code;
@@ -108,7 +110,7 @@ static void conmon_gone(lcd_engine_t *e, const lcd_conmon_watch_t *w)
                 return;
         }
         if (lcd_runtime_exit_code(e->rt, w->id, &code) == 0) {
-                lcd_engine_on_exit(e, w->id); /* the ordinary end (idempotent) */
+                lcd_exitwatch_record(e, w->id); /* the ordinary end (idempotent) */
                 lcd_container_unref(c);
                 return;
         }
@@ -182,7 +184,7 @@ static void scan_all(lcd_engine_t *e)
         struct dirent *de;
         while (d != NULL && (de = readdir(d)) != NULL)
                 if (de->d_name[0] != '.')
-                        lcd_engine_on_exit(e, de->d_name);
+                        lcd_exitwatch_record(e, de->d_name);
         if (d != NULL)
                 closedir(d);
 }
@@ -196,7 +198,7 @@ static void read_exit_files(lcd_engine_t *e)
                 if (ie->mask & IN_Q_OVERFLOW)
                         scan_all(e);
                 else if (ie->len > 0 && ie->name[0] != '.')
-                        lcd_engine_on_exit(e, ie->name);
+                        lcd_exitwatch_record(e, ie->name);
                 ptr += sizeof *ie + ie->len;
         }
 }
@@ -257,8 +259,10 @@ static void *watch_main(void *arg)
         return NULL;
 }
 
-int lcd_exitwatch_start(lcd_engine_t *e, lcd_error_t **err)
+int lcd_exitwatch_start(lcd_engine_t *e, lcd_exitwatch_lookup_fn lookup, void *ctx, lcd_error_t **err)
 {
+        e->lookup = lookup;
+        e->lookup_ctx = ctx;
         e->watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
         if (e->watch_fd < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "inotify: %s", strerror(errno));

@@ -1,4 +1,6 @@
-/* imagestore.c - see imagestore.h.
+/* imagestore.c - see imagestore.h. Reading one image's layout (its
+ * digests, size, description) is layout.c's; this file runs skopeo, keeps
+ * the gates and lists the store.
  *
  * The per-reference gate (gate.h) is never held by the service thread.
  */
@@ -8,6 +10,7 @@
 #include "lcd/jsonwrite.h"
 #include "lcd/fsutil.h"
 #include "gate.h"
+#include "layout.h"
 #include "lcd/log.h"
 #include "lcd/strv.h"
 
@@ -20,12 +23,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#define REFNAME "image"
-/* The manifest digest as the registry knows it (skopeo --digestfile): for a
- * Docker-format image it differs from the converted one in index.json. */
-#define DIGESTFILE "registry-digest"
-#define JSON_FILE_MAX (4 * 1024 * 1024) /* an index, manifest or image config */
 
 struct lcd_imagestore {
         char *dir;    /* <data>/images */
@@ -47,10 +44,8 @@ lcd_imagestore_t *lcd_imagestore_new(const lcd_imagestore_opts_t *o, lcd_error_t
                 lcd_error_nomem(err);
                 return NULL;
         }
-        bool nomem = false;
         s->dir = lcd_strdup_printf("%s/images", data_dir);
-        s->insecure = lcd_strv_dup(o->insecure, &nomem);
-        if (s->dir == NULL || nomem) {
+        if (s->dir == NULL || lcd_strv_dup(o->insecure, &s->insecure) < 0) {
                 lcd_imagestore_free(s);
                 lcd_error_nomem(err);
                 return NULL;
@@ -110,76 +105,12 @@ static char *layout_dir(lcd_imagestore_t *s, const lcd_imageref_t *ref)
         return lcd_strdup_printf("%s/%s", s->dir, name);
 }
 
-/* The OCI manifest digest of REFNAME in the layout's index.json.
- * 0, -ENOENT (not cached) or -ENOMEM. */
-static int index_digest(const char *dir, char *digest)
-{
-        char *path = lcd_strdup_printf("%s/index.json", dir);
-        if (path == NULL)
-                return -ENOMEM;
-        json_object *idx = lcd_json_read(path, JSON_FILE_MAX);
-        lcd_free(path);
-        if (idx == NULL)
-                return -ENOENT;
-        int r = -ENOENT;
-        json_object *mans = NULL;
-        if (json_object_object_get_ex(idx, "manifests", &mans) && json_object_is_type(mans, json_type_array))
-                for (size_t i = 0; i < json_object_array_length(mans); i++) {
-                        json_object *m = json_object_array_get_idx(mans, i), *ann, *name, *d;
-                        if (json_object_object_get_ex(m, "annotations", &ann) &&
-                            json_object_object_get_ex(ann, "org.opencontainers.image.ref.name", &name) &&
-                            strcmp(json_object_get_string(name), REFNAME) == 0 &&
-                            json_object_object_get_ex(m, "digest", &d) && lcd_digest_valid(json_object_get_string(d))) {
-                                snprintf(digest, LCD_DIGEST_LEN + 1, "%s", json_object_get_string(d));
-                                r = 0;
-                        }
-                }
-        json_object_put(idx);
-        return r;
-}
-
-/* The digest as the registry knows it (what the API shows): the one skopeo
- * recorded, else the layout's. 0, -ENOENT (not cached) or -ENOMEM. */
-static int cached_digest(const char *dir, char *digest)
-{
-        int r = index_digest(dir, digest);
-        if (r < 0)
-                return r;
-        char *path = lcd_strdup_printf("%s/" DIGESTFILE, dir);
-        char buf[LCD_DIGEST_LEN + 2];
-        if (path != NULL && lcd_read_small(path, buf, sizeof buf) > 0) {
-                buf[strcspn(buf, "\n")] = '\0';
-                if (lcd_digest_valid(buf))
-                        snprintf(digest, LCD_DIGEST_LEN + 1, "%s", buf);
-        }
-        lcd_free(path);
-        return 0;
-}
-
 static bool is_insecure(lcd_imagestore_t *s, const char *host)
 {
         for (size_t i = 0; s->insecure && s->insecure[i]; i++)
                 if (strcmp(s->insecure[i], host) == 0)
                         return true;
         return false;
-}
-
-/* The bytes of the layout's blobs (what a pull stored). */
-static int64_t blobs_size(const char *dir)
-{
-        char path[4096];
-        snprintf(path, sizeof path, "%s/blobs/sha256", dir);
-        DIR *d = opendir(path);
-        int64_t total = 0;
-        struct dirent *de;
-        while (d != NULL && (de = readdir(d)) != NULL) {
-                struct stat st;
-                if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0)
-                        total += st.st_size;
-        }
-        if (d != NULL)
-                closedir(d);
-        return total;
 }
 
 /* skopeo inspect --raw SRC: the manifest (or index) as the registry serves it. */
@@ -197,7 +128,8 @@ static json_object *inspect_raw(lcd_imagestore_t *s, const lcd_imageref_t *ref, 
         argv[n++] = is_insecure(s, ref->host) ? "--tls-verify=false" : "--tls-verify=true";
         argv[n++] = src;
         argv[n] = NULL;
-        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1, .out_cap = JSON_FILE_MAX};
+        lcd_run_spec_t spec = {
+                .argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1, .out_cap = LCD_LAYOUT_JSON_MAX};
         lcd_run_result_t res;
         if (lcd_run_tool(s->runner, &spec, &res, "inspect", err) < 0) {
                 lcd_run_result_clear(&res);
@@ -310,8 +242,8 @@ static int check_size(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char
 static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const char *dir, char *digest, lcd_error_t **err)
 {
         cleanup_free char *src = lcd_strdup_printf("docker://%s", ref->canonical);
-        cleanup_free char *dst = lcd_strdup_printf("oci:%s:%s", dir, REFNAME);
-        cleanup_free char *digestfile = lcd_strdup_printf("%s/" DIGESTFILE, dir);
+        cleanup_free char *dst = lcd_strdup_printf("oci:%s:%s", dir, LCD_LAYOUT_REFNAME);
+        cleanup_free char *digestfile = lcd_strdup_printf("%s/" LCD_LAYOUT_DIGESTFILE, dir);
         if (src == NULL || dst == NULL || digestfile == NULL)
                 return lcd_error_nomem(err);
         const char *argv[14];
@@ -335,12 +267,12 @@ static int pull_locked(lcd_imagestore_t *s, const lcd_imageref_t *ref, const cha
         if (check_size(s, ref, src, err) < 0)
                 return LCD_ERR;
         char had[LCD_DIGEST_LEN + 1];
-        bool cached = cached_digest(dir, had) == 0; /* a re-pull: a failure keeps the image we have */
+        bool cached = lcd_layout_digest(dir, had) == 0; /* a re-pull: a failure keeps the image we have */
         lcd_run_spec_t spec = {.argv = argv, .timeout_ms = s->pull_timeout_ms, .pass_fd = -1};
         lcd_run_result_t res;
         int r = lcd_run_tool(s->runner, &spec, &res, "pull", err);
         lcd_run_result_clear(&res);
-        if (r == 0 && (r = cached_digest(dir, digest)) < 0)
+        if (r == 0 && (r = lcd_layout_digest(dir, digest)) < 0)
                 r = r == -ENOMEM ? lcd_error_nomem(err)
                                  : lcd_error_set(err, LCD_E_INTERNAL, "pull %s: no manifest in %s/index.json",
                                                  ref->canonical, dir);
@@ -379,14 +311,14 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
         for (;;) {
                 if (lcd_gate_enter(s->gate, ref->canonical, false) < 0)
                         return lcd_error_nomem(err);
-                int r = cached_digest(dir, digest);
+                int r = lcd_layout_digest(dir, digest);
                 if (r == 0) {
-                        *layout = lcd_strdup_printf("%s:%s", dir, REFNAME);
+                        *layout = lcd_strdup_printf("%s:%s", dir, LCD_LAYOUT_REFNAME);
                         if (*layout == NULL) {
                                 lcd_gate_leave(s->gate, ref->canonical, false);
                                 return lcd_error_nomem(err);
                         }
-                        *bytes = blobs_size(dir);
+                        *bytes = lcd_layout_size(dir);
                         return 0; /* stays a reader until release */
                 }
                 lcd_gate_leave(s->gate, ref->canonical, false);
@@ -396,7 +328,7 @@ int lcd_imagestore_acquire(lcd_imagestore_t *s, const lcd_imageref_t *ref, char 
                  * others find it cached when they get the gate */
                 if (lcd_gate_enter(s->gate, ref->canonical, true) < 0)
                         return lcd_error_nomem(err);
-                r = cached_digest(dir, digest) == 0 ? 0 : pull_locked(s, ref, dir, digest, err);
+                r = lcd_layout_digest(dir, digest) == 0 ? 0 : pull_locked(s, ref, dir, digest, err);
                 lcd_gate_leave(s->gate, ref->canonical, true);
                 if (r < 0)
                         return r;
@@ -419,61 +351,6 @@ void lcd_imagestore_release(lcd_imagestore_t *s, const lcd_imageref_t *ref)
 
 /* ---- listing, inspecting, removing ---- */
 
-/* A blob of the layout as JSON ("sha256:..." -> blobs/sha256/...). */
-static json_object *read_blob(const char *dir, const char *digest)
-{
-        if (!lcd_digest_valid(digest))
-                return NULL;
-        char *path = lcd_strdup_printf("%s/blobs/sha256/%s", dir, digest + 7);
-        json_object *o = path ? lcd_json_read(path, JSON_FILE_MAX) : NULL;
-        lcd_free(path);
-        return o;
-}
-
-static json_object *get(json_object *o, const char *key)
-{
-        json_object *v = NULL;
-        return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
-/* {"ref","digest","size","createdAt"} and, with detail, "config" and
- * "layers". NULL when the layout is not a complete image, or with *nomem
- * set when memory ran out. */
-static json_object *describe(const char *dir, const char *canonical, bool detail, bool *nomem)
-{
-        char digest[LCD_DIGEST_LEN + 1], oci[LCD_DIGEST_LEN + 1];
-        if (cached_digest(dir, digest) < 0 || index_digest(dir, oci) < 0)
-                return NULL;
-        json_object *manifest = read_blob(dir, oci);
-        json_object *config =
-                manifest ? read_blob(dir, json_object_get_string(get(get(manifest, "config"), "digest"))) : NULL;
-        json_object *o = json_object_new_object();
-        int rc = 0;
-        rc |= lcd_json_set(o, "ref", json_object_new_string(canonical));
-        rc |= lcd_json_set(o, "digest", json_object_new_string(digest));
-        rc |= lcd_json_set(o, "size", json_object_new_int64(blobs_size(dir)));
-        json_object *created = config ? get(config, "created") : NULL;
-        rc |= created ? lcd_json_set(o, "createdAt", json_object_get(created)) : lcd_json_set_null(o, "createdAt");
-        if (detail) {
-                json_object *c = config ? get(config, "config") : NULL;
-                json_object *layers = manifest ? get(manifest, "layers") : NULL;
-                json_object *arch = config ? get(config, "architecture") : NULL;
-                rc |= c ? lcd_json_set(o, "config", json_object_get(c)) : lcd_json_set_null(o, "config");
-                rc |= lcd_json_set(o, "layers",
-                                   json_object_new_int(layers ? (int)json_object_array_length(layers) : 0));
-                rc |= arch ? lcd_json_set(o, "architecture", json_object_get(arch))
-                           : lcd_json_set_null(o, "architecture");
-        }
-        if (rc != 0) {
-                json_object_put(o);
-                o = NULL;
-                *nomem = true;
-        }
-        json_object_put(manifest);
-        json_object_put(config);
-        return o;
-}
-
 /* Decode a layout directory name back into its reference. */
 static void dirname_to_ref(const char *name, char *buf, size_t len)
 {
@@ -494,9 +371,8 @@ json_object *lcd_imagestore_list(lcd_imagestore_t *s, lcd_error_t **err)
                 char ref[LCD_REF_MAX + 1], dir[4096];
                 dirname_to_ref(de->d_name, ref, sizeof ref);
                 snprintf(dir, sizeof dir, "%s/%s", s->dir, de->d_name);
-                bool nomem = false;
-                json_object *o = describe(dir, ref, false, &nomem);
-                if (nomem || (o != NULL && lcd_json_append(a, o) < 0)) {
+                json_object *o;
+                if (lcd_layout_describe(dir, ref, false, &o, err) < 0 || (o != NULL && lcd_json_append(a, o) < 0)) {
                         json_object_put(a);
                         a = NULL;
                         break;
@@ -505,7 +381,7 @@ json_object *lcd_imagestore_list(lcd_imagestore_t *s, lcd_error_t **err)
         if (d != NULL)
                 closedir(d);
         if (a == NULL)
-                lcd_error_nomem(err);
+                lcd_error_nomem(err); /* kept when describe set it */
         return a;
 }
 
@@ -516,11 +392,8 @@ json_object *lcd_imagestore_inspect(lcd_imagestore_t *s, const lcd_imageref_t *r
                 lcd_error_nomem(err);
                 return NULL;
         }
-        bool nomem = false;
-        json_object *o = describe(dir, ref->canonical, true, &nomem);
-        if (nomem)
-                lcd_error_nomem(err);
-        else if (o == NULL)
+        json_object *o;
+        if (lcd_layout_describe(dir, ref->canonical, true, &o, err) == 0 && o == NULL)
                 lcd_error_set(err, LCD_E_NOT_FOUND, "no image %s in the store", ref->canonical);
         return o;
 }
@@ -532,7 +405,7 @@ int lcd_imagestore_remove(lcd_imagestore_t *s, const lcd_imageref_t *ref, char *
                 return lcd_error_nomem(err);
         if (lcd_gate_enter(s->gate, ref->canonical, true) < 0)
                 return lcd_error_nomem(err);
-        int r = cached_digest(dir, digest);
+        int r = lcd_layout_digest(dir, digest);
         if (r == -ENOENT)
                 r = lcd_error_set(err, LCD_E_NOT_FOUND, "no image %s in the store", ref->canonical);
         else if (r < 0)

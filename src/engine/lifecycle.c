@@ -65,7 +65,7 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
         c->exit_pending = false;
         pthread_mutex_unlock(&c->mu);
         if (pending)
-                lcd_engine_on_exit(e, c->id);
+                lcd_exitwatch_record(e, c->id);
         return 0;
 fail:
         pthread_mutex_lock(&c->mu);
@@ -141,7 +141,7 @@ static void stop_resumed(lcd_parked_t *p)
                 send_kill_and_park(j);
                 return;
         }
-        lcd_engine_on_exit(j->e, j->c->id); /* a missed notification? */
+        lcd_exitwatch_record(j->e, j->c->id); /* a missed notification? */
         if (lcd_container_state(j->c) == LCD_CS_EXITED) {
                 stopped(j);
                 return;

@@ -1,33 +1,26 @@
 /* runtime.c - see runtime.h. The image roots are roots.c's, each
- * container's config.json is spec.c's; this file lays out bundles, mounts
- * overlays, drives crun and conmon and sweeps what a dead run left.
+ * container's config.json is spec.c's, starting and killing conmon is
+ * conmon.c's; this file lays out bundles, mounts overlays, runs crun's
+ * verbs and sweeps what a dead run left.
  */
 #include "runtime.h"
 
+#include "conmon.h"
 #include "roots.h"
 #include "spec.h"
 
 #include "lcd/alloc.h"
 #include "lcd/fsutil.h"
-#include "lcd/jsonwrite.h"
-#include "lcd/ident.h"
 #include "lcd/log.h"
-#include "lcd/strv.h"
-#include "lcd/timeutil.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <json-c/json.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 struct lcd_runtime {
@@ -214,205 +207,32 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
         return r;
 }
 
-/* Read conmon's sync-pipe message {"data": pid} or {"data": -1, "message": ...}. */
-static int read_sync(int fd, int timeout_ms, int *pid, char *msg, size_t msglen)
-{
-        char buf[4096];
-        size_t got = 0;
-        int64_t deadline = lcd_now_ms() + timeout_ms;
-        msg[0] = '\0';
-        for (;;) {
-                int64_t left = deadline - lcd_now_ms();
-                if (left <= 0)
-                        return -ETIMEDOUT;
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                int n = poll(&p, 1, (int)left);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return n == 0 ? -ETIMEDOUT : -errno;
-                ssize_t rd = read(fd, buf + got, sizeof buf - 1 - got);
-                if (rd < 0 && errno == EINTR)
-                        continue;
-                if (rd <= 0)
-                        break;
-                got += (size_t)rd;
-                buf[got] = '\0';
-                json_object *o = json_tokener_parse(buf);
-                if (o != NULL) {
-                        json_object *d = NULL, *m = NULL;
-                        int r = -EPROTO;
-                        if (json_object_object_get_ex(o, "data", &d)) {
-                                *pid = json_object_get_int(d);
-                                r = 0;
-                        }
-                        if (json_object_object_get_ex(o, "message", &m))
-                                snprintf(msg, msglen, "%s", json_object_get_string(m));
-                        json_object_put(o);
-                        return r;
-                }
-                if (got == sizeof buf - 1)
-                        break;
-        }
-        return -EPIPE;
-}
-
 int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int *pid, lcd_error_t **err)
 {
-        char crun_path[PATH_MAX];
-        if (lcd_find_on_path("crun", crun_path, sizeof crun_path) < 0)
-                return lcd_error_tool(err, "crun", NULL, "crun not found on PATH");
-        char bundle[PATH_MAX], pidfile[PATH_MAX], cpidfile[PATH_MAX], log[PATH_MAX + 16], out[PATH_MAX];
+        char bundle[PATH_MAX], log[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
-        bundle_path(rt, id, "pidfile", pidfile, sizeof pidfile);
-        bundle_path(rt, id, "conmon.pid", cpidfile, sizeof cpidfile);
-        bundle_path(rt, id, "conmon.log", out, sizeof out);
-        snprintf(log, sizeof log, "k8s-file:%s/%s/ctr.log", rt->bundles, id);
-        char exit_file[PATH_MAX], logmax[32];
-        snprintf(exit_file, sizeof exit_file, "%s/%s", rt->exit_dir, id);
-        snprintf(logmax, sizeof logmax, "%lld", (long long)rt->log_max_bytes);
-        unlink(exit_file);
-        unlink(out);
-        const char *argv[] = {"conmon",
-                              "--api-version",
-                              "1",
-                              "-c",
-                              id,
-                              "-u",
-                              id,
-                              "-n",
-                              name,
-                              "-r",
-                              crun_path,
-                              "-b",
-                              bundle,
-                              "-p",
-                              pidfile,
-                              "-P",
-                              cpidfile,
-                              "-l",
-                              log,
-                              "--exit-dir",
-                              rt->exit_dir,
-                              "--socket-dir-path",
-                              rt->sock_dir,
-                              "--runtime-arg",
-                              "--root",
-                              "--runtime-arg",
-                              rt->crun_root,
-                              "--runtime-arg",
-                              "--cgroup-manager=cgroupfs",
-                              "--log-level",
-                              "warning",
-                              "--log-size-max",
-                              logmax,
-                              NULL,
-                              NULL};
-        if (rt->shared_keyring)
-                argv[sizeof argv / sizeof argv[0] - 2] = "--no-new-keyring";
-        int pipefd[2];
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));
-        static const char sync_env[] = "_OCI_SYNCPIPE=3";
-        extern char **environ;
-        size_t n = lcd_strv_len((const char *const *)environ);
-        const char **envp = lcd_calloc(n + 2, sizeof *envp);
-        if (envp == NULL) {
-                close(pipefd[0]);
-                close(pipefd[1]);
-                return lcd_error_nomem(err);
-        }
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-                if (strncmp(environ[i], "_OCI_", 5) != 0 && strncmp(environ[i], "NOTIFY_SOCKET=", 14) != 0)
-                        envp[k++] = environ[i];
-        envp[k++] = sync_env;
-        lcd_run_spec_t spec = {
-                .argv = argv, .envp = envp, .timeout_ms = rt->timeout_ms, .output_path = out, .pass_fd = pipefd[1]};
-        lcd_run_result_t res;
-        int r = rt->runner->run(rt->runner, &spec, &res, err);
-        lcd_run_result_clear(&res);
-        lcd_free(envp);
-        close(pipefd[1]);
-        if (r < 0) {
-                close(pipefd[0]);
-                return lcd_error_wrap(err, "create");
-        }
-        char msg[1024];
-        int cpid = -1;
-        int s = res.status == 0 ? read_sync(pipefd[0], rt->timeout_ms, &cpid, msg, sizeof msg) : -EPIPE;
-        close(pipefd[0]);
-        if (s == 0 && cpid > 0) {
-                *pid = cpid;
-                return 0;
-        }
-        char tail[LCD_RUN_ERR_TAIL];
-        ssize_t tn = lcd_read_small(out, tail, sizeof tail);
-        if (tn < 0)
-                tail[0] = '\0';
-        if (msg[0] == '\0')
-                snprintf(msg, sizeof msg, "%s",
-                         s == -ETIMEDOUT ? "no answer from conmon in time" : "conmon reported no container pid");
-        if (s == -ETIMEDOUT)
-                return lcd_error_set(err, LCD_E_TIMEOUT, "create: %s", msg);
-        if (strstr(msg, "keyring") != NULL && strstr(msg, "quota") != NULL) {
-                size_t end = strcspn(msg, "\n");
-                snprintf(msg + end, sizeof msg - end,
-                         " (each container gets a session keyring and this user's key "
-                         "quota is full: raise the sysctl kernel.keys.maxkeys, or start "
-                         "the daemon with --no-new-keyring)");
-        }
-        return lcd_error_tool(err, "conmon", tail[0] ? tail : msg, "create: %s", msg);
+        bundle_path(rt, id, "ctr.log", log, sizeof log);
+        lcd_conmon_opts_t o = {
+                .id = id,
+                .name = name,
+                .bundle = bundle,
+                .log_path = log,
+                .crun_root = rt->crun_root,
+                .exit_dir = rt->exit_dir,
+                .sock_dir = rt->sock_dir,
+                .log_max_bytes = rt->log_max_bytes,
+                .shared_keyring = rt->shared_keyring,
+                .runner = rt->runner,
+                .timeout_ms = rt->timeout_ms,
+        };
+        return lcd_conmon_start(&o, pid, err);
 }
 
 pid_t lcd_runtime_conmon_pid(lcd_runtime_t *rt, const char *id)
 {
-        char path[PATH_MAX], buf[32];
-        bundle_path(rt, id, "conmon.pid", path, sizeof path);
-        if (lcd_read_small(path, buf, sizeof buf) <= 0)
-                return -1;
-        long pid = strtol(buf, NULL, 10);
-        return pid > 1 && pid < INT_MAX ? (pid_t)pid : -1;
-}
-
-/* The daemon is a child subreaper: an orphaned conmon is our child and
- * must be reaped here (bounded wait); ECHILD when it is not ours. */
-static void reap_if_ours(pid_t pid)
-{
-        int64_t deadline = lcd_now_ms() + 2000;
-        for (;;) {
-                pid_t w = waitpid(pid, NULL, WNOHANG);
-                if (w == pid || (w < 0 && errno != EINTR) || lcd_now_ms() > deadline)
-                        break;
-                usleep(5 * 1000);
-        }
-}
-
-/* Is pid a conmon of container id? (Its pid may have been reaped and
- * reused since the pid file was written.) */
-static bool is_conmon_of(pid_t pid, const char *id)
-{
-        char path[64], cmd[4096];
-        snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-        if (lcd_read_small(path, cmd, sizeof cmd) <= 0 || strncmp(cmd, "conmon", 6) != 0)
-                return false;
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-        ssize_t n = lcd_read_small(path, cmd, sizeof cmd);
-        for (ssize_t i = 0; i < n; i++) /* NUL-separated arguments: one of them is the id */
-                if ((i == 0 || cmd[i - 1] == '\0') && strcmp(cmd + i, id) == 0)
-                        return true;
-        return false;
-}
-
-static void kill_conmon(lcd_runtime_t *rt, const char *id)
-{
-        pid_t pid = lcd_runtime_conmon_pid(rt, id);
-        if (pid < 0)
-                return;
-        if (!is_conmon_of(pid, id))
-                return; /* gone (the exit watcher reaps conmons as they end) */
-        kill(pid, SIGKILL);
-        reap_if_ours(pid);
+        char bundle[PATH_MAX];
+        bundle_path(rt, id, NULL, bundle, sizeof bundle);
+        return lcd_conmon_pid(bundle);
 }
 
 void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)
@@ -423,7 +243,9 @@ void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)
                 lcd_debug("crun delete %s: %s", id, err->msg);
                 lcd_error_free(err);
         }
-        kill_conmon(rt, id);
+        char bundle[PATH_MAX];
+        bundle_path(rt, id, NULL, bundle, sizeof bundle);
+        lcd_conmon_kill(bundle, id);
 }
 
 int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)

@@ -2,14 +2,15 @@
  * and crun.
  *
  * DESIGN: everything that knows how a container is laid out on disk and
- * how crun and conmon are driven lives here, with two helpers: the image
+ * how crun and conmon are driven lives here, with three helpers: the image
  * roots (roots.h: each image unpacked once per manifest digest into
- * <data>/roots/<hex>/, rootfs + umoci's config.json as a template) and the
- * spec writer (spec.h: that template rewritten for the container). A
- * container's bundle,
- * <data>/containers/<id>/, holds only its config.json, conmon's files and
- * the overlay dirs: rootfs is a kernel overlay mount (lower = the image
- * root, upper/work = the container's own), made in the daemon's private
+ * <data>/roots/<hex>/, rootfs + umoci's config.json as a template), the
+ * spec writer (spec.h: that template rewritten for the container) and the
+ * monitor (conmon.h: conmon started, which runs crun create, and killed).
+ * A container's bundle, <data>/containers/<id>/, holds only its
+ * config.json, its log, conmon's files and the overlay dirs: rootfs is a
+ * kernel overlay mount (lower = the image root, upper/work = the
+ * container's own), made in the daemon's private
  * mount namespace (userns.h), so create cost does not grow with the image.
  * crun keeps its state under <runtime>/crun; conmon writes exit codes to
  * <runtime>/exits/<id>. Workers call these functions; each blocks on tools

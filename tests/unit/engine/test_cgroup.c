@@ -1,12 +1,14 @@
 /* test_cgroup.c - reading cgroup.procs for the one-by-one kill (kernels
  * without cgroup.kill): every pid whole, also past the 4 KiB read size,
- * where the old reader took a pid cut in two and killed that number. */
+ * where the old reader took a pid cut in two and killed that number; and
+ * the numbers container.stats reads from a cgroup's files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +67,39 @@ static void test_every_pid_whole(void **state)
         assert_int_equal(lcd_cgroup_each_pid("/nonexistent/cgroup.procs", collect, &s), -2);
 }
 
+static void test_read_stat(void **state)
+{
+        char dir[] = "/tmp/lcd-cg-XXXXXX", path[64];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/cpu.stat", dir);
+        write_file(path, "usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n");
+        snprintf(path, sizeof path, "%s/memory.current", dir);
+        write_file(path, "4096\n");
+        long long v = -1;
+        assert_int_equal(lcd_cgroup_read_stat(dir, "cpu.stat", "usage_usec", &v), 0);
+        assert_int_equal(v, 1234);
+        assert_int_equal(lcd_cgroup_read_stat(dir, "cpu.stat", "system_usec", &v), 0);
+        assert_int_equal(v, 234);
+        assert_int_equal(lcd_cgroup_read_stat(dir, "memory.current", NULL, &v), 0);
+        assert_int_equal(v, 4096);
+        /* a key only as a prefix of another, a missing key, a missing file */
+        assert_int_equal(lcd_cgroup_read_stat(dir, "cpu.stat", "usage", &v), -ENOENT);
+        assert_int_equal(lcd_cgroup_read_stat(dir, "cpu.stat", "nr_periods", &v), -ENOENT);
+        assert_int_equal(lcd_cgroup_read_stat(dir, "pids.current", NULL, &v), -ENOENT);
+        /* a file without a number */
+        snprintf(path, sizeof path, "%s/pids.current", dir);
+        write_file(path, "max\n");
+        assert_int_equal(lcd_cgroup_read_stat(dir, "pids.current", NULL, &v), -ENOENT);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/cpu.stat", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/memory.current", dir);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void)
 {
-        const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_pid_whole)};
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_every_pid_whole), cmocka_unit_test(test_read_stat)};
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /* test_engine.c - the engine's operations over a fake tool runner: state
  * transitions and their events, rollback of failed creates, the queue
- * bound, refusals that change nothing, shutdown. */
+ * bound, refusals that change nothing, shutdown; signal names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,18 @@ static void test_shutdown_removes_all(void **state)
         reply_clear(&r);
 }
 
+static void test_signal_parse(void **state)
+{
+        assert_int_equal(lcd_signal_parse("TERM"), SIGTERM);
+        assert_int_equal(lcd_signal_parse("SIGKILL"), SIGKILL);
+        assert_int_equal(lcd_signal_parse("15"), 15);
+        assert_int_equal(lcd_signal_parse("64"), 64);
+        static const char *const bad[] = {"", "0", "65", "15x", "SIG", "term", "SIGFOO", "-9"};
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                assert_int_equal(lcd_signal_parse(bad[i]), -EINVAL);
+        assert_int_equal(lcd_signal_parse(NULL), -EINVAL);
+}
+
 int main(void)
 {
         lcd_log_set_level(LCD_LOG_ERROR);
@@ -413,6 +426,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_one_pull_for_concurrent_creates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_queue_full_is_busy, setup_tiny, teardown),
                 cmocka_unit_test_setup_teardown(test_shutdown_removes_all, setup, teardown),
+                cmocka_unit_test(test_signal_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
