@@ -28,11 +28,6 @@
 
 lcd_ctl_t ctl = {.timeout_ms = 600 * 1000, .next_id = 1};
 
-static bool is_tcp(const char *target)
-{
-        return strncmp(target, "ws://", 5) == 0 || strncmp(target, "wss://", 6) == 0;
-}
-
 /* A token from a file (its first line), never through a symlink. 0, or
  * -1 after saying why. */
 int ctl_read_token_file(const char *path, char *token, size_t len)
@@ -65,10 +60,10 @@ static void default_token_path(char *path, size_t len)
 
 /* On TCP the daemon wants its token: --token-file, $LIGHTCTL_TOKEN, or the
  * daemon's token file in the default runtime dir. */
-static int load_token(void)
+static int load_token(const lcd_ws_target_t *t)
 {
         ctl.token[0] = '\0';
-        if (!is_tcp(ctl.target))
+        if (t->is_unix)
                 return 0;
         const char *env = getenv("LIGHTCTL_TOKEN");
         if (ctl.token_file == NULL && env != NULL) {
@@ -91,9 +86,9 @@ int ctl_connect(void)
                 fprintf(stderr, "lightctl: %s\n", err);
                 return -1;
         }
-        if (load_token() < 0)
+        if (load_token(&t) < 0)
                 return -1;
-        if (ctl.insecure && strncmp(ctl.target, "wss://", 6) == 0)
+        if (ctl.insecure && t.tls)
                 fprintf(stderr, "lightctl: warning: --insecure: the daemon's certificate is not checked; anyone on "
                                 "the path could pose as it and read the token\n");
         lcd_ws_opts_t o = {.target = ctl.target,
