@@ -1,7 +1,9 @@
 /* client.c - lightctl's side of the conversation with the daemon: the
  * token it shows on TCP, the connection, and one call at a time (the
  * request out, notifications skipped or drawn as a progress line on a
- * terminal, the reply or the error it carries).
+ * terminal, the reply or the error it carries), and the stream that
+ * follows a subscription (ctl_follow: events, logs -f). Every message is
+ * read through ctl_msg_decode (message.c).
  *
  * DESIGN: one connection per run, one request in flight; a call waits at
  * most --timeout. Requests are built with the checked JSON builders and
@@ -25,11 +27,6 @@
 #include <unistd.h>
 
 lcd_ctl_t ctl = {.timeout_ms = 600 * 1000, .next_id = 1};
-
-static bool is_tcp(const char *target)
-{
-        return strncmp(target, "ws://", 5) == 0 || strncmp(target, "wss://", 6) == 0;
-}
 
 /* A token from a file (its first line), never through a symlink. 0, or
  * -1 after saying why. */
@@ -63,10 +60,10 @@ static void default_token_path(char *path, size_t len)
 
 /* On TCP the daemon wants its token: --token-file, $LIGHTCTL_TOKEN, or the
  * daemon's token file in the default runtime dir. */
-static int load_token(void)
+static int load_token(const lcd_ws_target_t *t)
 {
         ctl.token[0] = '\0';
-        if (!is_tcp(ctl.target))
+        if (t->is_unix)
                 return 0;
         const char *env = getenv("LIGHTCTL_TOKEN");
         if (ctl.token_file == NULL && env != NULL) {
@@ -89,9 +86,9 @@ int ctl_connect(void)
                 fprintf(stderr, "lightctl: %s\n", err);
                 return -1;
         }
-        if (load_token() < 0)
+        if (load_token(&t) < 0)
                 return -1;
-        if (ctl.insecure && strncmp(ctl.target, "wss://", 6) == 0)
+        if (ctl.insecure && t.tls)
                 fprintf(stderr, "lightctl: warning: --insecure: the daemon's certificate is not checked; anyone on "
                                 "the path could pose as it and read the token\n");
         lcd_ws_opts_t o = {.target = ctl.target,
@@ -150,16 +147,27 @@ static void progress_clear(struct progress *pr)
 }
 
 /* A notification while waiting: an image.progress event updates the line. */
-static void progress_note(struct progress *pr, json_object *msg)
+static void progress_note(struct progress *pr, const ctl_msg_t *m)
 {
-        json_object *params = json_object_object_get(msg, "params");
-        json_object *type = params ? json_object_object_get(params, "type") : NULL;
-        if (type == NULL || strcmp(json_object_get_string(type), "image.progress") != 0)
+        if (m->type == NULL || strcmp(m->type, "image.progress") != 0)
                 return;
-        json_object *phase = json_object_object_get(params, "phase"), *ref = json_object_object_get(params, "ref");
-        snprintf(pr->line, sizeof pr->line, "%s %.150s", phase ? json_object_get_string(phase) : "?",
-                 ref ? json_object_get_string(ref) : "");
+        const char *phase = ctl_str(m->params, "phase"), *ref = ctl_str(m->params, "ref");
+        snprintf(pr->line, sizeof pr->line, "%s %.150s", phase ? phase : "?", ref ? ref : "");
         progress_draw(pr);
+}
+
+/* The next message, decoded into *m (the caller frees it), waiting up to
+ * timeout_ms (< 0: for ever). 0, or lcd_ws_recv's error. */
+static int recv_message(int timeout_ms, ctl_msg_t *m)
+{
+        char *text;
+        size_t len;
+        int r = lcd_ws_recv(ctl.ws, &text, &len, NULL, timeout_ms);
+        if (r < 0)
+                return r;
+        ctl_msg_decode(text, m);
+        lcd_free(text);
+        return 0;
 }
 
 /* Send a request and wait for its reply, skipping notifications. Returns
@@ -189,12 +197,10 @@ json_object *ctl_call(const char *method, json_object *params, int *status)
         struct progress pr = {.started = mono_ms()};
         int64_t deadline = mono_ms() + ctl.timeout_ms;
         for (;;) {
-                char *msg;
-                size_t mlen;
+                ctl_msg_t m;
                 int64_t left = deadline - mono_ms();
                 /* on a terminal, redraw the progress line every 200 ms while waiting */
-                r = lcd_ws_recv(ctl.ws, &msg, &mlen, NULL,
-                                ctl.progress && left > 200 ? 200 : (int)(left > 0 ? left : 0));
+                r = recv_message(ctl.progress && left > 200 ? 200 : (int)(left > 0 ? left : 0), &m);
                 if (r == -ETIMEDOUT && ctl.progress && mono_ms() < deadline) {
                         progress_draw(&pr);
                         continue;
@@ -205,32 +211,40 @@ json_object *ctl_call(const char *method, json_object *params, int *status)
                         *status = EXIT_CONNECT;
                         return NULL;
                 }
-                json_object *reply = json_tokener_parse(msg);
-                lcd_free(msg);
-                json_object *rid = NULL;
-                if (reply == NULL || !json_object_object_get_ex(reply, "id", &rid) ||
-                    json_object_get_int64(rid) != id) {
-                        if (ctl.progress && reply != NULL)
-                                progress_note(&pr, reply);
-                        json_object_put(reply);
+                if (!ctl_msg_is_reply_to(&m, id)) {
+                        if (ctl.progress)
+                                progress_note(&pr, &m);
+                        ctl_msg_free(&m);
                         continue;
                 }
                 progress_clear(&pr);
-                json_object *e = NULL;
-                if (json_object_object_get_ex(reply, "error", &e)) {
-                        json_object *m = json_object_object_get(e, "message");
-                        json_object *d = json_object_object_get(e, "data");
-                        json_object *reason = d ? json_object_object_get(d, "reason") : NULL;
+                if (m.failed) {
                         if (ctl.json)
-                                printf("%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PRETTY));
-                        fprintf(stderr, "lightctl: %s: %s (%s)\n", method, m ? json_object_get_string(m) : "error",
-                                reason ? json_object_get_string(reason) : "?");
-                        json_object_put(reply);
+                                printf("%s\n", json_object_to_json_string_ext(m.error, JSON_C_TO_STRING_PRETTY));
+                        fprintf(stderr, "lightctl: %s: %s (%s)\n", method, m.error_message ? m.error_message : "error",
+                                m.error_reason ? m.error_reason : "?");
+                        ctl_msg_free(&m);
                         *status = EXIT_ERROR;
                         return NULL;
                 }
                 *status = 0;
-                return reply;
+                return m.root; /* the caller's now */
+        }
+}
+
+int ctl_follow(const char *what, int (*each)(const ctl_msg_t *m, void *arg), void *arg)
+{
+        for (;;) {
+                ctl_msg_t m;
+                int r = recv_message(-1, &m);
+                if (r < 0) {
+                        fprintf(stderr, "lightctl: %s stream ended: %s\n", what, ctl_recv_error(r));
+                        return EXIT_CONNECT;
+                }
+                int done = each(&m, arg);
+                ctl_msg_free(&m);
+                if (done)
+                        return 0;
         }
 }
 
@@ -239,11 +253,6 @@ json_object *ctl_result(json_object *reply)
         return json_object_object_get(reply, "result");
 }
 
-const char *ctl_str(json_object *o, const char *key)
-{
-        json_object *v = json_object_object_get(o, key);
-        return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : NULL;
-}
 /* On a terminal (and without --json), show the daemon's image.progress
  * events while the next call waits: subscribe to them first. */
 void ctl_watch_progress(void)
@@ -296,6 +305,11 @@ int ctl_parse_num(const char *what, const char *text, long long min, long long m
 void ctl_print_json(json_object *o)
 {
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void ctl_print_json_line(json_object *o)
+{
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 }
 
 int ctl_simple(const char *method, json_object *params, void (*print)(json_object *))

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "message.h"
 #include "wsclient.h"
 
 /* exit statuses */
@@ -37,8 +38,11 @@ int ctl_connect(void); /* 0, or -1 after saying why */
  * why; *status gets the exit status to use. */
 json_object *ctl_call(const char *method, json_object *params, int *status);
 json_object *ctl_result(json_object *reply);
-const char *ctl_str(json_object *o, const char *key); /* NULL when absent or null */
-const char *ctl_recv_error(int r);                    /* why a receive failed */
+const char *ctl_recv_error(int r); /* why a receive failed */
+/* After a subscription (events, logs -f): hand each message that arrives
+ * to each(m, arg) until it returns non-zero (0 then) or the connection
+ * ends (EXIT_CONNECT, after saying "lightctl: WHAT stream ended: why"). */
+int ctl_follow(const char *what, int (*each)(const ctl_msg_t *m, void *arg), void *arg);
 /* On a terminal (and without --json), draw the daemon's image.progress
  * events while the next call waits. */
 void ctl_watch_progress(void);
@@ -52,7 +56,8 @@ int ctl_bad_usage(const char *fmt, const char *arg);
 int ctl_out_of_memory(json_object *a, json_object *b); /* puts both, says so: EXIT_ERROR */
 /* A whole number in [min, max] from text, or say what is wrong: 0 or EXIT_USAGE. */
 int ctl_parse_num(const char *what, const char *text, long long min, long long max, long long *out);
-void ctl_print_json(json_object *o);
+void ctl_print_json(json_object *o);      /* pretty, for a result */
+void ctl_print_json_line(json_object *o); /* on one line, for a stream: an event, a log line */
 /* Call method (params consumed) and print its result: print(result), or
  * the JSON with --json or without print. The exit status. */
 int ctl_simple(const char *method, json_object *params, void (*print)(json_object *));

@@ -27,6 +27,33 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* How many events cmd_events has printed, and is to print (-1: no end). */
+struct event_count {
+        long printed, wanted;
+};
+
+/* One message of the event stream: print an event (not a heartbeat); 1
+ * once the count is reached. */
+static int print_event(const ctl_msg_t *m, void *arg)
+{
+        struct event_count *n = arg;
+        json_object *params = m->params;
+        if (params == NULL || (m->type != NULL && strcmp(m->type, "heartbeat") == 0)) /* keep-alive, not a change */
+                return 0;
+        if (ctl.json) {
+                ctl_print_json_line(params);
+        } else {
+                const char *st = ctl_str(params, "state"), *prev = ctl_str(params, "previous"),
+                           *code = ctl_str(params, "exitCode"), *error = ctl_str(params, "error");
+                printf("%s %-6s %-18s %s:%s %s%s%s%s%s%s\n", ctl_str(params, "time"), ctl_str(params, "seq"),
+                       ctl_str(params, "type"), ctl_str(params, "name") ? ctl_str(params, "name") : "-",
+                       ctl_str(params, "tag") ? ctl_str(params, "tag") : "-", prev ? prev : "", prev ? " -> " : "",
+                       st ? st : "", code ? " exit " : "", code ? code : "", error ? error : "");
+        }
+        fflush(stdout);
+        return ++n->printed == n->wanted;
+}
+
 static int cmd_events(int argc, char **argv)
 {
         long count = -1;
@@ -71,41 +98,10 @@ static int cmd_events(int argc, char **argv)
         fprintf(stderr, "lightctl: watching events after seq %s\n", seq ? json_object_get_string(seq) : "?");
         json_object_put(reply);
         fflush(stdout);
-        for (long n = 0; count < 0 || n < count;) {
-                char *msg;
-                size_t len;
-                int r = lcd_ws_recv(ctl.ws, &msg, &len, NULL, -1);
-                if (r < 0) {
-                        fprintf(stderr, "lightctl: event stream ended: %s\n", ctl_recv_error(r));
-                        return EXIT_CONNECT;
-                }
-                json_object *o = json_tokener_parse(msg);
-                lcd_free(msg);
-                json_object *params = o ? json_object_object_get(o, "params") : NULL;
-                const char *type = params ? ctl_str(params, "type") : NULL;
-                if (type != NULL && strcmp(type, "heartbeat") == 0) { /* keep-alive, not a change */
-                        json_object_put(o);
-                        continue;
-                }
-                if (params != NULL) {
-                        if (ctl.json) {
-                                printf("%s\n", json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
-                        } else {
-                                const char *st = ctl_str(params, "state"), *prev = ctl_str(params, "previous"),
-                                           *code = ctl_str(params, "exitCode"), *error = ctl_str(params, "error");
-                                printf("%s %-6s %-18s %s:%s %s%s%s%s%s%s\n", ctl_str(params, "time"),
-                                       ctl_str(params, "seq"), ctl_str(params, "type"),
-                                       ctl_str(params, "name") ? ctl_str(params, "name") : "-",
-                                       ctl_str(params, "tag") ? ctl_str(params, "tag") : "-", prev ? prev : "",
-                                       prev ? " -> " : "", st ? st : "", code ? " exit " : "", code ? code : "",
-                                       error ? error : "");
-                        }
-                        fflush(stdout);
-                        n++;
-                }
-                json_object_put(o);
-        }
-        return 0;
+        if (count == 0)
+                return 0;
+        struct event_count n = {0, count};
+        return ctl_follow("event", print_event, &n);
 }
 
 static void print_images(json_object *list)

@@ -228,6 +228,25 @@ int ctl_cmd_run(int argc, char **argv)
         return wait ? code : 0;
 }
 
+/* A log line to its stream: {"stream", "text"}. */
+static void print_log_line(json_object *line)
+{
+        fprintf(ctl_msg_log_is_stderr(line) ? stderr : stdout, "%s\n", ctl_str(line, "text"));
+}
+
+/* One message while following a log: print a line; 1 at log.end. */
+static int print_log_notice(const ctl_msg_t *m, void *arg)
+{
+        if (m->method != NULL && strcmp(m->method, "log") == 0) {
+                if (ctl.json)
+                        ctl_print_json_line(m->params);
+                else
+                        print_log_line(m->params);
+                fflush(stdout);
+        }
+        return m->method != NULL && strcmp(m->method, "log.end") == 0;
+}
+
 int ctl_cmd_logs(int argc, char **argv)
 {
         long tail = -1;
@@ -262,38 +281,11 @@ int ctl_cmd_logs(int argc, char **argv)
         if (ctl.json) {
                 ctl_print_json(lines);
         } else {
-                for (size_t i = 0; i < json_object_array_length(lines); i++) {
-                        json_object *l = json_object_array_get_idx(lines, i);
-                        FILE *f = strcmp(ctl_str(l, "stream"), "stderr") == 0 ? stderr : stdout;
-                        fprintf(f, "%s\n", ctl_str(l, "text"));
-                }
+                for (size_t i = 0; i < json_object_array_length(lines); i++)
+                        print_log_line(json_object_array_get_idx(lines, i));
         }
         json_object_put(reply);
-        while (follow) { /* log notifications until log.end */
-                char *msg;
-                size_t len;
-                int r = lcd_ws_recv(ctl.ws, &msg, &len, NULL, -1);
-                if (r < 0) {
-                        fprintf(stderr, "lightctl: log stream ended: %s\n", ctl_recv_error(r));
-                        return EXIT_CONNECT;
-                }
-                json_object *o = json_tokener_parse(msg);
-                lcd_free(msg);
-                const char *method = o ? ctl_str(o, "method") : NULL;
-                json_object *params = o ? json_object_object_get(o, "params") : NULL;
-                if (method != NULL && strcmp(method, "log") == 0) {
-                        if (ctl.json)
-                                printf("%s\n", json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
-                        else
-                                fprintf(strcmp(ctl_str(params, "stream"), "stderr") == 0 ? stderr : stdout, "%s\n",
-                                        ctl_str(params, "text"));
-                        fflush(stdout);
-                } else if (method != NULL && strcmp(method, "log.end") == 0) {
-                        follow = false;
-                }
-                json_object_put(o);
-        }
-        return 0;
+        return follow ? ctl_follow("log", print_log_notice, NULL) : 0;
 }
 
 int ctl_cmd_wait(int argc, char **argv)

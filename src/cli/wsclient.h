@@ -8,7 +8,8 @@
  * this file only assembles fragments into messages, text or binary, each
  * at most LCD_WS_MAX_MESSAGE bytes, with at most LCD_WS_MAX_QUEUED bytes
  * received and not yet taken (reading pauses beyond it). Every wait has a
- * deadline (an lws timer wakes the loop). One thread.
+ * deadline (an lws timer wakes the loop). One thread. The target is
+ * parsed by wstarget.c.
  */
 #ifndef LCD_WSCLIENT_H
 #define LCD_WSCLIENT_H
@@ -16,22 +17,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "wstarget.h"
+
 #define LCD_WS_MAX_MESSAGE (16 * 1024 * 1024)
 #define LCD_WS_MAX_QUEUED (2 * LCD_WS_MAX_MESSAGE)
-#define LCD_WS_HOST_MAX 256
-
-/* Where a target points: "unix path", "ws://HOST:PORT[/...]" or
- * "wss://HOST:PORT[/...]" (HOST may be a [v6] literal). */
-typedef struct {
-        bool is_unix, tls;
-        char path[108];                        /* the Unix socket */
-        char host[LCD_WS_HOST_MAX];            /* without brackets */
-        char host_header[LCD_WS_HOST_MAX + 8]; /* host[:port] as the Host header says it */
-        int port;
-} lcd_ws_target_t;
-
-/* Parse target into t. 0, or -1 with a message in errbuf. Pure. */
-int lcd_ws_parse_target(const char *target, lcd_ws_target_t *t, char *errbuf, size_t errlen);
 
 typedef struct {
         const char *target; /* see lcd_ws_target_t */

@@ -4,7 +4,7 @@
  * parts are sane: a Unix path that is the input, or a non-empty host
  * without '/', a port 1..65535, and a Host header that parses again to the
  * same host and port. */
-#include "../../src/cli/wsclient.h"
+#include "../../src/cli/wstarget.h"
 
 #include <stdint.h>
 #include <stdio.h>
