@@ -91,7 +91,7 @@ int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, v
         const char *why;
         if (lcd_imageref_parse(ref, &j->ref, &why) < 0) {
                 lcd_free(j);
-                return lcd_error_set(err, LCD_E_INVALID, "ref: %s", why);
+                return lcd_error_invalid(err, "ref", "ref: %s", why);
         }
         j->e = e;
         j->done = done;
@@ -161,7 +161,7 @@ int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn
         char who[LCD_NAME_MAX + LCD_TAG_MAX + 2];
         if (lcd_imageref_parse(ref, &j->ref, &why) < 0) {
                 lcd_free(j);
-                return lcd_error_set(err, LCD_E_INVALID, "ref: %s", why);
+                return lcd_error_invalid(err, "ref", "ref: %s", why);
         }
         if (image_in_use(e, j->ref.canonical, NULL, who, sizeof who)) {
                 lcd_free(j);
@@ -188,7 +188,7 @@ json_object *lcd_engine_image_inspect(lcd_engine_t *e, const char *ref, lcd_erro
         lcd_imageref_t r;
         const char *why;
         if (lcd_imageref_parse(ref, &r, &why) < 0) {
-                lcd_error_set(err, LCD_E_INVALID, "ref: %s", why);
+                lcd_error_invalid(err, "ref", "ref: %s", why);
                 return NULL;
         }
         return lcd_imagestore_inspect(e->images, &r, err);
@@ -348,17 +348,17 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         const char *why;
         if (lcd_imageref_parse(req->image, &j->ref, &why) < 0) {
                 lcd_free(j);
-                return lcd_error_set(err, LCD_E_INVALID, "image: %s", why);
+                return lcd_error_invalid(err, "image", "image: %s", why);
         }
         const char *name = req->name ? req->name : j->ref.name;
         const char *tag = req->tag ? req->tag : j->ref.default_tag;
         int rc = LCD_ERR;
         if (name[0] == '\0')
-                lcd_error_set(err, LCD_E_INVALID, "cannot derive a container name from %s: give name", req->image);
+                lcd_error_invalid(err, "name", "cannot derive a container name from %s: give name", req->image);
         else if (!lcd_name_valid(name))
-                lcd_error_set(err, LCD_E_INVALID, "name must match [a-z0-9][a-z0-9_.-]{0,62}");
+                lcd_error_invalid(err, "name", "name must match [a-z0-9][a-z0-9_.-]{0,62}");
         else if (!lcd_tag_valid(tag))
-                lcd_error_set(err, LCD_E_INVALID, "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+                lcd_error_invalid(err, "tag", "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
         else if (atomic_load(&e->shutting_down))
                 lcd_error_set(err, LCD_E_BUSY, "the daemon is shutting down");
         else if (req->memory_limit > 0 && !controller_delegated(e, "memory"))
