@@ -45,7 +45,8 @@ json_object *lcd_api_info(lcd_api_t *api, lcd_error_t **err)
 {
         json_object *o = lcd_engine_info(api->engine, err);
         if (o != NULL && (lcd_json_set_str(o, "dashboard", api->dashboard[0] ? api->dashboard : NULL) < 0 ||
-                          lcd_json_set_str(o, "tokenFile", api->token_path) < 0)) {
+                          lcd_json_set_str(o, "tokenFile", api->token_path) < 0 ||
+                          lcd_json_set(o, "operations", lcd_op_rules_json()) < 0)) {
                 json_object_put(o);
                 o = NULL;
                 lcd_error_nomem(err);
