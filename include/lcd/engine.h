@@ -72,15 +72,47 @@ typedef struct {
         int64_t pids_limit;                  /* 0: none */
 } lcd_create_req_t;
 
+/* The operations on an existing container and the states that allow each:
+ * the one copy of these rules. lcd_engine_op() refuses an operation with
+ * `conflict` when the container's state is not in `states` (nor, with
+ * "force": true, in `with_force`); system.info publishes the table as
+ * "operations" (docs/API.md) so that clients (the dashboard's buttons)
+ * need no copy of it. `unchanged`: the states of `states` in which the
+ * operation answers with the container as it is. Masks of LCD_CS_BIT()
+ * (events.h). logs is here for the clients: it reads and changes nothing,
+ * so every state allows it and nothing checks it. */
+/*      op       name       states                                                 unchanged    with_force */
+#define LCD_OPERATIONS(X)                                                                                              \
+        X(START, "start", LCD_CS_IDLE, 0, 0)                                                                           \
+        X(STOP, "stop", LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) | LCD_CS_IDLE, LCD_CS_IDLE, 0)          \
+        X(KILL, "kill", LCD_CS_LIVE, 0, 0)                                                                             \
+        X(PAUSE, "pause", LCD_CS_BIT(LCD_CS_RUNNING), 0, 0)                                                            \
+        X(RESUME, "resume", LCD_CS_BIT(LCD_CS_PAUSED), 0, 0)                                                           \
+        X(RESTART, "restart", LCD_CS_LIVE | LCD_CS_IDLE, 0, 0)                                                         \
+        X(REMOVE, "remove", LCD_CS_IDLE, 0, LCD_CS_LIVE)                                                               \
+        X(LOGS, "logs", LCD_CS_ALL, 0, 0)
+
 typedef enum {
-        LCD_OP_START,
-        LCD_OP_STOP,
-        LCD_OP_KILL,
-        LCD_OP_PAUSE,
-        LCD_OP_RESUME,
-        LCD_OP_RESTART,
-        LCD_OP_REMOVE
+#define LCD_X_ENUM(op, name, states, unchanged, with_force) LCD_OP_##op,
+        LCD_OPERATIONS(LCD_X_ENUM)
+#undef LCD_X_ENUM
+                LCD_OP__COUNT
 } lcd_op_t;
+
+typedef struct {
+        const char *name;    /* "start", as the method container.<name> */
+        unsigned states;     /* LCD_CS_BIT()s that allow it */
+        unsigned unchanged;  /* of states, those where it changes nothing */
+        unsigned with_force; /* the further states allowed with "force": true */
+} lcd_op_rule_t;
+
+/* The rule of op (LCD_OP__COUNT and beyond: NULL). Any thread. */
+const lcd_op_rule_t *lcd_op_rule(lcd_op_t op);
+/* The table for clients: {"start":{"states":["created","exited"]},
+ * "stop":{"states":[...],"unchanged":[...]}, "remove":{"states":[...],
+ * "withForce":[...]}, ...} (empty lists left out). NULL on allocation
+ * failure. Any thread. */
+json_object *lcd_op_rules_json(void);
 
 typedef struct {
         lcd_op_t op;
@@ -91,7 +123,9 @@ typedef struct {
 } lcd_op_req_t;
 
 /* Asynchronous operations: 0 when accepted (done() follows), LCD_ERR with
- * err when refused at once (done() is not called). Service thread. */
+ * err when refused at once (done() is not called). Service thread.
+ * lcd_engine_op() runs every operation of LCD_OPERATIONS but logs (see
+ * lcd_engine_logs). */
 int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, void *ctx, lcd_error_t **err);
 int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_done_fn done, void *ctx,
                       lcd_error_t **err);

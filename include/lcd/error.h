@@ -6,7 +6,10 @@
  * ("pull busybox: skopeo exited 1"). Functions with no message to give
  * return 0 or a negative errno. One X-macro table (LCD_ERROR_KINDS) maps
  * each kind to its JSON-RPC code and stable reason word, so the API layer
- * never invents codes. Building an error allocates; if that allocation
+ * never invents codes. An error about one request parameter names it
+ * (`param`), which the API sends as error.data.param so that a client can
+ * point at the field without reading the message. Building an error
+ * allocates; if that allocation
  * fails the caller gets a static out-of-memory error instead, which
  * lcd_error_free() knows not to free. Errors are owned by whoever holds
  * the pointer; any thread.
@@ -19,6 +22,8 @@
 
 #define LCD_OK 0
 #define LCD_ERR (-1)
+
+#define LCD_ERROR_PARAM_MAX 64 /* bytes of a parameter's name kept in an error */
 
 /*      kind           json-rpc  reason word        */
 #define LCD_ERROR_KINDS(X)                                                                                             \
@@ -49,6 +54,7 @@ typedef enum {
 typedef struct lcd_error {
         lcd_errkind_t kind;
         char *msg;          /* human message, never NULL */
+        char *param;        /* the request parameter at fault ("memoryLimit"), else NULL */
         char *tool;         /* tool_failed: the tool's name, else NULL */
         char *stderr_tail;  /* tool_failed: last bytes of its stderr, else NULL */
         int64_t oldest_seq; /* gone: the oldest event still retained, else 0 */
@@ -56,6 +62,10 @@ typedef struct lcd_error {
 
 /* Set *err (which must be NULL) to a new error; returns LCD_ERR. */
 int lcd_error_set(lcd_error_t **err, lcd_errkind_t kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* invalid, naming the request parameter at fault: its name as the client
+ * spelt it ("env" for a bad env[2]), copied, at most LCD_ERROR_PARAM_MAX
+ * bytes kept (cut on a code point boundary). Returns LCD_ERR. */
+int lcd_error_invalid(lcd_error_t **err, const char *param, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* tool_failed with the tool name and the tail of its stderr (both copied). */
 int lcd_error_tool(lcd_error_t **err, const char *tool, const char *stderr_tail, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

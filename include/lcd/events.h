@@ -36,6 +36,10 @@ typedef enum {
 } lcd_cstate_t;
 
 #define LCD_CS_BIT(s) (1u << (s))
+/* Sets of states: ready to start (or to run again), with a process, any. */
+#define LCD_CS_IDLE (LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED))
+#define LCD_CS_LIVE (LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) | LCD_CS_BIT(LCD_CS_STOPPING))
+#define LCD_CS_ALL ((1u << LCD_CS__COUNT) - 1)
 
 /* "creating", "created", ... ("?" for anything else). Any thread. */
 const char *lcd_cstate_name(int state);

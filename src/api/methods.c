@@ -51,7 +51,8 @@ json_object *lcd_methods_info(lcd_api_t *api, lcd_error_t **err)
 {
         json_object *o = lcd_engine_info(api->engine, err);
         if (o != NULL && (lcd_json_set_str(o, "dashboard", api->dashboard[0] ? api->dashboard : NULL) < 0 ||
-                          lcd_json_set_str(o, "tokenFile", api->token_path) < 0)) {
+                          lcd_json_set_str(o, "tokenFile", api->token_path) < 0 ||
+                          lcd_json_set(o, "operations", lcd_op_rules_json()) < 0)) {
                 json_object_put(o);
                 o = NULL;
                 lcd_error_nomem(err);
@@ -102,7 +103,7 @@ static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req,
         sr.since = (uint64_t)since;
         for (size_t i = 0; names != NULL && names[i] != NULL; i++)
                 if (!lcd_name_valid(names[i])) {
-                        lcd_error_set(err, LCD_E_INVALID, "names[%zu] is not a valid container name", i);
+                        lcd_error_invalid(err, "names", "names[%zu] is not a valid container name", i);
                         goto out;
                 }
         for (size_t i = 0; types != NULL && types[i] != NULL; i++) {
@@ -110,10 +111,10 @@ static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req,
                 while (t < LCD_EV__COUNT && strcmp(types[i], lcd_event_type_name((lcd_event_type_t)t)) != 0)
                         t++;
                 if (t == LCD_EV__COUNT) {
-                        lcd_error_set(err, LCD_E_INVALID,
-                                      "types[%zu] must be container.state, container.removed, container.failed or "
-                                      "image.progress",
-                                      i);
+                        lcd_error_invalid(err, "types",
+                                          "types[%zu] must be container.state, container.removed, container.failed or "
+                                          "image.progress",
+                                          i);
                         goto out;
                 }
                 sr.filter.types |= 1u << t;
@@ -205,17 +206,16 @@ static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
             lcd_rpc_get_int(req->params, "pidsLimit", 1, 4194304, &present, &cr.pids_limit, err) < 0)
                 goto out;
         if (cmd != NULL && cmd[0] == NULL) {
-                lcd_error_set(err, LCD_E_INVALID, "cmd must not be empty (omit it for the image's default)");
+                lcd_error_invalid(err, "cmd", "cmd must not be empty (omit it for the image's default)");
                 goto out;
         }
         for (size_t i = 0; env != NULL && env[i] != NULL; i++)
                 if (!lcd_env_valid(env[i])) {
-                        lcd_error_set(err, LCD_E_INVALID, "env[%zu] must be KEY=VALUE with KEY [A-Za-z_][A-Za-z0-9_]*",
-                                      i);
+                        lcd_error_invalid(err, "env", "env[%zu] must be KEY=VALUE with KEY [A-Za-z_][A-Za-z0-9_]*", i);
                         goto out;
                 }
         if (cr.workdir != NULL && cr.workdir[0] != '/') {
-                lcd_error_set(err, LCD_E_INVALID, "workdir must be an absolute path");
+                lcd_error_invalid(err, "workdir", "workdir must be an absolute path");
                 goto out;
         }
         cr.cmd = cmd;
@@ -303,8 +303,8 @@ static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
                         n = lcd_signal_parse(json_object_get_string(sig));
                 }
                 if (n < 0)
-                        return lcd_error_set(err, LCD_E_INVALID,
-                                             "signal must be a signal name (TERM, SIGKILL, ...) or a number 1..64");
+                        return lcd_error_invalid(err, "signal",
+                                                 "signal must be a signal name (TERM, SIGKILL, ...) or a number 1..64");
                 op.signal = n;
         }
         return run_op(api, s, req, &op, err);

@@ -117,6 +117,7 @@ json_object *lcd_rpc_error(json_object *id, const lcd_error_t *err)
         if (o == NULL || e == NULL || data == NULL)
                 goto fail;
         if (lcd_json_set(data, "reason", json_object_new_string(lcd_errkind_reason(err->kind))) < 0 ||
+            (err->param != NULL && lcd_json_set(data, "param", json_object_new_string(err->param)) < 0) ||
             (err->tool != NULL && lcd_json_set(data, "tool", json_object_new_string(err->tool)) < 0) ||
             (err->stderr_tail != NULL && lcd_json_set(data, "stderr", json_object_new_string(err->stderr_tail)) < 0) ||
             (err->oldest_seq > 0 && lcd_json_set(data, "oldestSeq", json_object_new_int64(err->oldest_seq)) < 0) ||
@@ -167,8 +168,7 @@ int lcd_rpc_check_keys(json_object *params, const char *const *allowed, lcd_erro
                 for (size_t i = 0; allowed[i] != NULL && !ok; i++)
                         ok = strcmp(key, allowed[i]) == 0;
                 if (!ok)
-                        return lcd_error_set(err, LCD_E_INVALID, "unknown parameter '%.*s'", lcd_utf8_clip(key, 64),
-                                             key);
+                        return lcd_error_invalid(err, key, "unknown parameter '%.*s'", lcd_utf8_clip(key, 64), key);
         }
         return 0;
 }
@@ -181,15 +181,17 @@ static json_object *lookup(json_object *params, const char *key)
         return v;
 }
 
-static int check_string(json_object *v, const char *what, size_t max_len, lcd_error_t **err)
+/* v, the value of parameter key (what: "key" or "key[i]"), is a string of
+ * at most max_len bytes without a NUL. */
+static int check_string(json_object *v, const char *key, const char *what, size_t max_len, lcd_error_t **err)
 {
         if (!json_object_is_type(v, json_type_string))
-                return lcd_error_set(err, LCD_E_INVALID, "%s must be a string", what);
+                return lcd_error_invalid(err, key, "%s must be a string", what);
         size_t len = (size_t)json_object_get_string_len(v);
         if (len > max_len)
-                return lcd_error_set(err, LCD_E_INVALID, "%s is longer than %zu bytes", what, max_len);
+                return lcd_error_invalid(err, key, "%s is longer than %zu bytes", what, max_len);
         if (strlen(json_object_get_string(v)) != len)
-                return lcd_error_set(err, LCD_E_INVALID, "%s contains a NUL byte", what);
+                return lcd_error_invalid(err, key, "%s contains a NUL byte", what);
         return 0;
 }
 
@@ -199,8 +201,8 @@ int lcd_rpc_get_string(json_object *params, const char *key, bool required, size
         *out = NULL;
         json_object *v = lookup(params, key);
         if (v == NULL)
-                return required ? lcd_error_set(err, LCD_E_INVALID, "missing parameter '%s'", key) : 0;
-        if (check_string(v, key, max_len, err) < 0)
+                return required ? lcd_error_invalid(err, key, "missing parameter '%s'", key) : 0;
+        if (check_string(v, key, key, max_len, err) < 0)
                 return LCD_ERR;
         *out = json_object_get_string(v);
         return 0;
@@ -214,10 +216,10 @@ int lcd_rpc_get_strv(json_object *params, const char *key, size_t max_items, siz
         if (v == NULL)
                 return 0;
         if (!json_object_is_type(v, json_type_array))
-                return lcd_error_set(err, LCD_E_INVALID, "%s must be an array of strings", key);
+                return lcd_error_invalid(err, key, "%s must be an array of strings", key);
         size_t n = json_object_array_length(v);
         if (n > max_items)
-                return lcd_error_set(err, LCD_E_INVALID, "%s has more than %zu items", key, max_items);
+                return lcd_error_invalid(err, key, "%s has more than %zu items", key, max_items);
         const char **a = lcd_calloc(n + 1, sizeof *a);
         if (a == NULL)
                 return lcd_error_nomem(err);
@@ -225,7 +227,7 @@ int lcd_rpc_get_strv(json_object *params, const char *key, size_t max_items, siz
                 json_object *s = json_object_array_get_idx(v, i);
                 char what[80];
                 snprintf(what, sizeof what, "%s[%zu]", key, i);
-                if (check_string(s, what, max_len, err) < 0) {
+                if (check_string(s, key, what, max_len, err) < 0) {
                         lcd_free(a);
                         return LCD_ERR;
                 }
@@ -243,12 +245,12 @@ int lcd_rpc_get_int(json_object *params, const char *key, int64_t min, int64_t m
         if (v == NULL)
                 return 0;
         if (!json_object_is_type(v, json_type_int))
-                return lcd_error_set(err, LCD_E_INVALID, "%s must be an integer", key);
+                return lcd_error_invalid(err, key, "%s must be an integer", key);
         errno = 0;
         int64_t x = json_object_get_int64(v);
         if (errno != 0 || x < min || x > max)
-                return lcd_error_set(err, LCD_E_INVALID, "%s must be between %lld and %lld", key, (long long)min,
-                                     (long long)max);
+                return lcd_error_invalid(err, key, "%s must be between %lld and %lld", key, (long long)min,
+                                         (long long)max);
         *present = true;
         *out = x;
         return 0;
@@ -261,7 +263,7 @@ int lcd_rpc_get_bool(json_object *params, const char *key, bool *present, bool *
         if (v == NULL)
                 return 0;
         if (!json_object_is_type(v, json_type_boolean))
-                return lcd_error_set(err, LCD_E_INVALID, "%s must be true or false", key);
+                return lcd_error_invalid(err, key, "%s must be true or false", key);
         *present = true;
         *out = json_object_get_boolean(v);
         return 0;
@@ -273,8 +275,8 @@ int lcd_rpc_get_key(json_object *params, const char **name, const char **tag, lc
             lcd_rpc_get_string(params, "tag", true, 256, tag, err) < 0)
                 return LCD_ERR;
         if (!lcd_name_valid(*name))
-                return lcd_error_set(err, LCD_E_INVALID, "name must match [a-z0-9][a-z0-9_.-]{0,62}");
+                return lcd_error_invalid(err, "name", "name must match [a-z0-9][a-z0-9_.-]{0,62}");
         if (!lcd_tag_valid(*tag))
-                return lcd_error_set(err, LCD_E_INVALID, "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+                return lcd_error_invalid(err, "tag", "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
         return 0;
 }

@@ -4,7 +4,8 @@
  * the fuzzers later). lcd_rpc_decode() turns one WebSocket text message into
  * a request or an error that still carries the request's id when one could
  * be read, so the reply can be matched. Parameter getters validate type,
- * length and alphabet and name the parameter in their error; handlers list
+ * length and alphabet and name the parameter in their error (err->param,
+ * sent as error.data.param beside the reason word); handlers list
  * their allowed keys so a misspelt parameter is an error, not a silent
  * default. Batches are not supported (answered with invalid_request).
  */
@@ -39,6 +40,8 @@ void lcd_rpc_request_clear(lcd_rpc_request_t *req);
 /* Envelopes. result and the copied id are consumed/copied; NULL on
  * allocation failure (result is released either way). */
 json_object *lcd_rpc_result(json_object *id, json_object *result);
+/* {"code","message","data":{"reason","param"?,"tool"?,"stderr"?,"oldestSeq"?}}
+ * from err (borrowed). */
 json_object *lcd_rpc_error(json_object *id, const lcd_error_t *err);
 /* {"jsonrpc":"2.0","method":m,"params":params}; params consumed. */
 json_object *lcd_rpc_notification(const char *method, json_object *params);

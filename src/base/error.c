@@ -6,9 +6,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static char nomem_msg[] = "out of memory";
-static lcd_error_t nomem_error = {LCD_E_NOMEM, nomem_msg, NULL, NULL, 0};
+static lcd_error_t nomem_error = {.kind = LCD_E_NOMEM, .msg = nomem_msg};
 
 static const struct {
         int code;
@@ -36,8 +37,20 @@ int lcd_error_nomem(lcd_error_t **err)
         return LCD_ERR;
 }
 
-static int error_vset(lcd_error_t **err, lcd_errkind_t kind, const char *tool, const char *tail, const char *fmt,
-                      va_list ap)
+/* The error's optional strings (NULL: none). */
+struct extras {
+        const char *param, *tool, *tail;
+};
+
+static char *dup_param(const char *param)
+{
+        size_t n = strnlen(param, LCD_ERROR_PARAM_MAX + 1);
+        if (n > LCD_ERROR_PARAM_MAX)
+                n = lcd_utf8_trim(param, LCD_ERROR_PARAM_MAX);
+        return lcd_strndup(param, n);
+}
+
+static int error_vset(lcd_error_t **err, lcd_errkind_t kind, struct extras x, const char *fmt, va_list ap)
 {
         if (err == NULL)
                 return LCD_ERR;
@@ -52,11 +65,14 @@ static int error_vset(lcd_error_t **err, lcd_errkind_t kind, const char *tool, c
                 return lcd_error_nomem(err);
         e->kind = kind;
         e->msg = lcd_strdup(buf);
-        if (tool != NULL)
-                e->tool = lcd_strdup(tool);
-        if (tail != NULL)
-                e->stderr_tail = lcd_strdup(tail);
-        if (e->msg == NULL || (tool != NULL && e->tool == NULL) || (tail != NULL && e->stderr_tail == NULL)) {
+        if (x.param != NULL)
+                e->param = dup_param(x.param);
+        if (x.tool != NULL)
+                e->tool = lcd_strdup(x.tool);
+        if (x.tail != NULL)
+                e->stderr_tail = lcd_strdup(x.tail);
+        if (e->msg == NULL || (x.param != NULL && e->param == NULL) || (x.tool != NULL && e->tool == NULL) ||
+            (x.tail != NULL && e->stderr_tail == NULL)) {
                 lcd_error_free(e);
                 return lcd_error_nomem(err);
         }
@@ -68,7 +84,16 @@ int lcd_error_set(lcd_error_t **err, lcd_errkind_t kind, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = error_vset(err, kind, NULL, NULL, fmt, ap);
+        int r = error_vset(err, kind, (struct extras){0}, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int lcd_error_invalid(lcd_error_t **err, const char *param, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_vset(err, LCD_E_INVALID, (struct extras){.param = param}, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -77,7 +102,7 @@ int lcd_error_tool(lcd_error_t **err, const char *tool, const char *stderr_tail,
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = error_vset(err, LCD_E_TOOL_FAILED, tool, stderr_tail, fmt, ap);
+        int r = error_vset(err, LCD_E_TOOL_FAILED, (struct extras){.tool = tool, .tail = stderr_tail}, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -106,6 +131,7 @@ void lcd_error_free(lcd_error_t *err)
         if (err == NULL || err == &nomem_error)
                 return;
         lcd_free(err->msg);
+        lcd_free(err->param);
         lcd_free(err->tool);
         lcd_free(err->stderr_tail);
         lcd_free(err);

@@ -123,17 +123,17 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         const char *why;
         if (lcd_imageref_parse(req->image, &j->ref, &why) < 0) {
                 lcd_free(j);
-                return lcd_error_set(err, LCD_E_INVALID, "image: %s", why);
+                return lcd_error_invalid(err, "image", "image: %s", why);
         }
         const char *name = req->name ? req->name : j->ref.name;
         const char *tag = req->tag ? req->tag : j->ref.default_tag;
         int rc = LCD_ERR;
         if (name[0] == '\0')
-                lcd_error_set(err, LCD_E_INVALID, "cannot derive a container name from %s: give name", req->image);
+                lcd_error_invalid(err, "name", "cannot derive a container name from %s: give name", req->image);
         else if (!lcd_name_valid(name))
-                lcd_error_set(err, LCD_E_INVALID, "name must match [a-z0-9][a-z0-9_.-]{0,62}");
+                lcd_error_invalid(err, "name", "name must match [a-z0-9][a-z0-9_.-]{0,62}");
         else if (!lcd_tag_valid(tag))
-                lcd_error_set(err, LCD_E_INVALID, "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+                lcd_error_invalid(err, "tag", "tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
         else if (atomic_load(&e->shutting_down))
                 lcd_error_set(err, LCD_E_BUSY, "the daemon is shutting down");
         else if (req->memory_limit > 0 && !controller_delegated(e, "memory"))

@@ -47,7 +47,7 @@ int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, v
         const char *why;
         if (lcd_imageref_parse(ref, &j->ref, &why) < 0) {
                 lcd_free(j);
-                return lcd_error_set(err, LCD_E_INVALID, "ref: %s", why);
+                return lcd_error_invalid(err, "ref", "ref: %s", why);
         }
         j->e = e;
         j->done = done;
@@ -117,7 +117,7 @@ int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn
         char who[LCD_NAME_MAX + LCD_TAG_MAX + 2];
         if (lcd_imageref_parse(ref, &j->ref, &why) < 0) {
                 lcd_free(j);
-                return lcd_error_set(err, LCD_E_INVALID, "ref: %s", why);
+                return lcd_error_invalid(err, "ref", "ref: %s", why);
         }
         if (image_in_use(e, j->ref.canonical, NULL, who, sizeof who)) {
                 lcd_free(j);
@@ -146,7 +146,7 @@ json_object *lcd_engine_image_inspect(lcd_engine_t *e, const char *ref, lcd_erro
         lcd_imageref_t r;
         const char *why;
         if (lcd_imageref_parse(ref, &r, &why) < 0) {
-                lcd_error_set(err, LCD_E_INVALID, "ref: %s", why);
+                lcd_error_invalid(err, "ref", "ref: %s", why);
                 return NULL;
         }
         return lcd_imagestore_inspect(e->images, &r, err);

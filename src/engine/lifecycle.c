@@ -2,7 +2,9 @@
  * resume, stop, restart, kill, remove (see engine.h).
  *
  * DESIGN: lcd_engine_op() runs on the service thread: it looks the
- * container up, checks that its state allows the operation and claims the
+ * container up, checks that its state allows the operation (the
+ * LCD_OPERATIONS table of engine.h, which this file also serves to clients
+ * as lcd_op_rules_json()) and claims the
  * container's one-operation flag (kill excepted: it changes no state and
  * may overtake a slow stop), then queues the job; a refusal changes
  * nothing. Jobs run on workers and move the state with
@@ -24,7 +26,56 @@
 
 #define KILL_GRACE_MS 10000 /* after SIGKILL, how long stop waits for the exit */
 
-static const unsigned LIVE = LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) | LCD_CS_BIT(LCD_CS_STOPPING);
+static const lcd_op_rule_t rules[LCD_OP__COUNT] = {
+#define LCD_X_RULE(op, name, states, unchanged, with_force) [LCD_OP_##op] = {name, states, unchanged, with_force},
+        LCD_OPERATIONS(LCD_X_RULE)
+#undef LCD_X_RULE
+};
+
+const lcd_op_rule_t *lcd_op_rule(lcd_op_t op)
+{
+        return (unsigned)op < LCD_OP__COUNT ? &rules[op] : NULL;
+}
+
+/* o[key] = the names of the states in mask (["created","exited"]), in
+ * the order of lcd_cstate_t; nothing for an empty mask. 0, or -1 when out
+ * of memory. */
+static int states_json(json_object *o, const char *key, unsigned mask)
+{
+        if (mask == 0)
+                return 0;
+        json_object *a = json_object_new_array();
+        if (a == NULL)
+                return -1;
+        for (int s = 0; s < LCD_CS__COUNT; s++)
+                if ((mask & LCD_CS_BIT(s)) && lcd_json_append(a, json_object_new_string(lcd_cstate_name(s))) < 0) {
+                        json_object_put(a);
+                        return -1;
+                }
+        return lcd_json_set(o, key, a);
+}
+
+json_object *lcd_op_rules_json(void)
+{
+        json_object *all = json_object_new_object();
+        if (all == NULL)
+                return NULL;
+        for (int op = 0; op < LCD_OP__COUNT; op++) {
+                json_object *o = json_object_new_object();
+                if (o == NULL || states_json(o, "states", rules[op].states) < 0 ||
+                    states_json(o, "unchanged", rules[op].unchanged) < 0 ||
+                    states_json(o, "withForce", rules[op].with_force) < 0) {
+                        json_object_put(o);
+                        json_object_put(all);
+                        return NULL;
+                }
+                if (lcd_json_set(all, rules[op].name, o) < 0) {
+                        json_object_put(all);
+                        return NULL;
+                }
+        }
+        return all;
+}
 
 static void set_running(lcd_container_t *c, void *arg)
 {
@@ -229,38 +280,31 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         if (it == NULL)
                 return lcd_error_set(err, LCD_E_NOT_FOUND, "no container %s:%s", req->name, req->tag);
         lcd_container_t *c = lcd_container_from_item(it);
-        const struct {
-                lcd_job_fn fn;
-                unsigned from; /* states the operation accepts */
-                const char *verb;
-        } ops[] = {
-                [LCD_OP_START] = {start_job, LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), "start"},
-                [LCD_OP_STOP] = {stop_job, LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED), "stop"},
-                [LCD_OP_KILL] = {kill_job, LIVE, "kill"},
-                [LCD_OP_PAUSE] = {pause_job, LCD_CS_BIT(LCD_CS_RUNNING), "pause"},
-                [LCD_OP_RESUME] = {resume_job, LCD_CS_BIT(LCD_CS_PAUSED), "resume"},
-                [LCD_OP_RESTART] = {stop_job, LIVE | LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED), "restart"},
-                [LCD_OP_REMOVE] = {remove_job,
-                                   LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED) | (req->force ? LIVE : 0),
-                                   "remove"},
+        static const lcd_job_fn jobs[LCD_OP__COUNT] = {
+                [LCD_OP_START] = start_job,   [LCD_OP_STOP] = stop_job,     [LCD_OP_KILL] = kill_job,
+                [LCD_OP_PAUSE] = pause_job,   [LCD_OP_RESUME] = resume_job, [LCD_OP_RESTART] = stop_job,
+                [LCD_OP_REMOVE] = remove_job,
         };
+        const lcd_op_rule_t *rule = lcd_op_rule(req->op);
         int st = lcd_container_state(c);
         lcd_job_t *j = NULL;
+        if (rule == NULL || jobs[req->op] == NULL) {
+                lcd_error_set(err, LCD_E_INTERNAL, "operation %d is not a lifecycle operation", (int)req->op);
+                goto out;
+        }
         if ((req->op == LCD_OP_PAUSE || req->op == LCD_OP_RESUME) && !e->cg.delegated) {
-                lcd_error_set(err, LCD_E_UNSUPPORTED, "%s needs a delegated cgroup v2 subtree: %s", ops[req->op].verb,
+                lcd_error_set(err, LCD_E_UNSUPPORTED, "%s needs a delegated cgroup v2 subtree: %s", rule->name,
                               e->cg.why);
                 goto out;
         }
-        unsigned accept = ops[req->op].from;
-        if (req->op == LCD_OP_STOP) /* like docker: stopping what does not run answers with it as it is */
-                accept |= LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_EXITED);
+        unsigned accept = rule->states | (req->force ? rule->with_force : 0);
         if (!(accept & LCD_CS_BIT(st))) {
-                if (req->op == LCD_OP_REMOVE && (LIVE & LCD_CS_BIT(st)))
+                if (rule->with_force & LCD_CS_BIT(st))
                         lcd_error_set(err, LCD_E_CONFLICT, "container %s:%s is %s: stop it first or use force",
                                       req->name, req->tag, lcd_cstate_name(st));
                 else
-                        lcd_error_set(err, LCD_E_CONFLICT, "cannot %s container %s:%s: it is %s", ops[req->op].verb,
-                                      req->name, req->tag, lcd_cstate_name(st));
+                        lcd_error_set(err, LCD_E_CONFLICT, "cannot %s container %s:%s: it is %s", rule->name, req->name,
+                                      req->tag, lcd_cstate_name(st));
                 goto out;
         }
         /* kill changes no state, so it may overtake an operation in flight
@@ -284,7 +328,7 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
         j->c = c;
         j->done = done;
         j->ctx = ctx;
-        if (lcd_job_queue(e, j, ops[req->op].fn, false, err) < 0) {
+        if (lcd_job_queue(e, j, jobs[req->op], false, err) < 0) {
                 if (exclusive)
                         lcd_container_release(c);
                 lcd_free(j);

@@ -188,7 +188,7 @@ int lcd_spec_write(const char *path, const char *template, const char *id, const
         json_object *args = NULL;
         if (!json_object_object_get_ex(proc, "args", &args) || !json_object_is_type(args, json_type_array) ||
             json_object_array_length(args) == 0) {
-                lcd_error_set(err, LCD_E_INVALID, "the image has no command: give cmd");
+                lcd_error_invalid(err, "cmd", "the image has no command: give cmd");
                 goto out;
         }
         for (size_t i = 0; spec->env != NULL && spec->env[i] != NULL; i++)

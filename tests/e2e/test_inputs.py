@@ -82,6 +82,33 @@ class Inputs(DaemonSuite):
             self.assertTrue(err["message"])
         self.assert_nothing_changed()
 
+    def test_invalid_names_its_param(self):
+        # error.data.param says which field to mark, without reading the message
+        image = self.env.image
+        cases = [
+            ("container.create", {"image": image, "memoryLimit": 5}, "memoryLimit"),
+            ("container.create", {"image": image, "pidsLimit": "many"}, "pidsLimit"),
+            ("container.create", {"image": image, "name": "Bad Name"}, "name"),
+            ("container.create", {"image": image, "tag": "a/b"}, "tag"),
+            ("container.create", {"image": "dir:/etc"}, "image"),
+            ("container.create", {"image": image, "env": ["A=1", "NOEQUALS"]}, "env"),
+            ("container.create", {"image": image, "cmd": []}, "cmd"),
+            ("container.create", {"image": image, "workdir": "relative"}, "workdir"),
+            ("container.create", {"image": image, "nmae": "typo"}, "nmae"),
+            ("container.create", {}, "image"),
+            ("container.kill", {"name": "x", "tag": "y", "signal": "NOTASIG"}, "signal"),
+            ("container.stop", {"name": "x", "tag": "y", "timeout": -1}, "timeout"),
+            ("image.pull", {"ref": "oci-archive:/x"}, "ref"),
+        ]
+        for method, params, param in cases:
+            err = self.c.error(method, params)
+            self.assertEqual((err["code"], err["data"]["reason"]), (-32602, "invalid"), err)
+            self.assertEqual(err["data"].get("param"), param, "%s %s -> %s" % (method, params, err))
+        # an error about no parameter names none
+        err = self.c.error("container.start", {"name": "ghost", "tag": "1"})
+        self.assertNotIn("param", err["data"])
+        self.assert_nothing_changed()
+
     def test_not_found(self):
         for m in ("container.start", "container.stop", "container.pause", "container.resume", "container.kill",
                   "container.remove", "container.inspect"):

@@ -179,6 +179,36 @@ class Lifecycle(DaemonSuite):
         c.call("container.remove", dict(key, force=True))
         self.assertTrue(wait_until(lambda: not pid_alive(pid)), "forced remove left the process")
 
+    def test_operations_table(self):
+        # system.info publishes which states allow which operation, and the engine keeps to it
+        ops = self.c.call("system.info")["operations"]
+        idle, live = ["created", "exited"], ["running", "paused", "stopping"]
+        self.assertEqual(ops, {
+            "start": {"states": idle},
+            "stop": {"states": ["created", "running", "paused", "exited"], "unchanged": idle},
+            "kill": {"states": live},
+            "pause": {"states": ["running"]},
+            "resume": {"states": ["paused"]},
+            "restart": {"states": ["created", "running", "paused", "stopping", "exited"]},
+            "remove": {"states": idle, "withForce": live},
+            "logs": {"states": ["creating", "created", "running", "paused", "stopping", "exited", "removing"]},
+        })
+        c, key = self.c, {"name": "ops", "tag": "1"}
+        c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sleep", "100"]))
+        for state in ("created", "running"):
+            self.assertEqual(c.call("container.inspect", key)["state"], state)
+            for op, rule in ops.items():
+                if state in rule["states"]:
+                    continue
+                err = c.error("container." + op, key)
+                # pause and resume need a delegated cgroup first of all
+                want = ("conflict", "unsupported") if op in ("pause", "resume") else ("conflict",)
+                self.assertIn(err["data"]["reason"], want, "%s when %s: %s" % (op, state, err))
+            if state == "created":   # a stop that changes nothing answers at once
+                self.assertEqual(c.call("container.stop", key)["state"], "created")
+                c.call("container.start", key)
+        c.call("container.remove", dict(key, force=True))
+
     def test_two_clients_same_order(self):
         other = self.env.client()
         other.call("events.subscribe", {})

@@ -200,6 +200,129 @@ static void test_params(void **state)
         json_object_put(p);
 }
 
+/* The error.data object of the envelope for err, parsed back from its text
+ * as a client reads it (a new reference). */
+static json_object *wire_data(const lcd_error_t *err)
+{
+        json_object *o = lcd_rpc_error(NULL, err);
+        assert_non_null(o);
+        json_object *back = json_tokener_parse(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+        assert_non_null(back);
+        json_object *e = NULL, *data = NULL;
+        assert_true(json_object_object_get_ex(back, "error", &e));
+        assert_true(json_object_object_get_ex(e, "data", &data));
+        json_object_get(data);
+        json_object_put(back);
+        return data;
+}
+
+/* The param a failed getter named, as the client reads it (NULL: none). */
+static const char *param_of(lcd_error_t *err, char *buf, size_t len)
+{
+        assert_non_null(err);
+        assert_int_equal(err->kind, LCD_E_INVALID);
+        json_object *data = wire_data(err);
+        json_object *v = NULL;
+        const char *r = NULL;
+        assert_string_equal(json_object_get_string(json_object_object_get(data, "reason")), "invalid");
+        if (json_object_object_get_ex(data, "param", &v)) {
+                snprintf(buf, len, "%s", json_object_get_string(v));
+                r = buf;
+        }
+        json_object_put(data);
+        lcd_error_free(err);
+        return r;
+}
+
+static void test_error_param(void **state)
+{
+        char buf[128];
+        lcd_error_t *err = NULL;
+        json_object *p = params("{\"name\":\"web\",\"tag\":\"1.0\",\"memoryLimit\":5,\"force\":\"yes\","
+                                "\"cmd\":[\"sh\",7],\"env\":\"A=1\",\"image\":\"\",\"typo\":1}");
+        bool present, b;
+        int64_t n;
+        const char *str, **v, *name, *tag;
+
+        assert_int_equal(lcd_rpc_get_int(p, "memoryLimit", 4 << 20, INT64_MAX, &present, &n, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "memoryLimit");
+        err = NULL;
+        assert_int_equal(lcd_rpc_get_int(p, "force", 0, 1, &present, &n, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "force");
+        err = NULL;
+        assert_int_equal(lcd_rpc_get_bool(p, "force", &present, &b, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "force");
+        err = NULL;
+        assert_int_equal(lcd_rpc_get_string(p, "missing", true, 10, &str, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "missing");
+        err = NULL;
+        assert_int_equal(lcd_rpc_get_string(p, "name", true, 2, &str, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "name");
+        err = NULL;
+        /* an item of an array names the array: the field, not its index */
+        assert_int_equal(lcd_rpc_get_strv(p, "cmd", 8, 10, &v, &err), LCD_ERR);
+        assert_non_null(strstr(err->msg, "cmd[1]"));
+        assert_string_equal(param_of(err, buf, sizeof buf), "cmd");
+        err = NULL;
+        assert_int_equal(lcd_rpc_get_strv(p, "env", 8, 10, &v, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "env");
+        err = NULL;
+        static const char *const keys[] = {"name", "tag", "memoryLimit", "force", "cmd", "env", "image", NULL};
+        assert_int_equal(lcd_rpc_check_keys(p, keys, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "typo");
+        err = NULL;
+        json_object_put(p);
+
+        p = params("{\"name\":\"Bad Name\",\"tag\":\"1\"}");
+        assert_int_equal(lcd_rpc_get_key(p, &name, &tag, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "name");
+        err = NULL;
+        json_object_put(p);
+        p = params("{\"name\":\"ok\",\"tag\":\"../1\"}");
+        assert_int_equal(lcd_rpc_get_key(p, &name, &tag, &err), LCD_ERR);
+        assert_string_equal(param_of(err, buf, sizeof buf), "tag");
+        err = NULL;
+        json_object_put(p);
+
+        /* a long key is named by its first LCD_ERROR_PARAM_MAX bytes, on a code point */
+        char text[300], key[200];
+        memset(key, 'k', sizeof key);
+        memcpy(key + LCD_ERROR_PARAM_MAX - 1, "\xc3\xa9", 2); /* é across the cut */
+        key[150] = '\0';
+        snprintf(text, sizeof text, "{\"%s\":1}", key);
+        p = params(text);
+        assert_int_equal(lcd_rpc_check_keys(p, keys, &err), LCD_ERR);
+        assert_int_equal(strlen(param_of(err, buf, sizeof buf)), LCD_ERROR_PARAM_MAX - 1);
+        err = NULL;
+        json_object_put(p);
+
+        /* errors that are about no parameter carry none; the other data stays */
+        lcd_error_set(&err, LCD_E_INVALID, "params must be an object");
+        assert_null(param_of(err, buf, sizeof buf));
+        err = NULL;
+        lcd_error_tool(&err, "skopeo", "manifest unknown", "pull x: skopeo exited with status 1");
+        json_object *data = wire_data(err);
+        assert_null(json_object_object_get(data, "param"));
+        assert_string_equal(json_object_get_string(json_object_object_get(data, "tool")), "skopeo");
+        assert_string_equal(json_object_get_string(json_object_object_get(data, "stderr")), "manifest unknown");
+        json_object_put(data);
+        lcd_error_free(err);
+        err = NULL;
+
+        /* wrapping keeps the name; failing to copy it is out of memory */
+        lcd_error_invalid(&err, "pidsLimit", "pidsLimit must be between 1 and 4194304");
+        lcd_error_wrap(&err, "create %s", "web");
+        assert_string_equal(err->msg, "create web: pidsLimit must be between 1 and 4194304");
+        assert_string_equal(param_of(err, buf, sizeof buf), "pidsLimit");
+        err = NULL;
+        lcd_alloc_fail_at(3); /* the error, its message, then its param */
+        assert_int_equal(lcd_error_invalid(&err, "tag", "bad tag"), LCD_ERR);
+        lcd_alloc_fail_at(0);
+        assert_int_equal(err->kind, LCD_E_NOMEM);
+        lcd_error_free(err);
+}
+
 static void test_error_wrap_and_nomem(void **state)
 {
         lcd_error_t *err = NULL;
@@ -220,13 +343,10 @@ static void test_error_wrap_and_nomem(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_decode_ok),
-                cmocka_unit_test(test_decode_errors),
-                cmocka_unit_test(test_oversize),
-                cmocka_unit_test(test_error_envelope),
-                cmocka_unit_test(test_error_codes),
-                cmocka_unit_test(test_params),
-                cmocka_unit_test(test_error_wrap_and_nomem),
+                cmocka_unit_test(test_decode_ok),   cmocka_unit_test(test_decode_errors),
+                cmocka_unit_test(test_oversize),    cmocka_unit_test(test_error_envelope),
+                cmocka_unit_test(test_error_codes), cmocka_unit_test(test_params),
+                cmocka_unit_test(test_error_param), cmocka_unit_test(test_error_wrap_and_nomem),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
