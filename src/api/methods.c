@@ -8,6 +8,7 @@
 #include "methods.h"
 
 #include "follow.h"
+#include "lcd/compiler.h"
 #include "lcd/alloc.h"
 #include "lcd/utf8.h"
 #include "lcd/jsonwrite.h"
@@ -41,7 +42,8 @@ static int current_method = -1;
 #define REPLIED 2
 #define MAX_FILTER_NAMES 64
 
-static int m_ping(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_ping(lcd_api_t *api LCD_UNUSED, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req LCD_UNUSED,
+                  json_object **result, lcd_error_t **err)
 {
         *result = json_object_new_string("pong");
         return *result ? 0 : lcd_error_nomem(err);
@@ -60,25 +62,29 @@ json_object *lcd_methods_info(lcd_api_t *api, lcd_error_t **err)
         return o;
 }
 
-static int m_info(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_info(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req LCD_UNUSED, json_object **result,
+                  lcd_error_t **err)
 {
         *result = lcd_methods_info(api, err);
         return *result ? 0 : LCD_ERR;
 }
 
-static int m_check(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_check(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req LCD_UNUSED, json_object **result,
+                   lcd_error_t **err)
 {
         *result = lcd_doctor_json(api->checks, api->n_checks);
         return *result ? 0 : lcd_error_nomem(err);
 }
 
-static int m_list(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_list(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req LCD_UNUSED, json_object **result,
+                  lcd_error_t **err)
 {
         *result = lcd_engine_list(api->engine, err);
         return *result ? 0 : LCD_ERR;
 }
 
-static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_inspect(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req, json_object **result,
+                     lcd_error_t **err)
 {
         const char *name, *tag;
         if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
@@ -87,8 +93,8 @@ static int m_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, j
         return *result ? 0 : LCD_ERR;
 }
 
-static int m_subscribe(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
-                       lcd_error_t **err)
+static int m_subscribe(lcd_api_t *api LCD_UNUSED, lcd_session_t *s, lcd_rpc_request_t *req,
+                       json_object **result LCD_UNUSED, lcd_error_t **err)
 {
         lcd_sub_request_t sr = {0};
         const char **names = NULL, **types = NULL;
@@ -161,18 +167,20 @@ static int ref_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, ref_
         return ASYNC;
 }
 
-static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_pull(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                  lcd_error_t **err)
 {
         return ref_op(api, s, req, lcd_engine_pull, err);
 }
 
-static int m_images(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_images(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req LCD_UNUSED,
+                    json_object **result, lcd_error_t **err)
 {
         *result = lcd_engine_images(api->engine, err);
         return *result ? 0 : LCD_ERR;
 }
 
-static int m_image_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+static int m_image_inspect(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req, json_object **result,
                            lcd_error_t **err)
 {
         const char *ref;
@@ -182,13 +190,14 @@ static int m_image_inspect(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *
         return *result ? 0 : LCD_ERR;
 }
 
-static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
+static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
                           lcd_error_t **err)
 {
         return ref_op(api, s, req, lcd_engine_image_remove, err);
 }
 
-static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                    lcd_error_t **err)
 {
         lcd_create_req_t cr = {0};
         const char **cmd = NULL, **env = NULL;
@@ -254,17 +263,20 @@ static int simple_op(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, l
         return run_op(api, s, req, &op, err);
 }
 
-static int m_start(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_start(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                   lcd_error_t **err)
 {
         return simple_op(api, s, req, LCD_OP_START, err);
 }
 
-static int m_pause(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_pause(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                   lcd_error_t **err)
 {
         return simple_op(api, s, req, LCD_OP_PAUSE, err);
 }
 
-static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_resume(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                    lcd_error_t **err)
 {
         return simple_op(api, s, req, LCD_OP_RESUME, err);
 }
@@ -283,12 +295,14 @@ static int stop_like(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, l
         return run_op(api, s, req, &op, err);
 }
 
-static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_stop(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                  lcd_error_t **err)
 {
         return stop_like(api, s, req, LCD_OP_STOP, err);
 }
 
-static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                  lcd_error_t **err)
 {
         lcd_op_req_t op = {.op = LCD_OP_KILL, .signal = 9};
         if (lcd_rpc_get_key(req->params, &op.name, &op.tag, err) < 0)
@@ -310,7 +324,8 @@ static int m_kill(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return run_op(api, s, req, &op, err);
 }
 
-static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                    lcd_error_t **err)
 {
         lcd_op_req_t op = {.op = LCD_OP_REMOVE};
         bool present;
@@ -320,12 +335,14 @@ static int m_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, js
         return run_op(api, s, req, &op, err);
 }
 
-static int m_restart(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_restart(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                     lcd_error_t **err)
 {
         return stop_like(api, s, req, LCD_OP_RESTART, err);
 }
 
-static int m_wait(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_wait(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                  lcd_error_t **err)
 {
         const char *name, *tag;
         if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0 || lcd_waiters_add(api, s, req, name, tag, err) < 0)
@@ -333,7 +350,8 @@ static int m_wait(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json
         return REPLIED; /* now, or when the container exits */
 }
 
-static int m_stats(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_stats(lcd_api_t *api, lcd_session_t *s LCD_UNUSED, lcd_rpc_request_t *req, json_object **result,
+                   lcd_error_t **err)
 {
         const char *name, *tag;
         if (lcd_rpc_get_key(req->params, &name, &tag, err) < 0)
@@ -382,7 +400,8 @@ static int m_unfollow(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, 
 #define LOG_TAIL_DEFAULT 1000
 #define LOG_TAIL_MAX 100000
 
-static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result, lcd_error_t **err)
+static int m_logs(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
+                  lcd_error_t **err)
 {
         const char *name, *tag;
         bool has_tail, has_follow, follow = false;

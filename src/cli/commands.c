@@ -14,6 +14,7 @@
 #include "client.h"
 #include "containers.h"
 
+#include "lcd/compiler.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 
@@ -172,7 +173,7 @@ static int cmd_dashboard(int argc, char **argv)
         return 0;
 }
 
-static int cmd_images(int argc, char **argv)
+static int cmd_images(int argc LCD_UNUSED, char **argv LCD_UNUSED)
 {
         return ctl_simple("image.list", NULL, print_images);
 }
@@ -205,17 +206,17 @@ static int cmd_pull(int argc, char **argv)
         return status;
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(int argc LCD_UNUSED, char **argv LCD_UNUSED)
 {
         return ctl_simple("system.check", NULL, print_checks);
 }
 
-static int cmd_info(int argc, char **argv)
+static int cmd_info(int argc LCD_UNUSED, char **argv LCD_UNUSED)
 {
         return ctl_simple("system.info", NULL, NULL);
 }
 
-static int cmd_ping(int argc, char **argv)
+static int cmd_ping(int argc LCD_UNUSED, char **argv LCD_UNUSED)
 {
         return ctl_simple("system.ping", NULL, NULL);
 }

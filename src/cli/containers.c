@@ -7,6 +7,7 @@
  */
 #include "containers.h"
 
+#include "lcd/compiler.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
 
@@ -235,7 +236,7 @@ static void print_log_line(json_object *line)
 }
 
 /* One message while following a log: print a line; 1 at log.end. */
-static int print_log_notice(const ctl_msg_t *m, void *arg)
+static int print_log_notice(const ctl_msg_t *m, void *arg LCD_UNUSED)
 {
         if (m->method != NULL && strcmp(m->method, "log") == 0) {
                 if (ctl.json)
@@ -315,7 +316,7 @@ static int one_container(const char *method, int argc, char **argv)
         return p ? ctl_simple(method, p, NULL) : ctl_out_of_memory(NULL, NULL);
 }
 
-int ctl_cmd_ps(int argc, char **argv)
+int ctl_cmd_ps(int argc LCD_UNUSED, char **argv LCD_UNUSED)
 {
         return ctl_simple("container.list", NULL, print_table);
 }

@@ -1,6 +1,7 @@
 /* wsclient.c - see wsclient.h. */
 #include "wsclient.h"
 
+#include "lcd/compiler.h"
 #include "lcd/alloc.h"
 
 #include <errno.h>
@@ -129,7 +130,7 @@ static int on_receive(lcd_ws_t *ws, struct lws *wsi, const void *in, size_t len)
         return 0;
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user LCD_UNUSED, void *in, size_t len)
 {
         lcd_ws_t *ws = lws_get_opaque_user_data(wsi);
         if (ws == NULL)

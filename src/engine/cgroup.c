@@ -2,6 +2,7 @@
  * any thread for the statistics. */
 #include "cgroup.h"
 
+#include "lcd/compiler.h"
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
 #include "lcd/timeutil.h"
@@ -163,7 +164,7 @@ int lcd_cgroup_each_pid(const char *procs_path, void (*fn)(long pid, void *arg),
         return 0;
 }
 
-static void kill_pid(long pid, void *arg)
+static void kill_pid(long pid, void *arg LCD_UNUSED)
 {
         kill((pid_t)pid, SIGKILL);
 }

@@ -6,6 +6,7 @@
  * deadline bounds the whole run, also for a child that closes its output
  * early: nothing here waits without a timeout.
  */
+#include "lcd/compiler.h"
 #include "lcd/runner.h"
 
 #include "lcd/alloc.h"
@@ -81,7 +82,8 @@ static int spawn_child(const lcd_run_spec_t *spec, int out_w, int err_w, pid_t *
         return r;
 }
 
-static int spawn_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_result_t *res, lcd_error_t **err)
+static int spawn_run(lcd_runner_t *self LCD_UNUSED, const lcd_run_spec_t *spec, lcd_run_result_t *res,
+                     lcd_error_t **err)
 {
         const char *tool = spec->argv[0];
         size_t cap = spec->out_cap ? spec->out_cap : LCD_RUN_OUT_CAP;
