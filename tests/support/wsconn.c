@@ -40,6 +40,8 @@ int64_t wsconn_wall_us(void)
 void wsconn_send(wsconn_t *c, const char *text, size_t len)
 {
         unsigned char out[8192];
+        if (len > sizeof out - 8) /* header (at most 4) + mask (4) */
+                wsconn_die("request too large");
         size_t h = 0;
         out[h++] = 0x81;
         if (len < 126) {
@@ -51,8 +53,6 @@ void wsconn_send(wsconn_t *c, const char *text, size_t len)
         }
         memset(out + h, 0, 4); /* a zero mask: legal, and no per-byte work */
         h += 4;
-        if (h + len > sizeof out)
-                wsconn_die("request too large");
         memcpy(out + h, text, len);
         size_t off = 0, total = h + len;
         while (off < total) {

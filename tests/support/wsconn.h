@@ -33,7 +33,7 @@ int wsconn_read(wsconn_t *c);
 char *wsconn_next(wsconn_t *c, size_t *len, size_t *used);
 void wsconn_consume(wsconn_t *c, size_t n);
 
-void wsconn_die(const char *what);
+__attribute__((noreturn)) void wsconn_die(const char *what);
 int64_t wsconn_mono_us(void);
 int64_t wsconn_wall_us(void);
 /* "2026-11-29T10:47:15.901234Z" -> epoch microseconds, or -1. */
