@@ -171,12 +171,9 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         }
         lcd_container_claim(c);
         j->claimed = true;
-        j->e = e;
         j->c = c; /* the caller's reference moves to the job */
-        j->done = done;
-        j->ctx = ctx;
         /* a create that must pull runs in the pull lane: a slow registry holds no worker of the others */
-        if (lcd_job_queue(e, j, create_job, !lcd_imagestore_cached(e->images, &j->ref), err) < 0) {
+        if (lcd_job_queue(e, j, create_job, !lcd_imagestore_cached(e->images, &j->ref), done, ctx, err) < 0) {
                 lcd_statemap_remove(e->map, &c->item);
                 lcd_container_unref(c);
                 lcd_free(j);

@@ -89,8 +89,11 @@ typedef struct lcd_job {
 void lcd_job_finish(lcd_job_t *j, json_object *result, lcd_error_t *err);
 /* ... with the container object as the result (unless err). */
 void lcd_job_finish_container(lcd_job_t *j, lcd_error_t *err);
-/* Queue j on the pool (the pull lane when pull is set). 0, or LCD_ERR busy. */
-int lcd_job_queue(lcd_engine_t *e, lcd_job_t *j, lcd_job_fn fn, bool pull, lcd_error_t **err);
+/* Queue j on the pool (the pull lane when pull is set), to answer
+ * done(ctx, ...) once it has run. 0, or LCD_ERR busy: j is still the
+ * caller's then. */
+int lcd_job_queue(lcd_engine_t *e, lcd_job_t *j, lcd_job_fn fn, bool pull, lcd_engine_done_fn done, void *ctx,
+                  lcd_error_t **err);
 
 /* ---- parking (park.c) ---- */
 

@@ -21,6 +21,16 @@
 
 /* ---- pull ---- */
 
+/* The request's image reference, parsed; LCD_ERR with an invalid err
+ * naming "ref". */
+static int parse_ref(const char *ref, lcd_imageref_t *out, lcd_error_t **err)
+{
+        const char *why;
+        if (lcd_imageref_parse(ref, out, &why) < 0)
+                return lcd_error_invalid(err, "ref", "ref: %s", why);
+        return LCD_OK;
+}
+
 static void pull_job(void *arg)
 {
         lcd_job_t *j = arg;
@@ -44,15 +54,11 @@ int lcd_engine_pull(lcd_engine_t *e, const char *ref, lcd_engine_done_fn done, v
         lcd_job_t *j = lcd_calloc(1, sizeof *j);
         if (j == NULL)
                 return lcd_error_nomem(err);
-        const char *why;
-        if (lcd_imageref_parse(ref, &j->ref, &why) < 0) {
+        if (parse_ref(ref, &j->ref, err) < 0) {
                 lcd_free(j);
-                return lcd_error_invalid(err, "ref", "ref: %s", why);
+                return LCD_ERR;
         }
-        j->e = e;
-        j->done = done;
-        j->ctx = ctx;
-        if (lcd_job_queue(e, j, pull_job, true, err) < 0) {
+        if (lcd_job_queue(e, j, pull_job, true, done, ctx, err) < 0) {
                 lcd_free(j);
                 return LCD_ERR;
         }
@@ -113,21 +119,17 @@ int lcd_engine_image_remove(lcd_engine_t *e, const char *ref, lcd_engine_done_fn
         lcd_job_t *j = lcd_calloc(1, sizeof *j);
         if (j == NULL)
                 return lcd_error_nomem(err);
-        const char *why;
         char who[LCD_NAME_MAX + LCD_TAG_MAX + 2];
-        if (lcd_imageref_parse(ref, &j->ref, &why) < 0) {
+        if (parse_ref(ref, &j->ref, err) < 0) {
                 lcd_free(j);
-                return lcd_error_invalid(err, "ref", "ref: %s", why);
+                return LCD_ERR;
         }
         if (image_in_use(e, j->ref.canonical, NULL, who, sizeof who)) {
                 lcd_free(j);
                 return lcd_error_set(err, LCD_E_CONFLICT, "image %s is used by container %s: remove it first", ref,
                                      who);
         }
-        j->e = e;
-        j->done = done;
-        j->ctx = ctx;
-        if (lcd_job_queue(e, j, image_remove_job, false, err) < 0) {
+        if (lcd_job_queue(e, j, image_remove_job, false, done, ctx, err) < 0) {
                 lcd_free(j);
                 return LCD_ERR;
         }
@@ -144,10 +146,7 @@ json_object *lcd_engine_images(lcd_engine_t *e, lcd_error_t **err)
 json_object *lcd_engine_image_inspect(lcd_engine_t *e, const char *ref, lcd_error_t **err)
 {
         lcd_imageref_t r;
-        const char *why;
-        if (lcd_imageref_parse(ref, &r, &why) < 0) {
-                lcd_error_invalid(err, "ref", "ref: %s", why);
+        if (parse_ref(ref, &r, err) < 0)
                 return NULL;
-        }
         return lcd_imagestore_inspect(e->images, &r, err);
 }

@@ -37,8 +37,12 @@ void lcd_job_finish_container(lcd_job_t *j, lcd_error_t *err)
         lcd_job_finish(j, err ? NULL : lcd_container_to_json(j->c), err);
 }
 
-int lcd_job_queue(lcd_engine_t *e, lcd_job_t *j, lcd_job_fn fn, bool pull, lcd_error_t **err)
+int lcd_job_queue(lcd_engine_t *e, lcd_job_t *j, lcd_job_fn fn, bool pull, lcd_engine_done_fn done, void *ctx,
+                  lcd_error_t **err)
 {
+        j->e = e;
+        j->done = done;
+        j->ctx = ctx;
         if (atomic_load(&e->shutting_down))
                 return lcd_error_set(err, LCD_E_BUSY, "the daemon is shutting down");
         lcd_pool_t *pool = pull ? e->pulls : e->pool;

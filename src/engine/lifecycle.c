@@ -322,13 +322,10 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
                 goto out;
         }
         j->claimed = exclusive;
-        j->e = e;
         j->op = *req;
         j->op.name = j->op.tag = NULL; /* they point into the request; jobs use c->item */
         j->c = c;
-        j->done = done;
-        j->ctx = ctx;
-        if (lcd_job_queue(e, j, jobs[req->op], false, err) < 0) {
+        if (lcd_job_queue(e, j, jobs[req->op], false, done, ctx, err) < 0) {
                 if (exclusive)
                         lcd_container_release(c);
                 lcd_free(j);

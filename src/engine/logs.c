@@ -57,12 +57,9 @@ int lcd_engine_logs(lcd_engine_t *e, const char *name, const char *tag, unsigned
                 lcd_mapitem_unref(it);
                 return lcd_error_nomem(err);
         }
-        j->e = e;
         j->c = lcd_container_from_item(it); /* a reference, no claim: reading does not change it */
         j->tail = tail;
-        j->done = done;
-        j->ctx = ctx;
-        if (lcd_job_queue(e, j, logs_job, false, err) < 0) {
+        if (lcd_job_queue(e, j, logs_job, false, done, ctx, err) < 0) {
                 lcd_mapitem_unref(it);
                 lcd_free(j);
                 return LCD_ERR;
