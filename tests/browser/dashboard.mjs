@@ -64,15 +64,39 @@ try {
   await page.click('#create button[type="submit"]');
   await expectState("web:1", "running");
 
-  step = "validation errors from the server appear beside the field";
+  step = "validation errors from the server appear beside the field error.data.param names";
   await page.fill('#create input[name="name"]', "Bad Name");
   await page.click('#create button[type="submit"]');
   await page.locator('.field-error[data-for="name"]', { hasText: "name must match" }).waitFor({ timeout: 10000 });
   await page.fill('#create input[name="name"]', "");
+  await page.fill('#create textarea[name="env"]', "1BAD=x");
+  await page.click('#create button[type="submit"]');
+  await page.locator('.field-error[data-for="env"]', { hasText: "env[0] must be KEY=VALUE" }).waitFor({ timeout: 10000 });
+  if (await page.locator('.field-error[data-for="name"]').textContent())
+    throw new Error("the name's old error stayed");
+  await page.fill('#create textarea[name="env"]', "");
 
-  step = "buttons follow the state";
-  if (!(await row("web:1").locator('button[data-action="resume"]').isDisabled()))
-    throw new Error("resume is enabled on a running container");
+  step = "buttons follow the daemon's operations table (system.info), state by state";
+  const ops = JSON.parse(lightctl("--json", "info")).operations;
+  const enabled = (op, st) => !(ops[op].unchanged || []).includes(st) &&
+    ((ops[op].states || []).includes(st) || (op === "remove" && (ops[op].withForce || []).includes(st)));
+  await page.fill('#create input[name="name"]', "idle");
+  await page.fill('#create input[name="tag"]', "1");
+  await page.fill('#create input[name="cmd"]', "/bin/sleep 1000");
+  await page.uncheck('#create input[name="start"]');
+  await page.click('#create button[type="submit"]');
+  await expectState("idle:1", "created");
+  await page.check('#create input[name="start"]');
+  for (const [k, st] of [["web:1", "running"], ["idle:1", "created"]]) {
+    for (const op of ["start", "stop", "restart", "pause", "resume", "remove", "logs"]) {
+      const off = await row(k).locator(`button[data-action="${op}"]`).isDisabled();
+      if (off === enabled(op, st)) throw new Error(`${op} is ${off ? "disabled" : "enabled"} on ${st} ${k}`);
+    }
+  }
+  if (await row("idle:1").locator('button[data-action="restart"]').isDisabled())
+    throw new Error("restart is disabled on a created container (the daemon allows it)");
+  lightctl("rm", "idle:1");
+  await row("idle:1").waitFor({ state: "detached", timeout: 20000 });
 
   step = "logs follow";
   await click("web:1", "logs");

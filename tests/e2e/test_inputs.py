@@ -1,5 +1,6 @@
 """Bad input gets a clear error and changes nothing; tool failures leave nothing behind."""
 import os
+import re
 
 from harness import WS, DaemonSuite, RPCError, WSError, http_get, run_suite, unix_connect
 
@@ -168,6 +169,10 @@ class Inputs(DaemonSuite):
         status, hdrs, body = http_get(self.env.socket, "/app.js")
         self.assertEqual((status, hdrs["content-type"].split(";")[0]), (200, "text/javascript"))
         self.assertIn("events.subscribe", body)
+        # every module app.js imports is served as JavaScript too
+        for mod in re.findall(r'from "\./([a-z]+\.js)"', body):
+            status, hdrs, _ = http_get(self.env.socket, "/" + mod)
+            self.assertEqual((mod, status, hdrs["content-type"].split(";")[0]), (mod, 200, "text/javascript"))
         self.assertEqual(http_get(self.env.socket, "/style.css")[0], 200)
         self.assertEqual(http_get(self.env.socket, "/", {"Host": "evil.example"})[0], 403)
 

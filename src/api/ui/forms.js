@@ -1,0 +1,107 @@
+// forms.js - the create and pull forms.
+//
+// DESIGN: the daemon validates; the page only turns the fields into
+// params and puts a refusal beside the field it names. An error's
+// data.param (docs/API.md) is the request field at fault, and each form
+// has a slot per field (.field-error[data-for=FIELD]); an error naming no
+// field of the form goes to the form's status line. Editing a field
+// clears its error.
+
+import {$} from "./view.js";
+import {call} from "./rpc.js";
+
+let creating = false;  // a create is under way: pull progress goes to its status line
+
+// "sh -c 'echo hi; sleep 1'" -> ["sh", "-c", "echo hi; sleep 1"]: quotes group, nothing else is special.
+export function splitWords(s) {
+  const out = [];
+  let cur = null, quote = null;
+  for (const ch of s) {
+    if (quote) {
+      if (ch === quote) quote = null; else cur += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      cur = cur ?? "";
+    } else if (/\s/.test(ch)) {
+      if (cur !== null) out.push(cur);
+      cur = null;
+    } else {
+      cur = (cur ?? "") + ch;
+    }
+  }
+  if (cur !== null) out.push(cur);
+  return out;
+}
+
+function clearErrors(form) {
+  for (const s of form.querySelectorAll(".field-error")) s.textContent = "";
+}
+
+// Put message beside field; false when the form has no slot for it.
+function fieldError(form, field, message) {
+  const slot = field ? form.querySelector(`.field-error[data-for="${CSS.escape(field)}"]`) : null;
+  if (slot) slot.textContent = message;
+  return slot !== null;
+}
+
+function createParams(f) {
+  const p = {image: f.get("image").trim()};
+  for (const n of ["name", "tag"]) if (f.get(n).trim()) p[n] = f.get(n).trim();
+  if (f.get("cmd").trim()) p.cmd = splitWords(f.get("cmd"));
+  const env = f.get("env").split("\n").map((s) => s.trim()).filter(Boolean);
+  if (env.length) p.env = env;
+  return p;
+}
+
+async function onCreate(ev) {
+  ev.preventDefault();
+  const form = ev.target;
+  const f = new FormData(form);
+  const p = createParams(f);
+  const status = $("#create-status");
+  clearErrors(form);
+  if (!p.image) return fieldError(form, "image", "image is required");
+  creating = true;
+  status.textContent = "creating…";
+  try {
+    const c = await call("container.create", p);
+    if (f.get("start")) await call("container.start", {name: c.name, tag: c.tag});
+    status.textContent = `${c.name}:${c.tag} ${f.get("start") ? "started" : "created"}`;
+  } catch (e) {
+    status.textContent = fieldError(form, e.param, e.message) ? "" : e.message;
+  } finally {
+    creating = false;
+  }
+}
+
+// An image.progress event.
+export function onPullProgress(e) {
+  if (creating) $("#create-status").textContent = `${e.phase} ${e.ref}…`;
+}
+
+function onPull(pulled) {
+  return async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const ref = new FormData(form).get("ref").trim();
+    clearErrors(form);
+    if (!ref) return;
+    const slot = form.querySelector('.field-error[data-for="ref"]');
+    slot.textContent = "pulling…";
+    try {
+      await call("image.pull", {ref});
+      slot.textContent = "";
+      pulled();
+    } catch (e) {
+      slot.textContent = e.message;
+    }
+  };
+}
+
+// pulled() runs after a pull from the form succeeds.
+export function bindForms(pulled) {
+  $("#create").addEventListener("submit", onCreate);
+  $("#pull").addEventListener("submit", onPull(pulled));
+  for (const form of [$("#create"), $("#pull")])
+    form.addEventListener("input", (e) => fieldError(form, e.target.name, ""));
+}
