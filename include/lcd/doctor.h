@@ -17,7 +17,7 @@
 
 #include "lcd/runner.h"
 
-#define LCD_DOCTOR_MAX 16
+#define LCD_DOCTOR_MAX 24
 
 typedef struct {
         const char *check; /* stable id: "userns", "subuid", "crun", ... */

@@ -23,6 +23,7 @@
 #include "lcd/doctor.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
+#include "lcd/net.h"
 #include "lcd/runner.h"
 #include "lcd/userns.h"
 
@@ -47,7 +48,7 @@ typedef struct {
         bool shared_keyring;                    /* --no-new-keyring */
         const lcd_check_t *checks;              /* the doctor's results (tool versions); NULL: probe */
         size_t n_checks;
-        bool no_overlay; /* unit tests: do not mount overlays */
+        bool no_mounts; /* unit tests: no overlay mounts, no network namespaces (the tools still run) */
 } lcd_engine_config_t;
 
 /* Called once per accepted operation, on a worker thread. Ownership of
@@ -70,6 +71,11 @@ typedef struct {
         const char *workdir;                 /* NULL: the image's */
         int64_t memory_limit;                /* bytes, 0: none */
         int64_t pids_limit;                  /* 0: none */
+        lcd_net_mode_t network;              /* 0: private */
+        const lcd_port_t *ports;             /* n_ports of them (private only) */
+        size_t n_ports;
+        const char *hostname;     /* NULL: the container's name */
+        bool allow_host_loopback; /* private: the host's loopback reachable as host.containers.internal */
 } lcd_create_req_t;
 
 /* The operations on an existing container and the states that allow each:

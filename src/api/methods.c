@@ -7,6 +7,7 @@
  */
 #include "methods.h"
 
+#include "createparams.h"
 #include "follow.h"
 #include "lcd/compiler.h"
 #include "lcd/alloc.h"
@@ -24,11 +25,6 @@
 
 #include <stdint.h>
 #include <string.h>
-
-#define MAX_ARGS 256
-#define MAX_ARG_LEN 4096
-#define MAX_ENV 256
-#define MAX_ENV_LEN (32 * 1024)
 
 typedef int (*handler_fn)(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result,
                           lcd_error_t **err);
@@ -199,47 +195,20 @@ static int m_image_remove(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *r
 static int m_create(lcd_api_t *api, lcd_session_t *s, lcd_rpc_request_t *req, json_object **result LCD_UNUSED,
                     lcd_error_t **err)
 {
-        lcd_create_req_t cr = {0};
-        const char **cmd = NULL, **env = NULL;
+        lcd_create_params_t cp;
         int rc = LCD_ERR;
-        if (lcd_rpc_get_string(req->params, "image", true, 1024, &cr.image, err) < 0 ||
-            lcd_rpc_get_string(req->params, "name", false, 256, &cr.name, err) < 0 ||
-            lcd_rpc_get_string(req->params, "tag", false, 256, &cr.tag, err) < 0 ||
-            lcd_rpc_get_string(req->params, "workdir", false, MAX_ARG_LEN, &cr.workdir, err) < 0 ||
-            lcd_rpc_get_strv(req->params, "cmd", MAX_ARGS, MAX_ARG_LEN, &cmd, err) < 0 ||
-            lcd_rpc_get_strv(req->params, "env", MAX_ENV, MAX_ENV_LEN, &env, err) < 0)
+        if (lcd_create_params_decode(req->params, &cp, err) < 0)
                 goto out;
-        bool present;
-        if (lcd_rpc_get_int(req->params, "memoryLimit", 4 * 1024 * 1024, INT64_MAX, &present, &cr.memory_limit, err) <
-                    0 ||
-            lcd_rpc_get_int(req->params, "pidsLimit", 1, 4194304, &present, &cr.pids_limit, err) < 0)
-                goto out;
-        if (cmd != NULL && cmd[0] == NULL) {
-                lcd_error_invalid(err, "cmd", "cmd must not be empty (omit it for the image's default)");
-                goto out;
-        }
-        for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-                if (!lcd_env_valid(env[i])) {
-                        lcd_error_invalid(err, "env", "env[%zu] must be KEY=VALUE with KEY [A-Za-z_][A-Za-z0-9_]*", i);
-                        goto out;
-                }
-        if (cr.workdir != NULL && cr.workdir[0] != '/') {
-                lcd_error_invalid(err, "workdir", "workdir must be an absolute path");
-                goto out;
-        }
-        cr.cmd = cmd;
-        cr.env = env;
         lcd_pending_t *p = pending_or_err(s, req, err);
         if (p == NULL)
                 goto out;
-        if (lcd_engine_create(api->engine, &cr, lcd_pending_done, p, err) < 0) {
+        if (lcd_engine_create(api->engine, &cp.req, lcd_pending_done, p, err) < 0) {
                 lcd_pending_free(p);
                 goto out;
         }
         rc = ASYNC;
 out:
-        lcd_free(cmd);
-        lcd_free(env);
+        lcd_create_params_clear(&cp);
         return rc;
 }
 
@@ -432,8 +401,6 @@ static const char *const k_none[] = {NULL};
 static const char *const k_key[] = {"name", "tag", NULL};
 static const char *const k_subscribe[] = {"since", "initial", "names", "types", NULL};
 static const char *const k_ref[] = {"ref", NULL};
-static const char *const k_create[] = {"image",   "name",        "tag",       "cmd", "env",
-                                       "workdir", "memoryLimit", "pidsLimit", NULL};
 static const char *const k_stop[] = {"name", "tag", "timeout", NULL};
 static const char *const k_kill[] = {"name", "tag", "signal", NULL};
 static const char *const k_remove[] = {"name", "tag", "force", NULL};
@@ -448,7 +415,7 @@ static const struct {
         {"system.ping", m_ping, k_none, false},
         {"system.info", m_info, k_none, false},
         {"image.pull", m_pull, k_ref, false},
-        {"container.create", m_create, k_create, false},
+        {"container.create", m_create, lcd_create_param_names, false},
         {"container.start", m_start, k_key, false},
         {"container.stop", m_stop, k_stop, false},
         {"container.kill", m_kill, k_kill, false},

@@ -32,6 +32,8 @@ static void container_release(lcd_mapitem_t *it)
         lcd_strv_free(c->cmd);
         lcd_strv_free(c->env);
         lcd_strv_free(c->effective_cmd);
+        lcd_free(c->ports);
+        lcd_free(c->hostname);
         lcd_free(c);
 }
 
@@ -66,6 +68,22 @@ lcd_container_t *lcd_container_new(const char *name, const char *tag, const char
                 return NULL;
         }
         return c;
+}
+
+int lcd_container_set_network(lcd_container_t *c, lcd_net_mode_t mode, const lcd_port_t *ports, size_t n_ports,
+                              const char *hostname, bool allow_host_loopback)
+{
+        c->net_mode = mode;
+        c->allow_host_loopback = allow_host_loopback;
+        if (n_ports > 0) {
+                c->ports = lcd_calloc(n_ports, sizeof *c->ports);
+                if (c->ports == NULL)
+                        return -ENOMEM;
+                memcpy(c->ports, ports, n_ports * sizeof *ports);
+                c->n_ports = n_ports;
+        }
+        c->hostname = lcd_strdup(hostname);
+        return c->hostname ? 0 : -ENOMEM;
 }
 
 void lcd_container_unref(lcd_container_t *c)
@@ -152,6 +170,27 @@ static int set_time(json_object *o, const char *key, int64_t ms)
         return lcd_json_set(o, key, json_object_new_string(buf));
 }
 
+/* [{"hostPort","containerPort","protocol","hostIp"}] (NULL on allocation failure). */
+static json_object *ports_json(const lcd_container_t *c)
+{
+        json_object *a = json_object_new_array_ext((int)c->n_ports);
+        int rc = a ? 0 : -1;
+        for (size_t i = 0; rc == 0 && i < c->n_ports; i++) {
+                const lcd_port_t *p = &c->ports[i];
+                json_object *o = json_object_new_object();
+                rc |= lcd_json_set(o, "hostPort", json_object_new_int(p->host_port));
+                rc |= lcd_json_set(o, "containerPort", json_object_new_int(p->container_port));
+                rc |= lcd_json_set(o, "protocol", json_object_new_string(p->udp ? "udp" : "tcp"));
+                rc |= lcd_json_set(o, "hostIp", json_object_new_string(p->host_ip[0] ? p->host_ip : "0.0.0.0"));
+                rc |= lcd_json_append(a, o);
+        }
+        if (rc != 0) {
+                json_object_put(a);
+                return NULL;
+        }
+        return a;
+}
+
 json_object *lcd_container_to_json(lcd_container_t *c)
 {
         json_object *o = json_object_new_object();
@@ -177,6 +216,11 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         rc |= set_time(o, "finishedAt", c->finished_at);
         char **cmd = c->effective_cmd ? c->effective_cmd : c->cmd;
         rc |= cmd ? lcd_json_set(o, "cmd", lcd_strv_to_json((const char *const *)cmd)) : lcd_json_set_null(o, "cmd");
+        rc |= lcd_json_set(o, "network", json_object_new_string(lcd_net_mode_name(c->net_mode)));
+        rc |= lcd_json_set(o, "ports", ports_json(c));
+        rc |= lcd_json_set_str(o, "ipAddress", c->ip_address[0] ? c->ip_address : NULL);
+        rc |= lcd_json_set_str(o, "hostname", c->hostname);
+        rc |= lcd_json_set(o, "networkLost", json_object_new_boolean(c->net_lost));
         pthread_mutex_unlock(&c->mu);
         if (rc != 0) {
                 json_object_put(o);

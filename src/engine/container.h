@@ -21,10 +21,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lcd/net.h"
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "statemap.h"
 #include "lcd/strv.h"
+#include "network.h" /* lcd_net_spec_t */
 
 #define LCD_ID_LEN 64
 
@@ -42,6 +44,11 @@ typedef struct lcd_container {
         char *workdir;                    /* may be NULL */
         int64_t memory_limit, pids_limit; /* 0: none */
         int64_t created_at;               /* wall ms */
+        lcd_net_mode_t net_mode;
+        lcd_port_t *ports; /* n_ports published ports; NULL when none */
+        size_t n_ports;
+        char *hostname;
+        bool allow_host_loopback;
         /* guarded by mu */
         char *image_digest;   /* NULL until pulled */
         char **effective_cmd; /* what runs (from the bundle), NULL until created */
@@ -52,6 +59,8 @@ typedef struct lcd_container {
         uint64_t revision;               /* rises with every published change (events carry it) */
         bool starting;                   /* a start job is between crun start and RUNNING */
         bool exit_pending;               /* an exit arrived while starting; applied after */
+        char ip_address[LCD_ADDR_MAX];   /* the private network's address while it is up; "": none */
+        bool net_lost;                   /* its pasta died while the container ran */
         /* guarded by the engine's park lock (park.c) */
         struct lcd_parked *parked; /* a job waiting for this container's exit */
 } lcd_container_t;
@@ -65,8 +74,19 @@ static inline lcd_container_t *lcd_container_from_item(lcd_mapitem_t *it)
         return (lcd_container_t *)it;
 }
 void lcd_container_unref(lcd_container_t *c);
+/* Before insert: the network the container asked for (ports and hostname
+ * copied). 0, or -ENOMEM. */
+int lcd_container_set_network(lcd_container_t *c, lcd_net_mode_t mode, const lcd_port_t *ports, size_t n_ports,
+                              const char *hostname, bool allow_host_loopback);
 
 lcd_cstate_t lcd_container_state(lcd_container_t *c);
+
+/* The network c asked for, as the runtime takes it (fixed at create). */
+static inline lcd_net_spec_t lcd_container_net(const lcd_container_t *c)
+{
+        lcd_net_spec_t n = {c->net_mode, c->ports, c->n_ports, c->allow_host_loopback, c->hostname};
+        return n;
+}
 
 /* Claim / release the one-operation-in-flight flag. Claim returns false
  * when another operation holds it. */

@@ -14,6 +14,7 @@
  * out of the map and publishes container.failed: nothing is left behind.
  */
 #include "engine-internal.h"
+#include "network.h"
 
 #include "lcd/alloc.h"
 #include "lcd/ident.h"
@@ -29,12 +30,14 @@
 struct created {
         int pid;
         char **argv;
+        char addr[LCD_ADDR_MAX];
 };
 
 static void set_created(lcd_container_t *c, void *arg)
 {
         struct created *x = arg;
         c->pid = x->pid;
+        memcpy(c->ip_address, x->addr, sizeof c->ip_address);
         lcd_strv_free(c->effective_cmd);
         c->effective_cmd = x->argv;
         x->argv = NULL;
@@ -67,11 +70,15 @@ static void create_job(void *arg)
         pthread_mutex_lock(&c->mu);
         c->image_digest = d;
         pthread_mutex_unlock(&c->mu);
-        lcd_bundle_spec_t spec = {(const char *const *)c->cmd, (const char *const *)c->env, c->workdir, c->memory_limit,
-                                  c->pids_limit};
+        lcd_bundle_spec_t spec = {.cmd = (const char *const *)c->cmd,
+                                  .env = (const char *const *)c->env,
+                                  .workdir = c->workdir,
+                                  .memory_limit = c->memory_limit,
+                                  .pids_limit = c->pids_limit};
         phase = lcd_wall_us();
         lcd_image_t img = {layout, digest, bytes};
-        int r = lcd_runtime_prepare(e->rt, c->id, &img, &spec, &x.argv, &err);
+        lcd_net_spec_t net = lcd_container_net(c);
+        int r = lcd_runtime_prepare(e->rt, c->id, &img, &spec, &net, &x.argv, &err);
         lcd_engine_phase(e, LCD_PHASE_UNPACK, phase);
         lcd_imagestore_release(e->images, &j->ref);
         lcd_free(layout);
@@ -80,8 +87,10 @@ static void create_job(void *arg)
         char name[LCD_NAME_MAX + LCD_TAG_MAX + 2];
         snprintf(name, sizeof name, "%s_%s", c->item.name, c->item.tag);
         phase = lcd_wall_us();
-        if (lcd_runtime_create(e->rt, c->id, name, &x.pid, &err) < 0)
+        if (lcd_runtime_create(e->rt, c->id, name, &net, &x.pid, &err) < 0)
                 goto fail;
+        if (c->net_mode == LCD_NET_PRIVATE)
+                lcd_runtime_net_address(e->rt, c->id, x.addr, sizeof x.addr);
         lcd_exitwatch_conmon(e, c);
         lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
@@ -114,6 +123,38 @@ static bool controller_delegated(lcd_engine_t *e, const char *controller)
         return false;
 }
 
+/* A hostname is one DNS label: [A-Za-z0-9-], not starting or ending with '-'. */
+static bool hostname_valid(const char *h)
+{
+        size_t n = strlen(h);
+        if (n == 0 || n > LCD_HOSTNAME_MAX || h[0] == '-' || h[n - 1] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
+                      h[i] == '-'))
+                        return false;
+        return true;
+}
+
+/* The network options, and the published host ports free right now. */
+static int check_network(const lcd_create_req_t *req, lcd_error_t **err)
+{
+        if ((unsigned)req->network >= LCD_NET__COUNT)
+                return lcd_error_invalid(err, "network", "network must be \"private\", \"none\" or \"host\"");
+        if (req->hostname != NULL && !hostname_valid(req->hostname))
+                return lcd_error_invalid(
+                        err, "hostname",
+                        "hostname must be one DNS label: [A-Za-z0-9-], at most %d, no '-' at either end",
+                        LCD_HOSTNAME_MAX);
+        if (req->network != LCD_NET_PRIVATE && (req->n_ports > 0 || req->allow_host_loopback))
+                return lcd_error_invalid(err, req->n_ports > 0 ? "ports" : "allowHostLoopback",
+                                         "%s needs network \"private\" (the container's own namespace)",
+                                         req->n_ports > 0 ? "ports" : "allowHostLoopback");
+        if (req->n_ports > LCD_PORTS_MAX)
+                return lcd_error_invalid(err, "ports", "at most %d ports", LCD_PORTS_MAX);
+        return lcd_network_check_ports(req->ports, req->n_ports, err);
+}
+
 int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_done_fn done, void *ctx,
                       lcd_error_t **err)
 {
@@ -144,7 +185,7 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                 lcd_error_set(err, LCD_E_UNSUPPORTED,
                               "pidsLimit needs the pids controller, which is not delegated to the daemon (%s)",
                               e->cg.delegated ? e->cg.controllers : e->cg.why);
-        else
+        else if (check_network(req, err) == 0)
                 rc = 0;
         if (rc < 0) {
                 lcd_free(j);
@@ -157,6 +198,12 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         }
         c->memory_limit = req->memory_limit;
         c->pids_limit = req->pids_limit;
+        if (lcd_container_set_network(c, req->network, req->ports, req->n_ports, req->hostname ? req->hostname : name,
+                                      req->allow_host_loopback) < 0) {
+                lcd_container_unref(c);
+                lcd_free(j);
+                return lcd_error_nomem(err);
+        }
         int r = lcd_statemap_insert(e->map, &c->item);
         if (r < 0) {
                 /* name and tag may point into j: say so before freeing it */

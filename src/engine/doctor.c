@@ -7,6 +7,7 @@
 #include "lcd/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -184,6 +185,66 @@ static void check_tool(lcd_check_t *c, lcd_runner_t *runner, const char *tool)
         lcd_run_result_clear(&res);
 }
 
+/* pasta: the private network (the default) needs it, none and host do not. */
+static void check_pasta(lcd_check_t *c, lcd_runner_t *runner)
+{
+        const char *argv[] = {"pasta", "--version", NULL};
+        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = 5000, .pass_fd = -1, .out_cap = 4096};
+        lcd_run_result_t res;
+        lcd_error_t *err = NULL;
+        if (runner->run(runner, &spec, &res, &err) == 0 && res.status == 0)
+                snprintf(c->detail, sizeof c->detail, "%.*s (private networks and published ports)",
+                         (int)strcspn(res.out, "\n"), res.out);
+        else
+                fail(c, "sudo apt-get install passt (or create containers with network \"host\" or \"none\")",
+                     "%s: the default private network cannot be made", err ? err->msg : "pasta --version failed");
+        lcd_error_free(err);
+        lcd_run_result_clear(&res);
+}
+
+/* pasta opens /dev/net/tun as the daemon's user. */
+static void check_tun(lcd_check_t *c)
+{
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+                close(fd);
+                snprintf(c->detail, sizeof c->detail, "/dev/net/tun can be opened%s", "");
+                return;
+        }
+        if (errno == ENOENT)
+                fail(c, "sudo modprobe tun", "/dev/net/tun is missing: %s", "pasta cannot make private networks");
+        else
+                fail(c,
+                     "sudo chmod 0666 /dev/net/tun (as Debian's udev sets it), or a udev rule: KERNEL==\"tun\", "
+                     "MODE=\"0666\"",
+                     "/dev/net/tun: %s: pasta fails with \"Failed to open tun socket in namespace\"", strerror(errno));
+}
+
+/* Where AppArmor confines pasta, its profile allows network namespaces
+ * only under /run/user/<uid>/netns and /proc/<pid>/ns/net. */
+static void check_apparmor(lcd_check_t *c)
+{
+        char text[16384];
+        ssize_t n = lcd_read_small("/sys/kernel/security/apparmor/profiles", text, sizeof text);
+        bool confined = false;
+        for (char *save = NULL, *line = n > 0 ? strtok_r(text, "\n", &save) : NULL; line != NULL && !confined;
+             line = strtok_r(NULL, "\n", &save))
+                confined = (strncmp(line, "pasta ", 6) == 0 || strncmp(line, "passt ", 6) == 0 ||
+                            strstr(line, "/usr/bin/pasta ") != NULL || strstr(line, "/usr/bin/passt ") != NULL) &&
+                           strstr(line, "(enforce)") != NULL;
+        if (!confined) {
+                snprintf(c->detail, sizeof c->detail, "pasta is not confined by AppArmor%s", n > 0 ? "" : " (none)");
+                return;
+        }
+        fail(c,
+             "allow the daemon's namespaces in a local rule: echo '@{run}/user/@{uid}/light-containerd/netns/* rw,' "
+             "| sudo tee -a /etc/apparmor.d/local/usr.bin.passt && sudo apparmor_parser -r "
+             "/etc/apparmor.d/usr.bin.passt",
+             "pasta is confined by AppArmor (%s): its profile may refuse the daemon's namespaces under "
+             "<runtime-dir>/netns",
+             "enforce");
+}
+
 static void check_runtime_dir(lcd_check_t *c)
 {
         static const char fix[] = "log in through a session manager (pam_systemd) that creates "
@@ -251,6 +312,9 @@ size_t lcd_doctor_run(lcd_runner_t *runner, lcd_check_t *out)
         static const char *const tools[] = {"skopeo", "umoci", "crun", "conmon"};
         for (size_t i = 0; i < 4; i++)
                 check_tool(add(out, &n, tools[i], true), runner, tools[i]);
+        check_pasta(add(out, &n, "pasta", false), runner);
+        check_tun(add(out, &n, "tun", false));
+        check_apparmor(add(out, &n, "apparmor", false));
         check_runtime_dir(add(out, &n, "runtime-dir", false));
         check_private_dirs(add(out, &n, "private-dirs", true));
         return n;

@@ -113,7 +113,7 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 .timeout_ms = cfg->tool_timeout_ms,
                 .shared_keyring = cfg->shared_keyring,
                 .log_max_bytes = cfg->log_max_bytes > 0 ? cfg->log_max_bytes : LCD_LOG_MAX_DEFAULT,
-                .no_overlay = cfg->no_overlay,
+                .no_mounts = cfg->no_mounts,
                 .progress = publish_progress,
                 .progress_ctx = e,
         };

@@ -52,14 +52,20 @@ static int pidfd_open_(pid_t pid)
 struct exit_info {
         int code;
         bool has_code;
+        lcd_runtime_t *rt;
 };
 
+/* Under c->mu, before `exited` is visible: the network goes first, so a
+ * start that follows the exit finds its ports free. */
 static void set_exit(lcd_container_t *c, void *arg)
 {
         struct exit_info *x = arg;
         c->has_exit_code = x->has_code;
         c->exit_code = x->code;
         c->finished_at = lcd_wall_ms();
+        if (c->net_mode == LCD_NET_PRIVATE)
+                lcd_runtime_net_down(x->rt, c->id);
+        c->ip_address[0] = '\0';
 }
 
 void lcd_exitwatch_record(lcd_engine_t *e, const char *id)
@@ -67,7 +73,7 @@ void lcd_exitwatch_record(lcd_engine_t *e, const char *id)
         lcd_container_t *c = e->lookup(e->lookup_ctx, id);
         if (c == NULL)
                 return; /* removed already (its exit file goes with it) */
-        struct exit_info x = {0, false};
+        struct exit_info x = {0, false, e->rt};
         x.has_code = lcd_runtime_exit_code(e->rt, id, &x.code) == 0;
         if (!x.has_code) {
                 /* a stale notice (the file went with a re-create): nothing to record */
@@ -132,7 +138,7 @@ static void conmon_gone(lcd_engine_t *e, const lcd_conmon_watch_t *w)
                 waitid(P_PIDFD, (id_t)pfd, &si, WEXITED | WNOHANG);
                 close(pfd);
         }
-        struct exit_info x = {0, false};
+        struct exit_info x = {0, false, e->rt};
         if (lcd_container_transition(c, e->ev, live, LCD_CS_EXITED, set_exit, &x, NULL) == 0)
                 lcd_park_exited(e, c);
         lcd_container_unref(c);

@@ -97,8 +97,16 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
         if (lcd_container_state(c) == LCD_CS_EXITED) {
                 /* a second run: a fresh runtime container on the same bundle */
                 lcd_runtime_reset(e->rt, c->id);
-                if (lcd_runtime_create(e->rt, c->id, c->item.name, &pid, err) < 0)
+                lcd_net_spec_t net = lcd_container_net(c);
+                if (lcd_runtime_create(e->rt, c->id, c->item.name, &net, &pid, err) < 0)
                         goto fail;
+                char addr[LCD_ADDR_MAX] = "";
+                if (c->net_mode == LCD_NET_PRIVATE)
+                        lcd_runtime_net_address(e->rt, c->id, addr, sizeof addr);
+                pthread_mutex_lock(&c->mu);
+                memcpy(c->ip_address, addr, sizeof c->ip_address);
+                c->net_lost = false;
+                pthread_mutex_unlock(&c->mu);
                 lcd_exitwatch_conmon(e, c);
                 pthread_mutex_lock(&c->mu);
                 c->exit_pending = false; /* what arrived until now was the previous run's */

@@ -1,11 +1,12 @@
 /* runtime.c - see runtime.h. The image roots are roots.c's, each
  * container's config.json is spec.c's, starting and killing conmon is
- * conmon.c's; this file lays out bundles, mounts overlays, runs crun's
+ * conmon.c's, the private networks are network.c's; this file lays out bundles, mounts overlays, runs crun's
  * verbs and sweeps what a dead run left.
  */
 #include "runtime.h"
 
 #include "conmon.h"
+#include "network.h"
 #include "roots.h"
 #include "spec.h"
 
@@ -28,12 +29,13 @@ struct lcd_runtime {
         char crun_root[PATH_MAX];
         char exit_dir[PATH_MAX];
         char sock_dir[PATH_MAX];
+        char netns_dir[PATH_MAX]; /* the private networks (network.h) */
         const lcd_cgroup_t *cg;
         const lcd_userns_t *ns;
         lcd_runner_t *runner;
         int timeout_ms;
         lcd_roots_t *roots;    /* <data>/roots: the unpacked images */
-        bool no_overlay;       /* unit tests: rootfs stays an empty directory */
+        bool no_mounts;        /* unit tests: rootfs stays an empty directory, no network namespace */
         bool shared_keyring;   /* conmon --no-new-keyring */
         int64_t log_max_bytes; /* conmon --log-size-max */
 };
@@ -52,7 +54,8 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         snprintf(rt->crun_root, sizeof rt->crun_root, "%s/crun", runtime_dir);
         snprintf(rt->exit_dir, sizeof rt->exit_dir, "%s/exits", runtime_dir);
         snprintf(rt->sock_dir, sizeof rt->sock_dir, "%s/sockets", runtime_dir);
-        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir};
+        snprintf(rt->netns_dir, sizeof rt->netns_dir, "%s/netns", runtime_dir);
+        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir, rt->netns_dir};
         for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
                 int r = lcd_mkdir_p(dirs[i], 0700);
                 if (r < 0) {
@@ -76,7 +79,7 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         }
         rt->cg = o->cg;
         rt->ns = o->ns ? o->ns : &no_userns;
-        rt->no_overlay = o->no_overlay;
+        rt->no_mounts = o->no_mounts;
         rt->shared_keyring = o->shared_keyring;
         rt->log_max_bytes = o->log_max_bytes;
         rt->runner = o->runner;
@@ -172,7 +175,7 @@ static int mount_overlay(lcd_runtime_t *rt, const char *id, const char *rootdir,
                          work);
         if (n < 0 || (size_t)n >= sizeof opts || n >= 4000)
                 return lcd_error_set(err, LCD_E_INTERNAL, "overlay options too long (data dir path too long)");
-        if (rt->no_overlay)
+        if (rt->no_mounts)
                 return 0;
         if (mount("overlay", merged, "overlay", MS_NODEV, opts) == 0)
                 return 0;
@@ -184,9 +187,9 @@ static int mount_overlay(lcd_runtime_t *rt, const char *id, const char *rootdir,
 }
 
 int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *img, const lcd_bundle_spec_t *spec,
-                        char ***argv, lcd_error_t **err)
+                        const lcd_net_spec_t *net, char ***argv, lcd_error_t **err)
 {
-        char rootdir[PATH_MAX], bundle[PATH_MAX], template[PATH_MAX + 16], config[PATH_MAX + 16];
+        char rootdir[PATH_MAX], bundle[PATH_MAX], template[PATH_MAX + 16], config[PATH_MAX + 16], ns[PATH_MAX];
         if (lcd_roots_hold(rt->roots, img, rootdir, sizeof rootdir, err) < 0)
                 return LCD_ERR;
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
@@ -195,10 +198,18 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
                 r = lcd_error_set(err, LCD_E_INTERNAL, "mkdir %s: %s", bundle, strerror(errno));
         if (r == 0)
                 r = mount_overlay(rt, id, rootdir, err);
+        if (r == 0)
+                r = lcd_network_write_files(bundle, net, err);
         snprintf(template, sizeof template, "%s/config.json", rootdir);
         bundle_path(rt, id, "config.json", config, sizeof config);
+        lcd_network_ns_path(rt->netns_dir, id, ns, sizeof ns);
+        lcd_bundle_spec_t full = *spec;
+        full.network = net->mode;
+        full.netns_path = ns;
+        full.hostname = net->hostname;
+        full.files_dir = bundle;
         if (r == 0)
-                r = lcd_spec_write(config, template, id, rt->cg, spec, argv, err);
+                r = lcd_spec_write(config, template, id, rt->cg, &full, argv, err);
         lcd_roots_leave(rt->roots, img->digest);
         if (r < 0) {
                 unmount_rootfs(rt, id);
@@ -207,8 +218,13 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
         return r;
 }
 
-int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int *pid, lcd_error_t **err)
+int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
+                       lcd_error_t **err)
 {
+        lcd_network_env_t env = {
+                .dir = rt->netns_dir, .runner = rt->runner, .timeout_ms = rt->timeout_ms, .no_netns = rt->no_mounts};
+        if (lcd_network_up(&env, id, net, err) < 0)
+                return LCD_ERR;
         char bundle[PATH_MAX], log[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
         bundle_path(rt, id, "ctr.log", log, sizeof log);
@@ -225,7 +241,28 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int 
                 .runner = rt->runner,
                 .timeout_ms = rt->timeout_ms,
         };
-        return lcd_conmon_start(&o, pid, err);
+        if (lcd_conmon_start(&o, pid, err) < 0) {
+                lcd_network_down(rt->netns_dir, id);
+                return LCD_ERR;
+        }
+        return 0;
+}
+
+void lcd_runtime_net_down(lcd_runtime_t *rt, const char *id)
+{
+        lcd_network_down(rt->netns_dir, id);
+}
+
+int lcd_runtime_net_address(lcd_runtime_t *rt, const char *id, char *buf, size_t len)
+{
+        char ns[PATH_MAX];
+        lcd_network_ns_path(rt->netns_dir, id, ns, sizeof ns);
+        return lcd_network_address(ns, buf, len);
+}
+
+bool lcd_runtime_net_alive(lcd_runtime_t *rt, const char *id)
+{
+        return lcd_network_alive(rt->netns_dir, id);
 }
 
 pid_t lcd_runtime_conmon_pid(lcd_runtime_t *rt, const char *id)
@@ -246,6 +283,7 @@ void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)
         char bundle[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
         lcd_conmon_kill(bundle, id);
+        lcd_network_down(rt->netns_dir, id);
 }
 
 int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)
@@ -331,6 +369,7 @@ int lcd_runtime_clean_stale(lcd_runtime_t *rt)
                 }
         if (d != NULL)
                 closedir(d);
+        n += lcd_network_clean_stale(rt->netns_dir); /* pastas and namespaces of containers already gone */
         n += lcd_cgroup_clean_stale(rt->cg);
         lcd_roots_clean_stale(rt->roots); /* image roots a dead run was unpacking */
         return n;

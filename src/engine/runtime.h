@@ -6,14 +6,16 @@
  * roots (roots.h: each image unpacked once per manifest digest into
  * <data>/roots/<hex>/, rootfs + umoci's config.json as a template), the
  * spec writer (spec.h: that template rewritten for the container) and the
- * monitor (conmon.h: conmon started, which runs crun create, and killed).
+ * monitor (conmon.h: conmon started, which runs crun create, and killed)
+ * and the network (network.h: a namespace and its pasta, up before crun
+ * create, down at the exit).
  * A container's bundle, <data>/containers/<id>/, holds only its
  * config.json, its log, conmon's files and the overlay dirs: rootfs is a
  * kernel overlay mount (lower = the image root, upper/work = the
  * container's own), made in the daemon's private
  * mount namespace (userns.h), so create cost does not grow with the image.
  * crun keeps its state under <runtime>/crun; conmon writes exit codes to
- * <runtime>/exits/<id>. Workers call these functions; each blocks on tools
+ * <runtime>/exits/<id>; private networks live in <runtime>/netns. Workers call these functions; each blocks on tools
  * with the configured timeout. The id is always a validated hex id.
  */
 #ifndef LCD_RUNTIME_H
@@ -23,8 +25,9 @@
 #include <stdint.h>
 
 #include "cgroup.h"
-#include "roots.h" /* lcd_image_t */
-#include "spec.h"  /* lcd_bundle_spec_t */
+#include "network.h" /* lcd_net_spec_t */
+#include "roots.h"   /* lcd_image_t */
+#include "spec.h"    /* lcd_bundle_spec_t */
 #include "lcd/error.h"
 #include "lcd/events.h"
 #include "lcd/runner.h"
@@ -40,7 +43,7 @@ typedef struct {
         int timeout_ms;           /* every tool run (an unpack gets 10x) */
         bool shared_keyring;      /* containers share the daemon's session keyring */
         int64_t log_max_bytes;    /* each container's log (conmon --log-size-max); > 0 */
-        bool no_overlay;          /* unit tests: rootfs stays an empty directory */
+        bool no_mounts;           /* unit tests: rootfs stays an empty directory, no network namespace */
         lcd_progress_fn progress; /* told when an image root is unpacked; may be NULL */
         void *progress_ctx;
 } lcd_runtime_opts_t;
@@ -56,9 +59,19 @@ const char *lcd_runtime_exit_dir(lcd_runtime_t *rt);
  * gets the command that will run (caller frees with lcd_strv_free).
  * Leaves nothing of the container behind on failure. */
 int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *img, const lcd_bundle_spec_t *spec,
-                        char ***argv, lcd_error_t **err);
-/* Create the container under conmon (crun create); *pid its init pid. */
-int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, int *pid, lcd_error_t **err);
+                        const lcd_net_spec_t *net, char ***argv, lcd_error_t **err);
+/* Bring up the container's network (network.h), then create the container
+ * under conmon (crun create); *pid its init pid. Nothing of the network
+ * is left on failure. */
+int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
+                       lcd_error_t **err);
+/* The container's network goes with its exit: pasta killed, namespace
+ * gone, ports free. Idempotent. */
+void lcd_runtime_net_down(lcd_runtime_t *rt, const char *id);
+/* Its private network's IPv4 address; 0 or -errno. */
+int lcd_runtime_net_address(lcd_runtime_t *rt, const char *id, char *buf, size_t len);
+/* Is its pasta alive? */
+bool lcd_runtime_net_alive(lcd_runtime_t *rt, const char *id);
 int lcd_runtime_start(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
 int lcd_runtime_pause(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
 int lcd_runtime_resume(lcd_runtime_t *rt, const char *id, lcd_error_t **err);

@@ -4,12 +4,15 @@
  * DESIGN: a pure rewrite of a JSON template into a file. Inside the
  * daemon's user namespace (userns.h) crun runs as that namespace's root
  * and the containers share it: the spec gets no user namespace of its own.
- * The network namespace is the host's, so /sys is bind-mounted rather than
- * mounted fresh (sysfs needs a network namespace of our own); a private
- * cgroup namespace and a read-only cgroup mount keep the container out of
- * the daemon's cgroup tree (cgroup v2); no terminal, the default
- * capabilities, the run options of lcd_bundle_spec_t (command,
- * environment, working directory, memory and pids limits). Any thread.
+ * The network namespace is the one network.h made (private: joined by
+ * path), one crun makes (none), or the host's, where /sys is
+ * bind-mounted rather than mounted fresh (sysfs needs a network namespace
+ * owned by our user namespace); /etc/hosts, resolv.conf and hostname are
+ * read-only binds of the bundle's files. A private cgroup namespace and a
+ * read-only cgroup mount keep the container out of the daemon's cgroup
+ * tree (cgroup v2); no terminal, the default capabilities, the run
+ * options of lcd_bundle_spec_t (command, environment, working directory,
+ * memory and pids limits). Any thread.
  */
 #include "spec.h"
 
@@ -55,8 +58,8 @@ static int env_set(json_object *env, const char *kv)
         return lcd_json_append(env, s) < 0 ? -ENOMEM : 0;
 }
 
-/* Drop the network namespace (host network for now) and the user one (the
- * container shares the daemon's). */
+/* Drop the user namespace (the container shares the daemon's) and the
+ * network one (set_network says which the container gets). */
 static void drop_namespaces(json_object *linux_)
 {
         json_object *ns = NULL;
@@ -100,7 +103,7 @@ static int set_caps(json_object *proc)
         return 0;
 }
 
-static int add_namespace(json_object *linux_, const char *type)
+static int add_namespace(json_object *linux_, const char *type, const char *path)
 {
         json_object *ns = get_or_add(linux_, "namespaces", json_type_array);
         if (ns == NULL)
@@ -112,27 +115,31 @@ static int add_namespace(json_object *linux_, const char *type)
                         return 0;
         }
         json_object *o = json_object_new_object();
-        if (lcd_json_set(o, "type", json_object_new_string(type)) < 0) {
+        int rc = lcd_json_set(o, "type", json_object_new_string(type));
+        if (path != NULL)
+                rc |= lcd_json_set(o, "path", json_object_new_string(path));
+        if (rc < 0) {
                 json_object_put(o);
                 return -ENOMEM;
         }
         return lcd_json_append(ns, o) < 0 ? -ENOMEM : 0;
 }
 
-/* A private cgroup namespace and a read-only cgroup2 mount: without them
- * the /sys bind below would show the container the daemon's own (writable)
- * cgroup tree, and its root could freeze or kill its siblings. */
-static int private_cgroup_view(json_object *root, json_object *linux_)
+/* A read-only bind of a file of the bundle onto destination. */
+static int bind_file(json_object *root, const char *dir, const char *leaf, const char *destination)
 {
-        if (add_namespace(linux_, "cgroup") < 0)
-                return -ENOMEM;
         json_object *mounts = get_or_add(root, "mounts", json_type_array);
-        static const char *const opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
+        if (mounts == NULL)
+                return -ENOMEM;
+        char src[4096 + 32];
+        snprintf(src, sizeof src, "%s/%s", dir, leaf);
+        static const char *const opts[] = {"bind", "nosuid", "noexec", "nodev", "ro", NULL};
         json_object *m = json_object_new_object();
-        if (lcd_json_set(m, "destination", json_object_new_string("/sys/fs/cgroup")) < 0 ||
-            lcd_json_set(m, "type", json_object_new_string("cgroup")) < 0 ||
-            lcd_json_set(m, "source", json_object_new_string("cgroup")) < 0 ||
-            lcd_json_set(m, "options", lcd_strv_to_json(opts)) < 0) {
+        int rc = lcd_json_set(m, "destination", json_object_new_string(destination));
+        rc |= lcd_json_set(m, "type", json_object_new_string("bind"));
+        rc |= lcd_json_set(m, "source", json_object_new_string(src));
+        rc |= lcd_json_set(m, "options", lcd_strv_to_json(opts));
+        if (rc < 0) {
                 json_object_put(m);
                 return -ENOMEM;
         }
@@ -159,6 +166,45 @@ static int fix_sys_mount(json_object *root)
                         return -ENOMEM;
         }
         return 0;
+}
+
+/* The network namespace (network.h) and what goes with it: /etc/hosts,
+ * resolv.conf, hostname; sysfs where the namespace is the host's. */
+static int set_network(json_object *root, json_object *linux_, const lcd_bundle_spec_t *spec)
+{
+        int rc = 0;
+        if (spec->network == LCD_NET_PRIVATE)
+                rc |= add_namespace(linux_, "network", spec->netns_path);
+        else if (spec->network == LCD_NET_NONE)
+                rc |= add_namespace(linux_, "network", NULL); /* crun makes it, with lo up */
+        else
+                rc |= fix_sys_mount(root);
+        if (spec->files_dir != NULL) {
+                rc |= bind_file(root, spec->files_dir, "hosts", "/etc/hosts");
+                rc |= bind_file(root, spec->files_dir, "resolv.conf", "/etc/resolv.conf");
+                rc |= bind_file(root, spec->files_dir, "hostname", "/etc/hostname");
+        }
+        return rc < 0 ? -ENOMEM : 0;
+}
+
+/* A private cgroup namespace and a read-only cgroup2 mount: without them
+ * the /sys bind below would show the container the daemon's own (writable)
+ * cgroup tree, and its root could freeze or kill its siblings. */
+static int private_cgroup_view(json_object *root, json_object *linux_)
+{
+        if (add_namespace(linux_, "cgroup", NULL) < 0)
+                return -ENOMEM;
+        json_object *mounts = get_or_add(root, "mounts", json_type_array);
+        static const char *const opts[] = {"nosuid", "noexec", "nodev", "relatime", "ro", NULL};
+        json_object *m = json_object_new_object();
+        if (lcd_json_set(m, "destination", json_object_new_string("/sys/fs/cgroup")) < 0 ||
+            lcd_json_set(m, "type", json_object_new_string("cgroup")) < 0 ||
+            lcd_json_set(m, "source", json_object_new_string("cgroup")) < 0 ||
+            lcd_json_set(m, "options", lcd_strv_to_json(opts)) < 0) {
+                json_object_put(m);
+                return -ENOMEM;
+        }
+        return lcd_json_append(mounts, m) < 0 ? -ENOMEM : 0;
 }
 
 /* Write the container's config.json from the image root's template. */
@@ -197,13 +243,13 @@ int lcd_spec_write(const char *path, const char *template, const char *id, const
         if (spec->workdir != NULL && lcd_json_set(proc, "cwd", json_object_new_string(spec->workdir)) < 0)
                 goto nomem;
         drop_namespaces(linux_);
-        if (fix_sys_mount(root) < 0 || set_caps(proc) < 0)
+        if (set_network(root, linux_, spec) < 0 || set_caps(proc) < 0)
                 goto nomem;
         if (cg->version == 2 && private_cgroup_view(root, linux_) < 0)
                 goto nomem;
         char hostname[13];
         snprintf(hostname, sizeof hostname, "%.12s", id);
-        if (lcd_json_set(root, "hostname", json_object_new_string(hostname)) < 0)
+        if (lcd_json_set(root, "hostname", json_object_new_string(spec->hostname ? spec->hostname : hostname)) < 0)
                 goto nomem;
         char cgpath[LCD_PATH_MAX + 80];
         lcd_cgroup_container_path(cg, id, cgpath, sizeof cgpath);

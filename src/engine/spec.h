@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "lcd/net.h"
 #include "lcd/error.h"
 
 /* What a create asks of the spec beyond the image's own. */
@@ -14,6 +15,10 @@ typedef struct {
         const char *workdir;    /* NULL: the image's */
         int64_t memory_limit;   /* bytes, 0: none */
         int64_t pids_limit;     /* 0: none */
+        lcd_net_mode_t network;
+        const char *netns_path; /* private: the namespace to join */
+        const char *hostname;
+        const char *files_dir; /* holds hosts, resolv.conf, hostname (network.h): bound read-only into /etc */
 } lcd_bundle_spec_t;
 
 /* Write path (config.json of container id) from the image's template:

@@ -146,11 +146,13 @@ class Lifecycle(DaemonSuite):
 
     def test_isolation(self):
         """root in the container: full id mapping, the usual capabilities, a
-        private read-only cgroup view, its own hostname; host network."""
+        private read-only cgroup view, its own hostname (its name, also in
+        /etc/hostname and /etc/hosts)."""
         script = ("grep -qx 0::/ /proc/self/cgroup || exit 10; "
                   "echo 1 2>/dev/null > /sys/fs/cgroup/cgroup.freeze && exit 11; "
                   "touch /tmp/f && /bin/busybox chown 1000:1000 /tmp/f || exit 12; "
-                  "hostname | grep -qE '^[0-9a-f]{12}$' || exit 13; "
+                  "test \"$(hostname)\" = iso && test \"$(cat /etc/hostname)\" = iso || exit 13; "
+                  "grep -qE '^127.0.1.1[[:space:]]+iso$' /etc/hosts || exit 16; "
                   "test \"$(id -u)\" = 0 || exit 14; "
                   "grep -q ' 200000 ' /proc/self/uid_map || exit 15; exit 0")
         c = self.c

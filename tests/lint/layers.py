@@ -38,7 +38,7 @@ WINGS_BELOW = {
     "main": {"base", "engine", "api"},
 }
 # public headers with no .c of their name: the wing they belong to
-OWNERS = {"api.h": "api", "compiler.h": "base"}
+OWNERS = {"api.h": "api", "compiler.h": "base", "net.h": "engine"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # a function at file scope: declared (ends with ';') in a header, defined in a .c
 DECLARATION = re.compile(r'^[A-Za-z_][\w \t\*]*?\b(lcd_\w+)\s*\([^;{]*?\)[^;{]*;', re.M)

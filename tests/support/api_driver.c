@@ -84,7 +84,7 @@ api_driver_t *api_driver_new(void)
                 .events = d->ev,
                 .pull_timeout_ms = 5000,
                 .tool_timeout_ms = 5000,
-                .no_overlay = true,
+                .no_mounts = true,
         };
         lcd_error_t *err = NULL;
         d->e = lcd_engine_new(&cfg, &err);

@@ -67,11 +67,22 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
                 f->calls_conmon++;
         else if (strcmp(argv[0], "crun") == 0)
                 f->calls_crun++;
+        else if (strcmp(argv[0], "pasta") == 0) {
+                f->calls_pasta++;
+                size_t used = 0;
+                for (size_t i = 0; argv[i] != NULL && used < sizeof f->last_pasta; i++) {
+                        int n = snprintf(f->last_pasta + used, sizeof f->last_pasta - used, "%s%s", i ? " " : "",
+                                         argv[i]);
+                        used += n > 0 ? (size_t)n : 0;
+                }
+        }
         bool fail = f->fail_tool != NULL && strcmp(f->fail_tool, name) == 0;
         pthread_mutex_unlock(&mu);
         if (fail) {
                 res->status = 1;
                 snprintf(res->err, sizeof res->err, "%s", f->fail_stderr ? f->fail_stderr : "fake failure\n");
+                if (spec->output_path != NULL) /* a daemonizing tool: its output goes to the file */
+                        write_text(spec->output_path, res->err);
                 return 0;
         }
         if (inspect) { /* the size check before a pull */

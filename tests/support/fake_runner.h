@@ -1,6 +1,6 @@
 /* fake_runner.h - a scripted lcd_runner_t for unit tests: no tool is run.
  * It imitates just enough of skopeo, umoci, conmon and crun (files they
- * write, the conmon sync pipe, exit files) for the engine to work, and lets
+ * write, the conmon sync pipe, exit files, pasta's pid file) for the engine to work, and lets
  * a test make any tool fail or hang. Thread-safe (workers call it). */
 #ifndef LCD_FAKE_RUNNER_H
 #define LCD_FAKE_RUNNER_H
@@ -16,7 +16,8 @@ typedef struct {
         int conmon_reports_error; /* sync pipe {"data":-1,"message":...} */
         int block_ms;             /* every tool sleeps this long first */
         /* counters */
-        int calls_skopeo, calls_umoci, calls_conmon, calls_crun;
+        int calls_skopeo, calls_umoci, calls_conmon, calls_crun, calls_pasta;
+        char last_pasta[2048]; /* the last pasta argv, space-separated */
 } fake_runner_t;
 
 fake_runner_t *fake_runner_new(void);

@@ -101,7 +101,7 @@ static int setup_with(void **state, unsigned workers, unsigned queue)
                 .events = f->ev,
                 .pull_timeout_ms = 5000,
                 .tool_timeout_ms = 5000,
-                .no_overlay = true,
+                .no_mounts = true,
         };
         lcd_mkdir_p(f->data, 0700);
         lcd_error_t *err = NULL;
@@ -218,10 +218,42 @@ static void test_create_start_stop_remove(void **state)
         assert_string_equal(json_object_get_string(json_object_array_get_idx(json_object_object_get(proc, "args"), 0)),
                             "/bin/sleep");
         json_object *lin = json_object_object_get(cfg, "linux");
-        /* the container shares the daemon's user namespace and the host network */
+        /* the container shares the daemon's user namespace and joins its own network namespace */
         assert_null(json_object_object_get(lin, "uidMappings"));
-        assert_null(strstr(json_object_to_json_string(json_object_object_get(lin, "namespaces")), "network"));
-        assert_null(strstr(json_object_to_json_string(json_object_object_get(lin, "namespaces")), "user"));
+        char want[600];
+        snprintf(want, sizeof want, "%s/netns/%s", f->run, id);
+        json_object *nss = json_object_object_get(lin, "namespaces");
+        int joined = 0;
+        for (size_t i = 0; i < json_object_array_length(nss); i++) {
+                json_object *ns = json_object_array_get_idx(nss, i);
+                const char *type = json_object_get_string(json_object_object_get(ns, "type"));
+                assert_string_not_equal(type, "user");
+                if (strcmp(type, "network") == 0) {
+                        assert_string_equal(json_object_get_string(json_object_object_get(ns, "path")), want);
+                        joined++;
+                }
+        }
+        assert_int_equal(joined, 1);
+        json_object *mounts = json_object_object_get(cfg, "mounts");
+        int hosts = 0;
+        for (size_t i = 0; i < json_object_array_length(mounts); i++) {
+                json_object *m = json_object_array_get_idx(mounts, i);
+                if (strcmp(json_object_get_string(json_object_object_get(m, "destination")), "/etc/hosts") == 0) {
+                        snprintf(want, sizeof want, "%s/containers/%s/hosts", f->data, id);
+                        assert_string_equal(json_object_get_string(json_object_object_get(m, "source")), want);
+                        hosts++;
+                }
+        }
+        assert_int_equal(hosts, 1);
+        assert_string_equal(json_object_get_string(json_object_object_get(cfg, "hostname")), "web");
+        /* pasta on that namespace, nothing forwarded that was not asked for, the host's loopback out of reach */
+        assert_int_equal(f->fake->calls_pasta, 1);
+        snprintf(want, sizeof want, "--netns %s/netns/%s", f->run, id);
+        assert_non_null(strstr(f->fake->last_pasta, want));
+        assert_non_null(strstr(f->fake->last_pasta, "--no-map-gw"));
+        assert_non_null(strstr(f->fake->last_pasta, "-t none -u none -T none -U none"));
+        snprintf(path, sizeof path, "%s/netns/%s", f->run, id);
+        assert_int_equal(access(path, F_OK), 0);
         assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(cfg, "root"), "path")),
                             "rootfs");
         assert_non_null(json_object_object_get(proc, "capabilities"));
@@ -241,6 +273,8 @@ static void test_create_start_stop_remove(void **state)
         assert_string_equal(state_of(r.result), "exited");
         assert_int_equal(json_object_get_int(json_object_object_get(r.result, "exitCode")), 143);
         reply_clear(&r);
+        snprintf(path, sizeof path, "%s/netns", f->run);
+        assert_int_equal(count_dir(path), 0); /* the network went with the exit */
 
         assert_int_equal(do_op(f, LCD_OP_REMOVE, "web", &r), 0);
         reply_wait(&r);
@@ -290,6 +324,17 @@ static void test_create_fails_at_unpack(void **state)
         struct fixture *f = *state;
         f->fake->fail_tool = "umoci";
         expect_failed_create(f, "umoci");
+}
+
+static void test_create_fails_at_pasta(void **state)
+{
+        struct fixture *f = *state;
+        f->fake->fail_tool = "pasta";
+        f->fake->fail_stderr = "Failed to open tun socket in namespace\n";
+        expect_failed_create(f, "pasta");
+        char path[256];
+        snprintf(path, sizeof path, "%s/netns", f->run);
+        assert_int_equal(count_dir(path), 0);
 }
 
 static void test_create_fails_at_conmon(void **state)
@@ -421,6 +466,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_create_start_stop_remove, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_create_fails_at_pull, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_create_fails_at_unpack, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_create_fails_at_pasta, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_create_fails_at_conmon, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refusals_change_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_one_pull_for_concurrent_creates, setup, teardown),

@@ -1,0 +1,466 @@
+/* network.c - see network.h. */
+#include "network.h"
+
+#include "lcd/fsutil.h"
+#include "lcd/log.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PASTA_ARGS (24 + 2 * LCD_PORTS_MAX)
+#define PORT_SPEC_MAX (LCD_ADDR_MAX + 16) /* "ADDR/65535:65535" */
+#define KILL_WAIT_MS 2000
+
+const char *lcd_net_mode_name(lcd_net_mode_t m)
+{
+        static const char *const names[LCD_NET__COUNT] = {"private", "none", "host"};
+        return (unsigned)m < LCD_NET__COUNT ? names[m] : NULL;
+}
+
+void lcd_network_ns_path(const char *dir, const char *id, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s/%s", dir, id);
+}
+
+static void file_path(const char *dir, const char *id, const char *ext, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s/%s.%s", dir, id, ext);
+}
+
+/* ---- ports ---- */
+
+static int unprivileged_port_start(void)
+{
+        char buf[32];
+        if (lcd_read_small("/proc/sys/net/ipv4/ip_unprivileged_port_start", buf, sizeof buf) <= 0)
+                return 1024;
+        return atoi(buf);
+}
+
+/* Bind a socket as pasta will: 0, or -errno. */
+static int try_bind(const lcd_port_t *p)
+{
+        struct sockaddr_storage ss;
+        memset(&ss, 0, sizeof ss);
+        socklen_t len;
+        if (strchr(p->host_ip, ':') != NULL) {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+                a->sin6_family = AF_INET6;
+                a->sin6_port = htons(p->host_port);
+                if (inet_pton(AF_INET6, p->host_ip, &a->sin6_addr) != 1)
+                        return -EINVAL;
+                len = sizeof *a;
+        } else {
+                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+                a->sin_family = AF_INET;
+                a->sin_port = htons(p->host_port);
+                if (p->host_ip[0] != '\0' && inet_pton(AF_INET, p->host_ip, &a->sin_addr) != 1)
+                        return -EINVAL;
+                len = sizeof *a;
+        }
+        int fd = socket(ss.ss_family, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        int one = 1; /* a listener blocks the bind, a closing connection does not */
+        if (!p->udp)
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        int r = bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+        close(fd);
+        return r;
+}
+
+int lcd_network_check_ports(const lcd_port_t *ports, size_t n, lcd_error_t **err)
+{
+        int floor = unprivileged_port_start();
+        for (size_t i = 0; i < n; i++) {
+                const lcd_port_t *p = &ports[i];
+                const char *proto = p->udp ? "udp" : "tcp";
+                for (size_t k = 0; k < i; k++)
+                        if (ports[k].host_port == p->host_port && ports[k].udp == p->udp &&
+                            (ports[k].host_ip[0] == '\0' || p->host_ip[0] == '\0' ||
+                             strcmp(ports[k].host_ip, p->host_ip) == 0))
+                                return lcd_error_invalid(err, "ports", "ports[%zu]: host port %u/%s is published twice",
+                                                         i, p->host_port, proto);
+                if (p->host_port < floor)
+                        return lcd_error_set(err, LCD_E_FORBIDDEN,
+                                             "host port %u/%s is below net.ipv4.ip_unprivileged_port_start (%d): a "
+                                             "rootless daemon cannot bind it; publish a port >= %d, or lower that "
+                                             "sysctl",
+                                             p->host_port, proto, floor, floor);
+                int r = try_bind(p);
+                if (r == -EADDRINUSE)
+                        return lcd_error_set(err, LCD_E_CONFLICT, "host port %s%s%u/%s is already in use", p->host_ip,
+                                             p->host_ip[0] ? ":" : "", p->host_port, proto);
+                if (r == -EADDRNOTAVAIL || r == -EINVAL)
+                        return lcd_error_invalid(err, "ports", "ports[%zu].hostIp %s is not an address of this host", i,
+                                                 p->host_ip);
+                if (r < 0)
+                        return lcd_error_set(err, LCD_E_INTERNAL, "check host port %u/%s: %s", p->host_port, proto,
+                                             strerror(-r));
+        }
+        return 0;
+}
+
+/* ---- the bundle's files ---- */
+
+/* The host's default IPv4 gateway: pasta gives it to the container, and
+ * without --no-map-gw connections to it reach the host's loopback. */
+static int default_gateway(char *buf, size_t len)
+{
+        char text[16384];
+        ssize_t n = lcd_read_small("/proc/net/route", text, sizeof text);
+        if (n <= 0)
+                return -ENOENT;
+        for (char *line = strchr(text, '\n'); line != NULL && line[1] != '\0'; line = strchr(line + 1, '\n')) {
+                char ifname[IF_NAMESIZE + 1];
+                unsigned dest, gw, flags;
+                if (sscanf(line + 1, "%16s %x %x %x", ifname, &dest, &gw, &flags) == 4 && dest == 0 && gw != 0) {
+                        struct in_addr a = {.s_addr = gw};
+                        return inet_ntop(AF_INET, &a, buf, (socklen_t)len) ? 0 : -ENOSPC;
+                }
+        }
+        return -ENOENT;
+}
+
+/* host.containers.internal in /etc/hosts: the address that reaches the
+ * host's loopback (-ENOENT: the host has no default route). */
+static int add_host_entry(const char *bundle)
+{
+        char path[PATH_MAX], text[1024], gw[LCD_ADDR_MAX];
+        int r = default_gateway(gw, sizeof gw);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof path, "%s/hosts", bundle);
+        ssize_t n = lcd_read_small(path, text, sizeof text - 128);
+        if (n < 0)
+                return (int)n;
+        int m = snprintf(text + n, sizeof text - (size_t)n, "%s\thost.containers.internal\n", gw);
+        return lcd_write_atomic(path, text, (size_t)n + (size_t)m, 0644);
+}
+
+/* The host's resolvers, for a container on the host's network. */
+static int copy_resolv(const char *to)
+{
+        char buf[4096];
+        ssize_t n = lcd_read_small("/etc/resolv.conf", buf, sizeof buf);
+        return lcd_write_atomic(to, n > 0 ? buf : "", n > 0 ? (size_t)n : 0, 0644);
+}
+
+int lcd_network_write_files(const char *bundle, const lcd_net_spec_t *net, lcd_error_t **err)
+{
+        char path[PATH_MAX], text[1024];
+        int r, n;
+        snprintf(path, sizeof path, "%s/hostname", bundle);
+        n = snprintf(text, sizeof text, "%s\n", net->hostname);
+        if ((r = lcd_write_atomic(path, text, (size_t)n, 0644)) < 0)
+                goto fail;
+        snprintf(path, sizeof path, "%s/hosts", bundle);
+        n = snprintf(text, sizeof text,
+                     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t%s\n", net->hostname);
+        if ((r = lcd_write_atomic(path, text, (size_t)n, 0644)) < 0)
+                goto fail;
+        if (net->mode == LCD_NET_PRIVATE && net->allow_host_loopback && (r = add_host_entry(bundle)) < 0 &&
+            r != -ENOENT)
+                goto fail;
+        snprintf(path, sizeof path, "%s/resolv.conf", bundle);
+        if (net->mode == LCD_NET_HOST) {
+                r = copy_resolv(path);
+        } else {
+                n = net->mode == LCD_NET_PRIVATE ? snprintf(text, sizeof text, "nameserver %s\n", LCD_NET_DNS)
+                                                 : snprintf(text, sizeof text, "# network: none\n");
+                r = lcd_write_atomic(path, text, (size_t)n, 0644);
+        }
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        if (r == -ENOMEM)
+                return lcd_error_nomem(err);
+        return lcd_error_set(err, LCD_E_INTERNAL, "write %s: %s", path, strerror(-r));
+}
+
+/* ---- namespaces ---- */
+
+struct in_thread {
+        const char *path;
+        char *addr; /* address: out */
+        size_t len;
+        int r;
+};
+
+/* A thread that unshares its network namespace and pins it on path. */
+static void *make_main(void *arg)
+{
+        struct in_thread *t = arg;
+        if (unshare(CLONE_NEWNET) < 0)
+                t->r = -errno;
+        else if (mount("/proc/thread-self/ns/net", t->path, NULL, MS_BIND, NULL) < 0)
+                t->r = -errno;
+        return NULL;
+}
+
+/* A thread that enters the namespace at path and reads its address. */
+static void *address_main(void *arg)
+{
+        struct in_thread *t = arg;
+        int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+                t->r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return NULL;
+        }
+        close(fd);
+        struct ifaddrs *all;
+        if (getifaddrs(&all) < 0) {
+                t->r = -errno;
+                return NULL;
+        }
+        t->r = -ENOENT;
+        for (struct ifaddrs *i = all; i != NULL && t->r == -ENOENT; i = i->ifa_next)
+                if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET && !(i->ifa_flags & IFF_LOOPBACK))
+                        t->r = inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, t->addr,
+                                         (socklen_t)t->len)
+                                       ? 0
+                                       : -ENOSPC;
+        freeifaddrs(all);
+        return NULL;
+}
+
+/* Run fn in a thread of its own (namespace changes stay in it). */
+static int in_thread(void *(*fn)(void *), struct in_thread *t)
+{
+        pthread_attr_t attr;
+        pthread_t th;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        t->r = 0;
+        int r = pthread_create(&th, &attr, fn, t);
+        pthread_attr_destroy(&attr);
+        if (r != 0)
+                return -r;
+        pthread_join(th, NULL);
+        return t->r;
+}
+
+int lcd_network_address(const char *ns_path, char *buf, size_t len)
+{
+        struct in_thread t = {.path = ns_path, .addr = buf, .len = len};
+        return in_thread(address_main, &t);
+}
+
+/* ---- pasta ---- */
+
+static pid_t read_pid(const char *dir, const char *id)
+{
+        char path[PATH_MAX], buf[32];
+        file_path(dir, id, "pid", path, sizeof path);
+        if (lcd_read_small(path, buf, sizeof buf) <= 0)
+                return -1;
+        long v = strtol(buf, NULL, 10);
+        return v > 1 && v < INT_MAX ? (pid_t)v : -1;
+}
+
+/* Is pid the pasta of the namespace at ns_path (not a recycled pid)? */
+static bool is_our_pasta(pid_t pid, const char *ns_path)
+{
+        char path[64], cmd[8192];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+        ssize_t n = lcd_read_small(path, cmd, sizeof cmd);
+        if (n <= 0)
+                return false;
+        for (ssize_t i = 0; i + 1 < n; i += (ssize_t)strlen(cmd + i) + 1)
+                if (strcmp(cmd + i, "--netns") == 0)
+                        return i + 8 < n && strcmp(cmd + i + 8, ns_path) == 0;
+        return false;
+}
+
+bool lcd_network_alive(const char *dir, const char *id)
+{
+        char ns[PATH_MAX];
+        lcd_network_ns_path(dir, id, ns, sizeof ns);
+        pid_t pid = read_pid(dir, id);
+        return pid > 0 && is_our_pasta(pid, ns);
+}
+
+static void kill_and_wait(pid_t pid)
+{
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return; /* gone */
+        if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0) {
+                struct pollfd p = {.fd = fd, .events = POLLIN}; /* readable once it has exited: its ports are free */
+                if (poll(&p, 1, KILL_WAIT_MS) == 0)
+                        lcd_warn("pasta %d did not exit within %d ms of SIGKILL", (int)pid, KILL_WAIT_MS);
+        }
+        close(fd);
+}
+
+void lcd_network_down(const char *dir, const char *id)
+{
+        char ns[PATH_MAX], path[PATH_MAX];
+        lcd_network_ns_path(dir, id, ns, sizeof ns);
+        pid_t pid = read_pid(dir, id);
+        if (pid > 0 && is_our_pasta(pid, ns))
+                kill_and_wait(pid);
+        if (umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                lcd_warn("unmount %s: %s", ns, strerror(errno));
+        unlink(ns);
+        file_path(dir, id, "pid", path, sizeof path);
+        unlink(path);
+        file_path(dir, id, "log", path, sizeof path);
+        unlink(path);
+}
+
+/* pasta's error, from its log: the last non-empty lines that are not its
+ * complaints about syslog. */
+static void pasta_error(const char *dir, const char *id, char *buf, size_t len)
+{
+        char path[PATH_MAX], text[4096];
+        file_path(dir, id, "log", path, sizeof path);
+        ssize_t n = lcd_read_small(path, text, sizeof text);
+        buf[0] = '\0';
+        if (n <= 0)
+                return;
+        size_t used = 0;
+        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+                if (strstr(line, "syslog") != NULL || line[0] == '\0')
+                        continue;
+                int m = snprintf(buf + used, len - used, "%s%s", used ? "; " : "", line);
+                if (m < 0 || (size_t)m >= len - used)
+                        break;
+                used += (size_t)m;
+        }
+}
+
+static int run_pasta(const lcd_network_env_t *env, const char *id, const char *ns, const lcd_net_spec_t *net,
+                     lcd_error_t **err)
+{
+        char pidfile[PATH_MAX], log[PATH_MAX];
+        file_path(env->dir, id, "pid", pidfile, sizeof pidfile);
+        file_path(env->dir, id, "log", log, sizeof log);
+        char specs[LCD_PORTS_MAX][PORT_SPEC_MAX];
+        const char *argv[PASTA_ARGS];
+        size_t n = 0;
+        argv[n++] = "pasta";
+        argv[n++] = "--config-net";
+        argv[n++] = "--quiet";
+        argv[n++] = "--netns";
+        argv[n++] = ns;
+        argv[n++] = "--pid";
+        argv[n++] = pidfile;
+        argv[n++] = "--dns-forward";
+        argv[n++] = LCD_NET_DNS;
+        if (!net->allow_host_loopback)
+                argv[n++] = "--no-map-gw";
+        bool tcp = false, udp = false;
+        for (size_t i = 0; i < net->n_ports && i < LCD_PORTS_MAX; i++) {
+                const lcd_port_t *p = &net->ports[i];
+                snprintf(specs[i], sizeof specs[i], "%s%s%u:%u", p->host_ip, p->host_ip[0] ? "/" : "", p->host_port,
+                         p->container_port);
+                argv[n++] = p->udp ? "-u" : "-t";
+                argv[n++] = specs[i];
+                tcp |= !p->udp;
+                udp |= p->udp;
+        }
+        /* never pasta's default, `auto` (everything something listens on) */
+        const char *none[] = {"-t", "-u", "-T", "-U"};
+        const bool given[] = {tcp, udp, false, false};
+        for (size_t i = 0; i < 4; i++)
+                if (!given[i]) {
+                        argv[n++] = none[i];
+                        argv[n++] = "none";
+                }
+        argv[n] = NULL;
+        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = env->timeout_ms, .output_path = log, .pass_fd = -1};
+        lcd_run_result_t res;
+        lcd_error_t *rerr = NULL;
+        int r = env->runner->run(env->runner, &spec, &res, &rerr);
+        int status = r == 0 ? res.status : -1;
+        lcd_run_result_clear(&res);
+        if (r < 0) {
+                if (rerr->kind == LCD_E_TOOL_FAILED && strstr(rerr->msg, "not found") != NULL) {
+                        lcd_error_free(rerr);
+                        return lcd_error_set(err, LCD_E_UNSUPPORTED,
+                                             "a private network needs pasta, which is not installed (Debian: apt-get "
+                                             "install passt); or create with network \"host\" or \"none\"");
+                }
+                *err = rerr;
+                return LCD_ERR;
+        }
+        if (status == 0)
+                return 0;
+        char why[1024];
+        pasta_error(env->dir, id, why, sizeof why);
+        if (strstr(why, "Failed to bind") != NULL)
+                return lcd_error_set(err, LCD_E_CONFLICT, "a published host port is already in use (pasta: %s)", why);
+        if (strstr(why, "tun") != NULL)
+                return lcd_error_tool(err, "pasta", why,
+                                      "pasta: %s -- /dev/net/tun must be usable by the daemon's user (as root: chmod "
+                                      "0666 /dev/net/tun, as Debian's udev sets it)",
+                                      why);
+        return lcd_error_tool(err, "pasta", why, "pasta exited with %d: %s", status, why[0] ? why : "(no message)");
+}
+
+int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err)
+{
+        if (net->mode != LCD_NET_PRIVATE)
+                return 0;
+        char ns[PATH_MAX];
+        lcd_network_ns_path(env->dir, id, ns, sizeof ns);
+        lcd_network_down(env->dir, id); /* what an earlier run of this container left */
+        int fd = open(ns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "create %s: %s", ns, strerror(errno));
+        close(fd);
+        struct in_thread t = {.path = ns};
+        int r = env->no_netns ? 0 : in_thread(make_main, &t);
+        if (r < 0) {
+                unlink(ns);
+                return lcd_error_set(err, LCD_E_INTERNAL, "make a network namespace on %s: %s", ns, strerror(-r));
+        }
+        if (run_pasta(env, id, ns, net, err) < 0) {
+                lcd_network_down(env->dir, id);
+                return LCD_ERR;
+        }
+        return 0;
+}
+
+int lcd_network_clean_stale(const char *dir)
+{
+        int n = 0;
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d != NULL && (de = readdir(d)) != NULL) {
+                char id[NAME_MAX + 1];
+                snprintf(id, sizeof id, "%s", de->d_name);
+                char *dot = strchr(id, '.');
+                if (dot == id)
+                        continue;
+                if (dot != NULL) /* a pasta's pid file or log, whose namespace may be gone already */
+                        *dot = '\0';
+                else
+                        n++;
+                lcd_network_down(dir, id);
+        }
+        if (d != NULL)
+                closedir(d);
+        return n;
+}

@@ -1,0 +1,81 @@
+/* network.h - a container's network: its namespace, its pasta, its
+ * /etc/hosts, /etc/resolv.conf and /etc/hostname.
+ *
+ * DESIGN: a private network is a network namespace the daemon makes
+ * itself (a short-lived thread unshares one and bind-mounts it on
+ * <dir>/<id>), owned by the daemon's user namespace, so crun joins it by
+ * path and mounts sysfs in it, and pasta (Debian's passt), spawned with
+ * argv through the runner, gives it outbound access and the published
+ * ports: --netns <dir>/<id>, explicit -t/-u lists (never pasta's `auto`,
+ * and -T/-U none: nothing of the host's loopback comes in by port),
+ * --no-map-gw unless the host's loopback is asked for, a DNS forwarder at
+ * LCD_NET_DNS. pasta goes to the background once the namespace is
+ * configured -- its first process exiting 0 is the readiness signal -- and
+ * writes its pid to <dir>/<id>.pid, by which the daemon (its subreaper)
+ * owns it: lcd_network_down() kills that pid (checked to be this
+ * namespace's pasta), unmounts and removes the files, and is idempotent,
+ * so stop, remove, a failed create and the start-up sweep after a crash
+ * all call it. The network lives from create (or a start again) to the
+ * container's exit: no port is held by a stopped container. "none" is a
+ * namespace crun makes (loopback only); "host" shares the daemon's.
+ * Workers and the exit watcher call these; nothing here keeps state.
+ */
+#ifndef LCD_NETWORK_H
+#define LCD_NETWORK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lcd/net.h"
+#include "lcd/error.h"
+#include "lcd/runner.h"
+
+#define LCD_NET_DNS "169.254.1.1" /* the resolver a private container sees: pasta forwards it */
+
+typedef struct {
+        lcd_net_mode_t mode;
+        const lcd_port_t *ports;
+        size_t n_ports;
+        bool allow_host_loopback;
+        const char *hostname; /* the container's */
+} lcd_net_spec_t;
+
+typedef struct {
+        const char *dir;      /* <runtime>/netns */
+        lcd_runner_t *runner; /* borrowed */
+        int timeout_ms;       /* pasta's start */
+        bool no_netns;        /* unit tests: the namespace is a plain file (pasta runs, faked) */
+} lcd_network_env_t;
+
+/* <dir>/<id>: the namespace config.json names. */
+void lcd_network_ns_path(const char *dir, const char *id, char *buf, size_t len);
+
+/* Can the ports be published now: each host port free on its address
+ * (conflict naming it) and not below net.ipv4.ip_unprivileged_port_start
+ * (permission naming the sysctl), no two the same. Any thread. */
+int lcd_network_check_ports(const lcd_port_t *ports, size_t n, lcd_error_t **err);
+
+/* Write <bundle>/hosts, resolv.conf and hostname for net. 0, or LCD_ERR. */
+int lcd_network_write_files(const char *bundle, const lcd_net_spec_t *net, lcd_error_t **err);
+
+/* private: make the namespace and start its pasta (conflict when a port
+ * is taken meanwhile, unsupported when pasta is missing); nothing is left
+ * on failure. Other modes: nothing to do. Worker. */
+int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err);
+
+/* Kill id's pasta, unmount and remove its namespace. Idempotent; best
+ * effort. Any thread. */
+void lcd_network_down(const char *dir, const char *id);
+
+/* Is id's pasta alive? (false without one) */
+bool lcd_network_alive(const char *dir, const char *id);
+
+/* The namespace's first IPv4 address other than loopback, into buf
+ * (LCD_ADDR_MAX). 0 or -errno. */
+int lcd_network_address(const char *ns_path, char *buf, size_t len);
+
+/* Start-up: take down every namespace and pasta a dead run left. Returns
+ * how many. */
+int lcd_network_clean_stale(const char *dir);
+
+#endif

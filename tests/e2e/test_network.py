@@ -1,0 +1,239 @@
+"""Networking with the real pasta: a namespace per container by default,
+published ports that answer from the host, none and host, what a private
+container cannot reach, and no pasta, namespace or port left behind by a
+stop, a remove, a failed create or a daemon killed with SIGKILL. Traffic
+stays on this machine: nothing connects to the gateway or off the host."""
+import os
+import socket
+import threading
+import urllib.request
+
+from harness import FreshEnvCase, run_suite, user_processes, wait_until
+
+B = "/bin/busybox"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", port))
+            return True
+        except OSError:
+            return False
+
+
+def http_text(port, timeout=2):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=timeout) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+def httpd(text, port=80):
+    """A container command: busybox httpd in the foreground serving text."""
+    return ["/bin/sh", "-c", "mkdir -p /www && echo %s > /www/index.html && exec %s httpd -f -p %d -h /www"
+            % (text, B, port)]
+
+
+class LoopbackServer:
+    """A TCP service on the host's loopback that answers 'host-only'."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\nhost-only")
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class Network(FreshEnvCase):
+    def setUp(self):
+        super().setUp()
+        self.env.start_daemon(["--listen", "127.0.0.1:0"])
+        self.c = self.env.client()
+        self.w = self.env.client()
+        self.w.call("events.subscribe", {})
+
+    def tearDown(self):
+        self.c.close()
+        self.w.close()
+        super().tearDown()
+
+    def run_to_exit(self, name, script, **params):
+        key = {"name": name, "tag": "1"}
+        self.c.call("container.create", dict(key, image=self.env.image, cmd=["/bin/sh", "-c", script], **params))
+        self.c.call("container.start", key)
+        e, _ = self.w.wait_event(lambda e: e.get("name") == name and e.get("state") == "exited")
+        return e["exitCode"]
+
+    def logs(self, name):
+        return "".join(l["text"] + "\n" for l in self.c.call("container.logs", {"name": name, "tag": "1"})["lines"])
+
+    def netns_dir(self):
+        return os.listdir(os.path.join(self.env.run, "netns"))
+
+    def pastas(self):
+        return user_processes("^pasta .*--netns %s/netns/" % self.env.run)
+
+    def test_two_web_servers_on_port_80_published_on_two_host_ports(self):
+        ports = {}
+        for name in ("a", "b"):
+            ports[name] = free_port()
+            ct = self.c.call("container.create", {"image": self.env.image, "name": name, "tag": "1",
+                                                  "cmd": httpd("hello-" + name),
+                                                  "ports": [{"hostPort": ports[name], "containerPort": 80}]})
+            self.assertEqual(ct["network"], "private")
+            self.assertEqual(ct["ports"], [{"hostPort": ports[name], "containerPort": 80, "protocol": "tcp",
+                                            "hostIp": "0.0.0.0"}])
+            self.assertTrue(ct["ipAddress"], ct)
+            self.c.call("container.start", {"name": name, "tag": "1"})
+        for name, port in ports.items():
+            self.assertTrue(wait_until(lambda: http_text(port) == "hello-%s\n" % name, 20),
+                            "%s not answering on %d: %s" % (name, port, self.env.daemon_log()))
+        self.assertEqual(len(self.pastas()), 2)
+        # a stop frees the port and ends its pasta; a start publishes it again
+        self.c.call("container.stop", {"name": "a", "tag": "1", "timeout": 2})
+        self.assertTrue(port_free(ports["a"]), "the port is held after the stop")
+        self.assertEqual(len(self.pastas()), 1)
+        self.assertIsNone(self.c.call("container.inspect", {"name": "a", "tag": "1"})["ipAddress"])
+        self.c.call("container.start", {"name": "a", "tag": "1"})
+        self.assertTrue(wait_until(lambda: http_text(ports["a"]) == "hello-a\n", 20))
+        # a remove leaves no pasta, no namespace, no port
+        for name in ("a", "b"):
+            self.c.call("container.remove", {"name": name, "tag": "1", "force": True})
+        self.assertEqual(self.pastas(), [])
+        self.assertEqual(self.netns_dir(), [])
+        self.assertTrue(all(port_free(p) for p in ports.values()))
+
+    def test_a_taken_host_port_is_a_conflict_and_leaves_nothing(self):
+        with socket.socket() as taken:
+            taken.bind(("0.0.0.0", 0))
+            taken.listen(1)
+            port = taken.getsockname()[1]
+            err = self.c.error("container.create", {"image": self.env.image, "name": "clash", "tag": "1",
+                                                    "cmd": httpd("x"),
+                                                    "ports": [{"hostPort": port, "containerPort": 80}]})
+            self.assertEqual(err["data"]["reason"], "conflict", err)
+            self.assertIn("host port %d/tcp is already in use" % port, err["message"])
+        self.assertEqual(self.c.call("container.list"), [])
+        self.assertEqual(self.netns_dir(), [])
+        self.assertEqual(self.pastas(), [])
+
+    def test_bad_port_requests_are_refused_and_name_ports(self):
+        img = self.env.image
+        cases = [
+            ({"ports": [{"hostPort": 0, "containerPort": 80}]}, "invalid", "ports[0].hostPort must be"),
+            ({"ports": [{"hostPort": 8080}]}, "invalid", "ports[0].containerPort is missing"),
+            ({"ports": [{"hostPort": 8080, "containerPort": 80, "protocol": "sctp"}]}, "invalid", "protocol"),
+            ({"ports": [{"hostPort": 8080, "containerPort": 80, "hostIp": "nowhere"}]}, "invalid", "hostIp"),
+            ({"ports": [{"hostPort": 8080, "containerPort": 80, "extra": 1}]}, "invalid", "unknown field"),
+            ({"network": "host", "ports": [{"hostPort": 8080, "containerPort": 80}]}, "invalid", "needs network"),
+            ({"network": "bridge"}, "invalid", "network must be"),
+            ({"hostname": "no_underscores"}, "invalid", "hostname must be"),
+            ({"ports": [{"hostPort": 80, "containerPort": 80}]}, "forbidden",
+             "net.ipv4.ip_unprivileged_port_start"),
+        ]
+        for extra, reason, text in cases:
+            err = self.c.error("container.create", dict({"image": img, "name": "bad", "tag": "1"}, **extra))
+            self.assertEqual(err["data"]["reason"], reason, (extra, err))
+            self.assertIn(text, err["message"], (extra, err))
+            if reason == "invalid":
+                self.assertIn(err["data"]["param"], ("ports", "network", "hostname"), err)
+        self.assertEqual(self.c.call("container.list"), [])
+
+    def test_inside_ports_below_1024_and_its_own_interfaces(self):
+        # container root may bind :80 in its own namespace (it did above); here: lo and one interface,
+        # the namespace's resolver is pasta's forwarder, the hostname is as asked
+        self.assertEqual(self.run_to_exit("ifs", "test \"$(ls /sys/class/net | wc -l)\" = 2 && "
+                                          "test -e /sys/class/net/lo && "
+                                          "grep -qx 'nameserver 169.254.1.1' /etc/resolv.conf && "
+                                          "test \"$(hostname)\" = web1 && grep -q web1 /etc/hosts",
+                                          hostname="web1"), 0, self.logs("ifs"))
+
+    def test_none_has_loopback_only(self):
+        self.assertEqual(self.run_to_exit("nonet", "test \"$(ls /sys/class/net)\" = lo", network="none"), 0,
+                         self.logs("nonet"))
+        ct = self.c.call("container.inspect", {"name": "nonet", "tag": "1"})
+        self.assertEqual((ct["network"], ct["ipAddress"]), ("none", None))
+        self.assertEqual(self.pastas(), [])
+
+    def test_host_network_only_when_asked(self):
+        host_ifs = sorted(os.listdir("/sys/class/net"))
+        self.assertEqual(self.run_to_exit("hostnet", "ls /sys/class/net", network="host"), 0)
+        self.assertEqual(sorted(self.logs("hostnet").split()), host_ifs)
+        self.assertEqual(self.c.call("container.inspect", {"name": "hostnet", "tag": "1"})["network"], "host")
+
+    def test_a_private_container_cannot_reach_the_hosts_loopback(self):
+        srv = LoopbackServer()
+        try:
+            daemon_port = int(self.env.tcp_url().rsplit(":", 1)[1].split("/")[0])
+            # (busybox nc: the test image's static busybox wget crashes on a reply)
+            script = ("%s nc -w 3 127.0.0.1 %d </dev/null && exit 1; "
+                      "%s nc -w 3 127.0.0.1 %d </dev/null && exit 2; "
+                      "grep -q host.containers.internal /etc/hosts && exit 3; exit 0"
+                      % (B, srv.port, B, daemon_port))
+            self.assertEqual(self.run_to_exit("fenced", script), 0, self.logs("fenced"))
+            self.assertEqual(srv.accepted, 0)
+            # ... unless it asks: then the host's loopback is host.containers.internal
+            # (by its /etc/hosts address: the test image's static busybox cannot resolve names from files)
+            script = ("while read a n; do [ \"$n\" = host.containers.internal ] && ip=$a; done < /etc/hosts; "
+                      "test -n \"$ip\" && %s nc -w 5 $ip %d </dev/null" % (B, srv.port))
+            self.assertEqual(self.run_to_exit("open", script, allowHostLoopback=True), 0, self.logs("open"))
+            self.assertIn("host-only", self.logs("open"))
+            self.assertEqual(srv.accepted, 1)
+        finally:
+            srv.close()
+
+
+class CrashRecovery(FreshEnvCase):
+    def test_sigkill_of_the_daemon_then_restart_frees_every_port(self):
+        env = self.env
+        env.start_daemon(keep=True)
+        c = env.client()
+        port = free_port()
+        key = {"name": "web", "tag": "1"}
+        c.call("container.create", dict(key, image=env.image, cmd=httpd("before"),
+                                        ports=[{"hostPort": port, "containerPort": 80}]))
+        c.call("container.start", key)
+        self.assertTrue(wait_until(lambda: http_text(port) == "before\n", 20))
+        c.close()
+        env.kill_daemon()
+        ours = "^pasta .*--netns %s/netns/" % env.run
+        self.assertEqual(len(user_processes(ours)), 1)  # it outlives the daemon until the restart
+        env.start_daemon(keep=True)
+        self.assertTrue(wait_until(lambda: user_processes(ours) == [], 10), user_processes(ours))
+        self.assertTrue(port_free(port))
+        self.assertEqual(os.listdir(os.path.join(env.run, "netns")), [])
+        c = env.client()
+        c.call("container.create", dict(key, image=env.image, cmd=httpd("after"),
+                                        ports=[{"hostPort": port, "containerPort": 80}]))
+        c.call("container.start", key)
+        self.assertTrue(wait_until(lambda: http_text(port) == "after\n", 20))
+        c.close()
+
+
+if __name__ == "__main__":
+    run_suite("test_network")
