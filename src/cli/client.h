@@ -32,6 +32,18 @@ typedef struct {
 
 extern lcd_ctl_t ctl;
 
+/* One command of the table (commands.c): its name, its arguments and what
+ * it does (for the usage text and the completion script), and its handler:
+ * (argc, argv) with argv[0] the name; returns the exit status. The
+ * daemon is connected before run, unless offline. */
+typedef struct {
+        const char *name;
+        const char *args;
+        const char *help;
+        int (*run)(int argc, char **argv);
+        bool offline; /* runs without the daemon */
+} ctl_command_t;
+
 int ctl_connect(void); /* 0, or -1 after saying why */
 /* Send a request (params consumed, may be NULL) and wait for its reply,
  * skipping notifications. The reply (caller puts) or NULL after printing

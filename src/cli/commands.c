@@ -1,8 +1,9 @@
-/* commands.c - lightctl's command table (ctl_commands: the usage text and
- * the dispatch in lightctl.c come from it), the image, event and system
- * commands, and what every command shares. Each is a handler of
- * (argc, argv) with argv[0] its name; the container commands are in
- * containers.c.
+/* commands.c - lightctl's command table (ctl_commands) and global options
+ * (ctl_global_options): the usage text, the dispatch in lightctl.c and the
+ * completion script (completion.c) come from them; the image, event and
+ * system commands and completion, and what every command shares. Each is
+ * a handler of (argc, argv) with argv[0] its name; the container commands
+ * are in containers.c.
  *
  * DESIGN: a handler turns its arguments into one or a few calls (client.c)
  * and prints the result: a table or a line by default, the JSON with
@@ -12,6 +13,7 @@
 #include "commands.h"
 
 #include "client.h"
+#include "completion.h"
 #include "containers.h"
 
 #include "lcd/compiler.h"
@@ -221,32 +223,59 @@ static int cmd_ping(int argc LCD_UNUSED, char **argv LCD_UNUSED)
         return ctl_simple("system.ping", NULL, NULL);
 }
 
+/* The completion script for a shell, made from the tables below. */
+static int cmd_completion(int argc, char **argv)
+{
+        if (argc != 2 || (strcmp(argv[1], "bash") != 0 && strcmp(argv[1], "zsh") != 0))
+                return ctl_bad_usage("completion takes bash or zsh%s", "");
+        int r = ctl_completion_write(stdout, argv[1], ctl_commands, ctl_global_options);
+        if (r < 0) {
+                fprintf(stderr, "lightctl: cannot write the completion script: %s\n", strerror(-r));
+                return EXIT_ERROR;
+        }
+        return 0;
+}
+
+const struct option ctl_global_options[] = {
+        {"socket", required_argument, NULL, 's'},     {"url", required_argument, NULL, 'u'},
+        {"host", required_argument, NULL, 'u'},       {"json", no_argument, NULL, 'j'},
+        {"timeout", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
+        {"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
+        {"insecure", no_argument, NULL, 'k'},         {NULL, 0, NULL, 0}};
+
+/* create's options, which run takes too */
+#define CREATE_OPTIONS "[--name N] [--tag T] [--env K=V]... [--workdir DIR]"
+
 const ctl_command_t ctl_commands[] = {
-        {"ps", "", "list containers", ctl_cmd_ps},
-        {"inspect", "NAME[:TAG]", "show one container", ctl_cmd_inspect},
-        {"pull", "IMAGE", "fetch an image (a progress line on a terminal)", cmd_pull},
-        {"images", "", "list cached images", cmd_images},
-        {"rmi", "IMAGE...", "remove cached images", cmd_rmi},
-        {"create", "[--name N] [--tag T] [--env K=V]... [--workdir DIR] IMAGE [CMD [ARG...]]",
-         "make a container (pulling its image if needed)", ctl_cmd_create},
-        {"start", "NAME[:TAG]...", "start containers", ctl_cmd_lifecycle},
-        {"pause", "NAME[:TAG]...", "freeze their processes", ctl_cmd_lifecycle},
-        {"resume", "NAME[:TAG]...", "thaw them", ctl_cmd_lifecycle},
+        {"ps", "", "list containers", ctl_cmd_ps, false},
+        {"inspect", "NAME[:TAG]", "show one container", ctl_cmd_inspect, false},
+        {"pull", "IMAGE", "fetch an image (a progress line on a terminal)", cmd_pull, false},
+        {"images", "", "list cached images", cmd_images, false},
+        {"rmi", "IMAGE...", "remove cached images", cmd_rmi, false},
+        {"create", CREATE_OPTIONS " IMAGE [CMD [ARG...]]", "make a container (pulling its image if needed)",
+         ctl_cmd_create, false},
+        {"start", "NAME[:TAG]...", "start containers", ctl_cmd_lifecycle, false},
+        {"pause", "NAME[:TAG]...", "freeze their processes", ctl_cmd_lifecycle, false},
+        {"resume", "NAME[:TAG]...", "thaw them", ctl_cmd_lifecycle, false},
         {"stop", "[--time SECONDS] NAME[:TAG]...", "SIGTERM, then SIGKILL after SECONDS (default 10)",
-         ctl_cmd_lifecycle},
-        {"kill", "[--signal SIG] NAME[:TAG]...", "send a signal (default KILL)", ctl_cmd_lifecycle},
-        {"rm", "[--force] NAME[:TAG]...", "remove containers (--force: running ones too)", ctl_cmd_lifecycle},
-        {"restart", "[--time SECONDS] NAME[:TAG]...", "stop, then start again", ctl_cmd_lifecycle},
-        {"logs", "[-f] [--tail N] NAME[:TAG]", "the container's output (stdout and stderr); -f follows", ctl_cmd_logs},
-        {"wait", "NAME[:TAG]", "wait until it exits; exits with its exit code", ctl_cmd_wait},
-        {"stats", "NAME[:TAG]", "CPU time, memory and pids from its cgroup", ctl_cmd_stats},
+         ctl_cmd_lifecycle, false},
+        {"kill", "[--signal SIG] NAME[:TAG]...", "send a signal (default KILL)", ctl_cmd_lifecycle, false},
+        {"rm", "[--force] NAME[:TAG]...", "remove containers (--force: running ones too)", ctl_cmd_lifecycle, false},
+        {"restart", "[--time SECONDS] NAME[:TAG]...", "stop, then start again", ctl_cmd_lifecycle, false},
+        {"logs", "[-f] [--tail N] NAME[:TAG]", "the container's output (stdout and stderr); -f follows", ctl_cmd_logs,
+         false},
+        {"wait", "NAME[:TAG]", "wait until it exits; exits with its exit code", ctl_cmd_wait, false},
+        {"stats", "NAME[:TAG]", "CPU time, memory and pids from its cgroup", ctl_cmd_stats, false},
         {"events", "[--since SEQ] [--initial] [--type TYPE]... [--count N]", "print container events as they happen",
-         cmd_events},
-        {"run", "[--rm] [--wait] [create options] IMAGE [CMD...]",
-         "create and start it; --rm: remove it once it exits; --wait: exit with its code", ctl_cmd_run},
-        {"info", "", "show the daemon's system information", cmd_info},
-        {"check", "", "what the host lacks for rootless containers, with fixes", cmd_check},
-        {"ping", "", "check that the daemon answers", cmd_ping},
-        {"dashboard", "[--open]", "print the dashboard's URL with the token (--open: xdg-open it)", cmd_dashboard},
-        {NULL, NULL, NULL, NULL},
+         cmd_events, false},
+        {"run", "[--rm] [--wait] " CREATE_OPTIONS " IMAGE [CMD...]",
+         "create and start it; --rm: remove it once it exits; --wait: exit with its code", ctl_cmd_run, false},
+        {"info", "", "show the daemon's system information", cmd_info, false},
+        {"check", "", "what the host lacks for rootless containers, with fixes", cmd_check, false},
+        {"ping", "", "check that the daemon answers", cmd_ping, false},
+        {"dashboard", "[--open]", "print the dashboard's URL with the token (--open: xdg-open it)", cmd_dashboard,
+         false},
+        {"completion", "bash|zsh", "a shell completion script (source <(lightctl completion bash))", cmd_completion,
+         true},
+        {NULL, NULL, NULL, NULL, false},
 };

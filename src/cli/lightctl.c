@@ -3,9 +3,11 @@
  * interrupted). Tables by default, --json for machines. Exit status: 0 ok,
  * 1 the daemon answered with an error, 2 usage, 3 cannot reach the daemon.
  *
- * DESIGN: this file reads the global options, finds the command in the
- * table (commands.c) and runs it; the usage text is made from the same
- * table, so a command cannot be listed without existing or the reverse.
+ * DESIGN: this file reads the global options (their table is in
+ * commands.c), finds the command in the command table and runs it, after
+ * connecting to the daemon unless the command is offline (completion); the
+ * usage text and the completion script are made from the same tables, so
+ * a command cannot be listed without existing or the reverse.
  */
 #include "client.h"
 #include "commands.h"
@@ -37,7 +39,9 @@ static void print_usage(FILE *f)
               "$XDG_RUNTIME_DIR/light-containerd/api.sock (or $LIGHTCTL_SOCKET). Over TCP the\n"
               "token comes from --token-file, $LIGHTCTL_TOKEN or the daemon's token file. wss://\n"
               "checks the daemon's certificate against the system's CAs or --cacert; --insecure\n"
-              "skips that check (encryption without knowing who answers).\n",
+              "skips that check (encryption without knowing who answers).\n"
+              "\nShell completion: source <(lightctl completion bash) (or zsh), or save its\n"
+              "output in /etc/bash_completion.d/lightctl.\n",
               f);
 }
 
@@ -54,12 +58,6 @@ static int usage(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"socket", required_argument, NULL, 's'},     {"url", required_argument, NULL, 'u'},
-                {"host", required_argument, NULL, 'u'},       {"json", no_argument, NULL, 'j'},
-                {"timeout", required_argument, NULL, 't'},    {"help", no_argument, NULL, 'h'},
-                {"token-file", required_argument, NULL, 'T'}, {"cacert", required_argument, NULL, 'C'},
-                {"insecure", no_argument, NULL, 'k'},         {NULL, 0, NULL, 0}};
         char sock[PATH_MAX];
         const char *env_sock = getenv("LIGHTCTL_SOCKET");
         char rt[PATH_MAX];
@@ -72,7 +70,7 @@ int main(int argc, char **argv)
                 sock[0] = '\0';
         ctl.target = sock;
         int c;
-        while ((c = getopt_long(argc, argv, "+hj", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+hj", ctl_global_options, NULL)) != -1) {
                 switch (c) {
                 case 's':
                 case 'u':
@@ -112,7 +110,7 @@ int main(int argc, char **argv)
                 cmd++;
         if (cmd->name == NULL)
                 return usage("unknown command '%s'", argv[optind]);
-        if (ctl_connect() < 0)
+        if (!cmd->offline && ctl_connect() < 0)
                 return EXIT_CONNECT;
         int status = cmd->run(argc - optind, argv + optind);
         lcd_ws_close(ctl.ws);

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import pwd
+import shutil
 import socket
 import subprocess
 import threading
@@ -243,6 +244,70 @@ class Cli(DaemonSuite):
         self.assertEqual(http_get(self.env.tcp_url(), "/")[0], 200)
         info = json.loads(self.ctl("--json", "info", check=0).stdout)
         self.assertEqual((info["dashboard"], info["tokenFile"]), (url + "/", os.path.join(self.env.run, "token")))
+
+    def complete(self, *words, shell="bash"):
+        """What `lightctl completion SHELL`'s function offers for the command line
+        words (the last one is being completed), run as the daemon's user."""
+        prog = ('source <("$1" completion %s) || exit 9; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
+                'COMPREPLY=(); _lightctl; printf "%%s\\n" "${COMPREPLY[@]}"' % shell)
+        r = subprocess.run(as_user([shell, "-c", prog, shell, os.path.join(self.env.bin, "lightctl")] + list(words)),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual((r.returncode, r.stderr), (0, ""), words)
+        return sorted(l for l in r.stdout.splitlines() if l)
+
+    def test_shell_completion_from_the_command_table(self):
+        ctl = os.path.join(self.env.bin, "lightctl")
+        on = (ctl, "--socket", self.env.socket)   # the global options typed reach the daemon the function asks
+        # every command of the table, and only those, from the usage text's list
+        r = subprocess.run([ctl, "--help"], stdout=subprocess.PIPE, text=True)
+        listed = [l.split()[0] for l in r.stdout.split("commands:\n")[1].split("\n\n")[0].splitlines()
+                  if l.startswith("  ") and not l.startswith("   ")]
+        self.assertIn("completion", listed)
+        self.assertEqual(self.complete(ctl, ""), sorted(listed))
+        self.assertEqual(self.complete(*on, "--json", "--timeout", "9", ""), sorted(listed))
+        self.assertEqual(self.complete(ctl, "st"), ["start", "stats", "stop"])
+        self.assertEqual(self.complete(*on, "st"), ["start", "stats", "stop"])
+        self.assertEqual(self.complete(ctl, "--so"), ["--socket"])
+        self.assertEqual(self.complete(ctl, "--t"), ["--timeout", "--token-file"])
+        # a command's options, from its usage text; none once its arguments began
+        self.assertEqual(self.complete(ctl, "create", "--na"), ["--name"])
+        self.assertEqual(self.complete(ctl, "run", "--rm", "--na"), ["--name"])
+        self.assertEqual(self.complete(ctl, "logs", "-"), ["--tail", "-f"])
+        self.assertEqual(self.complete(ctl, "rm", "--"), ["--force"])
+        self.assertEqual(self.complete(ctl, "completion", ""), ["bash", "zsh"])
+        self.assertEqual(self.complete(ctl, "create", "--name", ""), [])   # a value: nothing to offer
+        # containers by NAME:TAG from --json ps, on the daemon the typed options name
+        c = self.env.client()
+        c.call("container.create", {"image": self.env.image, "name": "web", "tag": "v1", "cmd": ["/bin/sleep", "100"]})
+        c.call("container.start", {"name": "web", "tag": "v1"})
+        c.call("container.create", {"image": self.env.image, "name": "db", "tag": "x", "cmd": ["/bin/true"]})
+        self.addCleanup(lambda: [self.ctl("rm", "--force", k) for k in ("web:v1", "db:x")])
+        self.assertEqual(self.complete(*on, "stop", "w"), ["web:v1"])
+        self.assertEqual(self.complete(*on, "stop", "--time", "3", "w"), ["web:v1"])
+        self.assertEqual(self.complete(*on, "stop", "web:v1", ""), ["db:x", "web:v1"])   # NAME[:TAG]... repeats
+        self.assertEqual(self.complete(*on, "logs", "web:v1", ""), [])                   # logs takes one
+        self.assertEqual(self.complete(*on, "stop", "web", ":"), ["v1"])   # bash replaces what follows the colon
+        self.assertEqual(self.complete(*on, "stop", "web", ":", "v"), ["v1"])
+        self.assertEqual(self.complete(*on, "stop", "--time", "w"), [])    # --time's value
+        # cached images by ref, from --json images
+        refs = sorted(i["ref"] for i in json.loads(self.ctl("--json", "images", check=0).stdout))
+        self.assertTrue(refs)
+        self.assertEqual(self.complete(*on, "rmi", ""), refs)
+        self.assertEqual(self.complete(*on, "create", "--name", "n", ""), refs)
+        self.assertEqual(self.complete(*on, "create", refs[0], ""), [])   # then its command: nothing
+        # the daemon down: nothing offered, nothing said (complete() checks stderr)
+        self.assertEqual(self.complete(ctl, "--socket", "/nonexistent.sock", "stop", "w"), [])
+        self.assertEqual(self.complete("/nonexistent/lightctl", "stop", "w"), [])
+        # a completion is not a command run on the daemon: it needs none
+        r = subprocess.run([ctl, "--socket", "/nonexistent.sock", "completion", "bash"], stdout=subprocess.PIPE,
+                           text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("complete -F _lightctl lightctl", r.stdout)
+        self.assertEqual(subprocess.run([ctl, "completion", "fish"], stderr=subprocess.PIPE).returncode, 2)
+        if shutil.which("zsh") is None:
+            return   # zsh is optional; bash is what the table is checked against
+        self.assertEqual(self.complete(ctl, "st", shell="zsh"), ["start", "stats", "stop"])
+        self.assertEqual(self.complete(*on, "stop", "w", shell="zsh"), ["web:v1"])
 
 
 def as_user_argv(env, *args):
