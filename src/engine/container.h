@@ -52,7 +52,7 @@ typedef struct lcd_container {
         uint64_t revision;               /* rises with every published change (events carry it) */
         bool starting;                   /* a start job is between crun start and RUNNING */
         bool exit_pending;               /* an exit arrived while starting; applied after */
-        /* guarded by the engine's park lock (park.c) */
+        /* guarded by the parked jobs' mutex (lcd_parks_t, park.h) */
         struct lcd_parked *parked; /* a job waiting for this container's exit */
 } lcd_container_t;
 

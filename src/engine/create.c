@@ -82,7 +82,7 @@ static void create_job(void *arg)
         phase = lcd_wall_us();
         if (lcd_runtime_create(e->rt, c->id, name, &x.pid, &err) < 0)
                 goto fail;
-        lcd_exitwatch_conmon(e, c);
+        lcd_exitwatch_conmon(&e->watch, c);
         lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);
