@@ -14,6 +14,7 @@
  * out of the map and publishes container.failed: nothing is left behind.
  */
 #include "engine-internal.h"
+#include "job.h"
 
 #include "lcd/alloc.h"
 #include "lcd/ident.h"

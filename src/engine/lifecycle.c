@@ -14,6 +14,7 @@
  * SIGKILL, park up to KILL_GRACE_MS; a restart then starts it again.
  */
 #include "engine-internal.h"
+#include "job.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
