@@ -61,7 +61,7 @@ typedef struct lcd_container {
         bool exit_pending;               /* an exit arrived while starting; applied after */
         char ip_address[LCD_ADDR_MAX];   /* the private network's address while it is up; "": none */
         bool net_lost;                   /* its pasta died while the container ran */
-        /* guarded by the engine's park lock (park.c) */
+        /* guarded by the parked jobs' mutex (lcd_parks_t, park.h) */
         struct lcd_parked *parked; /* a job waiting for this container's exit */
 } lcd_container_t;
 

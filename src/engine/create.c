@@ -14,6 +14,7 @@
  * out of the map and publishes container.failed: nothing is left behind.
  */
 #include "engine-internal.h"
+#include "job.h"
 #include "network.h"
 
 #include "lcd/alloc.h"
@@ -91,7 +92,7 @@ static void create_job(void *arg)
                 goto fail;
         if (c->net_mode == LCD_NET_PRIVATE)
                 lcd_runtime_net_address(e->rt, c->id, x.addr, sizeof x.addr);
-        lcd_exitwatch_conmon(e, c);
+        lcd_exitwatch_conmon(&e->watch, c);
         lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);

@@ -1,6 +1,9 @@
 /* engine.c - set-up, queries and shutdown of the engine (see engine.h).
  * The operations are in create.c, lifecycle.c, imageops.c and logs.c
- * (over job.c), the exit watcher in exitwatch.c. */
+ * (over job.h), the parked jobs in park.c, the exit watcher in
+ * exitwatch.c; each of the last two has its own state, embedded in
+ * struct lcd_engine (engine-internal.h), which this file sets up and
+ * tears down in order. */
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"
@@ -8,7 +11,6 @@
 #include "lcd/log.h"
 #include "lcd/timeutil.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,11 +78,11 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         }
         e->cfg = *cfg;
         e->ev = cfg->events;
-        e->watch_fd = e->stop_pipe[0] = e->stop_pipe[1] = e->epoll_fd = -1;
-        e->park_pipe[0] = e->park_pipe[1] = -1;
-        pthread_mutex_init(&e->conmons_mu, NULL);
-        pthread_mutex_init(&e->park_mu, NULL);
-        /* cgroups first: moving the process must happen while it has one thread */
+        /* both first: lcd_engine_free may be given what either holds from here on */
+        lcd_exitwatch_init(&e->watch);
+        if (lcd_park_init(&e->parks, &e->shutting_down, err) < 0)
+                goto fail;
+        /* cgroups before any thread starts: moving the process must happen while it has one thread */
         lcd_cgroup_setup(&e->cg);
         if (e->cg.delegated)
                 lcd_info("cgroup v2 subtree %s delegated; controllers for containers: %s", e->cg.own,
@@ -135,7 +137,14 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
         int stale = lcd_runtime_clean_stale(e->rt);
         if (stale > 0)
                 lcd_info("cleaned %d leftovers of an earlier run", stale);
-        if (lcd_exitwatch_start(e, find_id, e, err) < 0)
+        lcd_exitwatch_opts_t wo = {
+                .rt = e->rt,
+                .ev = e->ev,
+                .parks = &e->parks,
+                .lookup = find_id,
+                .lookup_ctx = e,
+        };
+        if (lcd_exitwatch_start(&e->watch, &wo, err) < 0)
                 goto fail;
         e->pool = lcd_pool_new(cfg->workers, cfg->queue);
         unsigned pullers = cfg->pull_workers ? cfg->pull_workers : 2;
@@ -144,6 +153,9 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 lcd_error_set(err, LCD_E_INTERNAL, "cannot start %u + %u worker threads", cfg->workers, pullers);
                 goto fail;
         }
+        /* where resumptions go: nothing parks before lcd_engine_new returns, so the watcher (running
+         * already) has resumed nothing yet */
+        lcd_park_set_pool(&e->parks, e->pool);
         return e;
 fail:
         lcd_engine_free(e);
@@ -181,12 +193,8 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
         out->queued = lcd_pool_queued(e->pool) + lcd_pool_queued(e->pulls);
         out->running = lcd_pool_running(e->pool) + lcd_pool_running(e->pulls);
         out->workers = lcd_pool_workers(e->pool) + lcd_pool_workers(e->pulls);
-        pthread_mutex_lock(&e->park_mu);
-        out->parked = e->n_parked;
-        pthread_mutex_unlock(&e->park_mu);
-        /* a notice not read yet keeps the inotify descriptor readable; one read is being recorded while busy */
-        struct pollfd pfd = {.fd = e->watch_fd, .events = POLLIN};
-        out->exits_pending = atomic_load(&e->watcher_busy) || (e->watch_fd >= 0 && poll(&pfd, 1, 0) > 0);
+        out->parked = lcd_park_count(&e->parks);
+        out->exits_pending = lcd_exitwatch_pending(&e->watch);
         for (int p = 0; p < LCD_PHASE__COUNT; p++) {
                 out->phase_us[p] = atomic_load_explicit(&e->phase_us[p], memory_order_relaxed);
                 out->phase_count[p] = atomic_load_explicit(&e->phase_count[p], memory_order_relaxed);
@@ -368,29 +376,29 @@ void lcd_engine_shutdown(lcd_engine_t *e)
 {
         if (atomic_exchange(&e->shutting_down, true))
                 return;
-        lcd_park_release_all(e); /* parked stops answer now; they see shutting_down */
+        lcd_park_release_all(&e->parks); /* parked stops answer now; they see shutting_down */
         if (e->pulls != NULL)
                 lcd_pool_shutdown(e->pulls);
         if (e->pool != NULL)
                 lcd_pool_shutdown(e->pool); /* let running and queued jobs finish */
         if (e->map != NULL && e->rt != NULL)
                 remove_all(e);
-        lcd_exitwatch_stop(e);
+        lcd_exitwatch_stop(&e->watch);
 }
 
 void lcd_engine_free(lcd_engine_t *e)
 {
         if (e == NULL)
                 return;
-        lcd_exitwatch_stop(e);
+        /* the watcher and the workers may resume parked jobs: both stopped before the parks go */
+        lcd_exitwatch_destroy(&e->watch);
         lcd_pool_free(e->pulls);
         lcd_pool_free(e->pool);
+        lcd_park_destroy(&e->parks);
         lcd_imagestore_free(e->images);
         lcd_runtime_free(e->rt);
         lcd_statemap_free(e->map);
         for (int i = 0; i < LCD_TOOLS; i++)
                 lcd_free(e->tool_version[i]);
-        pthread_mutex_destroy(&e->conmons_mu);
-        pthread_mutex_destroy(&e->park_mu);
         lcd_free(e);
 }

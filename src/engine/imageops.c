@@ -10,6 +10,7 @@
  * and inspecting read the store synchronously (no tool runs).
  */
 #include "engine-internal.h"
+#include "job.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"

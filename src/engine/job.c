@@ -3,7 +3,7 @@
  *
  * DESIGN: an operation's entry point (create.c, imageops.c, logs.c,
  * lifecycle.c) runs on the service thread, validates, and makes an
- * lcd_job_t; lcd_job_queue() hands it to the pool -- the pull lane
+ * lcd_job_t (job.h); lcd_job_queue() hands it to the pool -- the pull lane
  * (--pull-workers) for pulls and creates that must pull, so a slow
  * registry holds none of the other workers -- or refuses it (busy) when
  * the queue is full or the daemon is shutting down, leaving the job to the
@@ -12,6 +12,8 @@
  * done(), so a client may send its next operation as soon as it reads
  * the reply. Any thread.
  */
+#include "job.h"
+
 #include "engine-internal.h"
 
 #include "lcd/alloc.h"

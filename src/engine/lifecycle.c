@@ -14,6 +14,7 @@
  * SIGKILL, park up to KILL_GRACE_MS; a restart then starts it again.
  */
 #include "engine-internal.h"
+#include "job.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
@@ -107,7 +108,7 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
                 memcpy(c->ip_address, addr, sizeof c->ip_address);
                 c->net_lost = false;
                 pthread_mutex_unlock(&c->mu);
-                lcd_exitwatch_conmon(e, c);
+                lcd_exitwatch_conmon(&e->watch, c);
                 pthread_mutex_lock(&c->mu);
                 c->exit_pending = false; /* what arrived until now was the previous run's */
                 pthread_mutex_unlock(&c->mu);
@@ -124,7 +125,7 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
         c->exit_pending = false;
         pthread_mutex_unlock(&c->mu);
         if (pending)
-                lcd_exitwatch_record(e, c->id);
+                lcd_exitwatch_record(&e->watch, c->id);
         return 0;
 fail:
         pthread_mutex_lock(&c->mu);
@@ -178,7 +179,7 @@ static void send_kill_and_park(lcd_job_t *j)
                 lcd_error_free(kerr);
         }
         j->stage = STAGE_KILL;
-        lcd_park(j->e, &j->park, KILL_GRACE_MS);
+        lcd_park(&j->e->parks, &j->park, KILL_GRACE_MS);
 }
 
 /* A parked stop wakes: the exit came, or the deadline (or shutdown). */
@@ -200,7 +201,7 @@ static void stop_resumed(lcd_parked_t *p)
                 send_kill_and_park(j);
                 return;
         }
-        lcd_exitwatch_record(j->e, j->c->id); /* a missed notification? */
+        lcd_exitwatch_record(&j->e->watch, j->c->id); /* a missed notification? */
         if (lcd_container_state(j->c) == LCD_CS_EXITED) {
                 stopped(j);
                 return;
@@ -247,7 +248,7 @@ static void stop_job(void *arg)
                 return;
         }
         j->stage = STAGE_TERM;
-        lcd_park(e, &j->park, (int64_t)j->op.timeout_s * 1000);
+        lcd_park(&e->parks, &j->park, (int64_t)j->op.timeout_s * 1000);
 }
 
 static void kill_job(void *arg)

@@ -9,6 +9,7 @@
  * continues from.
  */
 #include "engine-internal.h"
+#include "job.h"
 
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
