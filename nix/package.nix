@@ -1,9 +1,10 @@
 # The light-containerd package: a callPackage function.
 #
-# Both binaries are wrapped so that PATH holds crun, conmon, skopeo and
-# umoci from nixpkgs. newuidmap/newgidmap must be setuid, which a store path
-# cannot be: they come from the host (/run/wrappers/bin on NixOS, appended
-# to PATH; elsewhere the uidmap/shadow package's, found on the caller's PATH).
+# Both binaries are wrapped so that PATH holds crun, conmon, skopeo, umoci
+# and pasta (passt: private networks) from nixpkgs. newuidmap/newgidmap
+# must be setuid, which a store path cannot be: they come from the host
+# (/run/wrappers/bin on NixOS, appended to PATH; elsewhere the uidmap/shadow
+# package's, found on the caller's PATH).
 #
 # openssl is a build input of its own: nixpkgs' libwebsockets is built with
 # TLS, so libwebsockets.h includes <openssl/ssl.h>, but openssl is not a
@@ -23,6 +24,7 @@
   conmon,
   skopeo,
   umoci,
+  passt,
 }:
 
 stdenv.mkDerivation (finalAttrs: {
@@ -84,6 +86,7 @@ stdenv.mkDerivation (finalAttrs: {
             conmon
             skopeo
             umoci
+            passt
           ]
         } \
         --suffix PATH : /run/wrappers/bin

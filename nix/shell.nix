@@ -1,4 +1,4 @@
-# The development shell: compilers, the libraries, the four tools, a
+# The development shell: compilers, the libraries, the five tools, a
 # registry for the e2e suite, and the analysers CI runs.
 { pkgs }:
 
@@ -16,6 +16,7 @@ pkgs.mkShell {
     conmon
     skopeo
     umoci
+    passt
     distribution
     clang-tools
     cppcheck

@@ -161,6 +161,7 @@ let
     "conmon"
     "skopeo"
     "umoci"
+    "passt"
   ];
 
   # --- nix/module.nix, as the module system calls it
@@ -296,7 +297,7 @@ let
     "package: both binaries wrapped" =
       lib.hasInfix "for prog in light-containerd lightctl" p.postFixup
       && lib.hasInfix "wrapProgram $out/bin/$prog" p.postFixup;
-    "package: the wrapped PATH holds the four tools" = all (
+    "package: the wrapped PATH holds the five tools" = all (
       t: lib.hasInfix "${pkgs.${t}}/bin" p.postFixup
     ) tools;
     "package: setuid newuidmap from the host" =

@@ -178,6 +178,7 @@ let
     conmon = pkg "conmon" "2.1.13";
     skopeo = pkg "skopeo" "1.20.0";
     umoci = pkg "umoci" "0.5.0";
+    passt = pkg "passt" "2025_06_11.0293c6f";
     busybox = pkg "busybox" "1.37.0";
     gcc = pkg "gcc-wrapper" "14.3.0";
     clang = pkg "clang-wrapper" "20.1.8";
