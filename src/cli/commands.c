@@ -244,11 +244,14 @@ const struct option ctl_global_options[] = {
         {"insecure", no_argument, NULL, 'k'},         {NULL, 0, NULL, 0}};
 
 /* create's options, which run takes too */
-#define CREATE_OPTIONS "[--name N] [--tag T] [--env K=V]... [--workdir DIR]"
+#define CREATE_OPTIONS                                                                                                 \
+        "[--name N] [--tag T] [--env K=V]... [--workdir DIR] [--network private|none|host] "                           \
+        "[-p [IP:]HOST:CONTAINER[/PROTO]]... [--hostname H] [--allow-host-loopback]"
 
 const ctl_command_t ctl_commands[] = {
         {"ps", "", "list containers", ctl_cmd_ps, false},
         {"inspect", "NAME[:TAG]", "show one container", ctl_cmd_inspect, false},
+        {"port", "NAME[:TAG]", "its published ports: CONTAINER/PROTO -> HOSTIP:HOSTPORT", ctl_cmd_port, false},
         {"pull", "IMAGE", "fetch an image (a progress line on a terminal)", cmd_pull, false},
         {"images", "", "list cached images", cmd_images, false},
         {"rmi", "IMAGE...", "remove cached images", cmd_rmi, false},

@@ -10,7 +10,9 @@
 #include "lcd/compiler.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
+#include "portspec.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,16 +50,65 @@ static json_object *key_params(const char *arg)
         return p;
 }
 
+/* "0.0.0.0:8080->80/tcp, ..." as docker ps shows them; "host"/"none" for those networks. */
+static void ports_text(json_object *c, char *buf, size_t len)
+{
+        json_object *ports = json_object_object_get(c, "ports");
+        const char *net = ctl_str(c, "network");
+        size_t used = 0;
+        buf[0] = '\0';
+        if (net != NULL && strcmp(net, "private") != 0) {
+                snprintf(buf, len, "(%s)", net);
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(ports) && used < len; i++) {
+                json_object *o = json_object_array_get_idx(ports, i);
+                const char *ip = ctl_str(o, "hostIp");
+                int n = snprintf(buf + used, len - used, "%s%s%s%s:%s->%s/%s", i ? ", " : "",
+                                 ip && strchr(ip, ':') ? "[" : "", ip ? ip : "", ip && strchr(ip, ':') ? "]" : "",
+                                 ctl_str(o, "hostPort"), ctl_str(o, "containerPort"), ctl_str(o, "protocol"));
+                used += n > 0 ? (size_t)n : 0;
+        }
+}
+
 static void print_table(json_object *list)
 {
-        printf("%-20s %-12s %-9s %-8s %-5s %-14s %s\n", "NAME", "TAG", "STATE", "PID", "EXIT", "ID", "IMAGE");
+        printf("%-20s %-12s %-9s %-8s %-5s %-14s %-30s %s\n", "NAME", "TAG", "STATE", "PID", "EXIT", "ID", "IMAGE",
+               "PORTS");
         for (size_t i = 0; i < json_object_array_length(list); i++) {
                 json_object *c = json_object_array_get_idx(list, i);
                 const char *pid = ctl_str(c, "pid"), *exit_code = ctl_str(c, "exitCode"), *id = ctl_str(c, "id");
-                printf("%-20s %-12s %-9s %-8s %-5s %-14.12s %s\n", ctl_str(c, "name"), ctl_str(c, "tag"),
+                char ports[512];
+                ports_text(c, ports, sizeof ports);
+                printf("%-20s %-12s %-9s %-8s %-5s %-14.12s %-30s %s\n", ctl_str(c, "name"), ctl_str(c, "tag"),
                        ctl_str(c, "state"), pid ? pid : "-", exit_code ? exit_code : "-", id ? id : "-",
-                       ctl_str(c, "image"));
+                       ctl_str(c, "image"), ports);
         }
+}
+
+/* port NAME[:TAG]: "80/tcp -> 0.0.0.0:8080", a line per mapping (docker port). */
+static void print_ports(json_object *c)
+{
+        json_object *ports = json_object_object_get(c, "ports");
+        if (ctl.json) {
+                ctl_print_json(ports);
+                return;
+        }
+        for (size_t i = 0; i < json_object_array_length(ports); i++) {
+                json_object *o = json_object_array_get_idx(ports, i);
+                const char *ip = ctl_str(o, "hostIp");
+                bool v6 = ip != NULL && strchr(ip, ':') != NULL;
+                printf("%s/%s -> %s%s%s:%s\n", ctl_str(o, "containerPort"), ctl_str(o, "protocol"), v6 ? "[" : "",
+                       ip ? ip : "", v6 ? "]" : "", ctl_str(o, "hostPort"));
+        }
+}
+
+int ctl_cmd_port(int argc, char **argv)
+{
+        if (argc != 2)
+                return ctl_bad_usage("port needs NAME[:TAG]%s", "");
+        json_object *p = key_params(argv[1]);
+        return p ? ctl_simple("container.inspect", p, print_ports) : ctl_out_of_memory(NULL, NULL);
 }
 
 static void print_container_line(json_object *c)
@@ -107,6 +158,28 @@ static int cmd_each(const char *method, int argc, char **argv, json_object *extr
         return worst;
 }
 
+/* One -p into p's "ports": 0, -EINVAL with why, or -ENOMEM. */
+static int add_port(json_object *p, const char *spec, char *why, size_t len)
+{
+        ctl_port_t port;
+        if (ctl_portspec_parse(spec, &port, why, len) < 0)
+                return -EINVAL;
+        json_object *ports = json_object_object_get(p, "ports");
+        if (ports == NULL && lcd_json_set(p, "ports", ports = json_object_new_array()) < 0)
+                return -ENOMEM;
+        json_object *o = json_object_new_object();
+        int rc = lcd_json_set(o, "hostPort", json_object_new_int((int)port.host_port));
+        rc |= lcd_json_set(o, "containerPort", json_object_new_int((int)port.container_port));
+        rc |= lcd_json_set_str(o, "protocol", port.udp ? "udp" : "tcp");
+        if (port.host_ip[0] != '\0')
+                rc |= lcd_json_set_str(o, "hostIp", port.host_ip);
+        if (rc < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return lcd_json_append(ports, o) < 0 ? -ENOMEM : 0;
+}
+
 /* Send container.create from create's command line; *out gets the container
  * (caller puts). 0 or an exit status. */
 static int create_container(int argc, char **argv, json_object **out)
@@ -116,17 +189,45 @@ static int create_container(int argc, char **argv, json_object **out)
                                              {"tag", required_argument, NULL, 't'},
                                              {"env", required_argument, NULL, 'e'},
                                              {"workdir", required_argument, NULL, 'w'},
+                                             {"network", required_argument, NULL, 'N'},
+                                             {"publish", required_argument, NULL, 'p'},
+                                             {"hostname", required_argument, NULL, 'H'},
+                                             {"allow-host-loopback", no_argument, NULL, 'L'},
                                              {NULL, 0, NULL, 0}};
         optind = 1;
         int c;
-        while ((c = getopt_long(argc, argv, "+n:t:e:w:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+n:t:e:w:p:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'n':
                 case 't':
                 case 'w':
-                        if (lcd_json_set_str(p, c == 'n' ? "name" : c == 't' ? "tag" : "workdir", optarg) < 0)
+                case 'N':
+                case 'H': {
+                        const char *key = c == 'n'   ? "name"
+                                          : c == 't' ? "tag"
+                                          : c == 'w' ? "workdir"
+                                          : c == 'N' ? "network"
+                                                     : "hostname";
+                        if (lcd_json_set_str(p, key, optarg) < 0)
                                 return ctl_out_of_memory(p, env);
                         break;
+                }
+                case 'L':
+                        if (lcd_json_set(p, "allowHostLoopback", json_object_new_boolean(1)) < 0)
+                                return ctl_out_of_memory(p, env);
+                        break;
+                case 'p': {
+                        char why[256];
+                        int r = add_port(p, optarg, why, sizeof why);
+                        if (r == -ENOMEM)
+                                return ctl_out_of_memory(p, env);
+                        if (r < 0) {
+                                json_object_put(p);
+                                json_object_put(env);
+                                return ctl_bad_usage("%s", why);
+                        }
+                        break;
+                }
                 case 'e':
                         if (lcd_json_append(env, json_object_new_string(optarg)) < 0)
                                 return ctl_out_of_memory(p, env);

@@ -7,6 +7,7 @@
 
 int ctl_cmd_ps(int argc, char **argv);
 int ctl_cmd_inspect(int argc, char **argv);
+int ctl_cmd_port(int argc, char **argv);
 int ctl_cmd_create(int argc, char **argv);
 int ctl_cmd_run(int argc, char **argv);
 int ctl_cmd_lifecycle(int argc, char **argv); /* start pause resume stop restart kill rm */

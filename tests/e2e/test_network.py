@@ -5,6 +5,7 @@ stop, a remove, a failed create or a daemon killed with SIGKILL. Traffic
 stays on this machine: nothing connects to the gateway or off the host."""
 import os
 import socket
+import subprocess
 import threading
 import urllib.request
 
@@ -209,6 +210,31 @@ class Network(FreshEnvCase):
             self.assertEqual(srv.accepted, 1)
         finally:
             srv.close()
+
+
+    def test_lightctl_publish_port_and_ps(self):
+        port = free_port()
+        ctl = self.env.lightctl
+        subprocess.run(ctl("run", "--name", "cli", "--tag", "1", "-p", "127.0.0.1:%d:80/tcp" % port,
+                           "--hostname", "cli-web", self.env.image) + httpd("from-cli"), check=True,
+                       stdout=subprocess.PIPE, timeout=60)
+        self.assertTrue(wait_until(lambda: http_text(port) == "from-cli\n", 20))
+        out = subprocess.run(ctl("port", "cli:1"), check=True, stdout=subprocess.PIPE, text=True).stdout
+        self.assertEqual(out, "80/tcp -> 127.0.0.1:%d\n" % port)
+        out = subprocess.run(ctl("ps"), check=True, stdout=subprocess.PIPE, text=True).stdout
+        self.assertIn("127.0.0.1:%d->80/tcp" % port, out)
+        ct = self.c.call("container.inspect", {"name": "cli", "tag": "1"})
+        self.assertEqual(ct["hostname"], "cli-web")
+        # a malformed -p is refused by lightctl itself (exit 2), nothing is created
+        r = subprocess.run(ctl("create", "--name", "bad", "-p", "80", self.env.image), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("give both ports", r.stderr)
+        r = subprocess.run(ctl("create", "--name", "bad", "--network", "host", "-p", "8080:80", self.env.image),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("needs network", r.stderr)
+        self.assertEqual([c["name"] for c in self.c.call("container.list")], ["cli"])
 
 
 class CrashRecovery(FreshEnvCase):
