@@ -44,7 +44,14 @@ typedef enum {
 /* "creating", "created", ... ("?" for anything else). Any thread. */
 const char *lcd_cstate_name(int state);
 
-typedef enum { LCD_EV_STATE, LCD_EV_REMOVED, LCD_EV_FAILED, LCD_EV_PROGRESS, LCD_EV__COUNT } lcd_event_type_t;
+typedef enum {
+        LCD_EV_STATE,
+        LCD_EV_REMOVED,
+        LCD_EV_FAILED,
+        LCD_EV_PROGRESS,
+        LCD_EV_NETWORK, /* a container's network was lost (its pasta died): error says so */
+        LCD_EV__COUNT
+} lcd_event_type_t;
 
 /* image.progress phases */
 typedef enum { LCD_PROGRESS_PULLING, LCD_PROGRESS_UNPACKING, LCD_PROGRESS_DONE } lcd_progress_t;

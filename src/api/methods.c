@@ -114,8 +114,8 @@ static int m_subscribe(lcd_api_t *api LCD_UNUSED, lcd_session_t *s, lcd_rpc_requ
                         t++;
                 if (t == LCD_EV__COUNT) {
                         lcd_error_invalid(err, "types",
-                                          "types[%zu] must be container.state, container.removed, container.failed or "
-                                          "image.progress",
+                                          "types[%zu] must be container.state, container.removed, container.failed, "
+                                          "container.network or image.progress",
                                           i);
                         goto out;
                 }

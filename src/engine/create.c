@@ -93,6 +93,8 @@ static void create_job(void *arg)
         if (c->net_mode == LCD_NET_PRIVATE)
                 lcd_runtime_net_address(e->rt, c->id, x.addr, sizeof x.addr);
         lcd_exitwatch_conmon(&e->watch, c);
+        if (c->net_mode == LCD_NET_PRIVATE)
+                lcd_exitwatch_pasta(&e->watch, c);
         lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);

@@ -21,10 +21,9 @@ struct lcd_events {
 };
 
 static const char *const type_names[LCD_EV__COUNT] = {
-        [LCD_EV_STATE] = "container.state",
-        [LCD_EV_REMOVED] = "container.removed",
-        [LCD_EV_FAILED] = "container.failed",
-        [LCD_EV_PROGRESS] = "image.progress",
+        [LCD_EV_STATE] = "container.state",     [LCD_EV_REMOVED] = "container.removed",
+        [LCD_EV_FAILED] = "container.failed",   [LCD_EV_PROGRESS] = "image.progress",
+        [LCD_EV_NETWORK] = "container.network",
 };
 
 const char *lcd_event_type_name(lcd_event_type_t t)

@@ -42,11 +42,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* One watched conmon: owned by w->conmons until its pidfd fires. */
+/* One watched conmon or pasta: owned by w->conmons until its pidfd fires. */
 typedef struct lcd_conmon_watch {
         struct lcd_conmon_watch *next;
         int pidfd;
         pid_t pid;
+        bool pasta; /* the container's pasta, not its conmon */
         char id[LCD_ID_LEN + 1];
 } lcd_conmon_watch_t;
 
@@ -150,20 +151,48 @@ static void conmon_gone(lcd_exitwatch_t *w, const lcd_conmon_watch_t *cw)
         lcd_container_unref(c);
 }
 
-void lcd_exitwatch_conmon(lcd_exitwatch_t *w, lcd_container_t *c)
+/* A watched pasta ended. Its own network's teardown removes the pid file
+ * before it kills pasta, so a pasta that is still the container's
+ * (same pid in the file) while the container is live died on its own. */
+static void pasta_gone(lcd_exitwatch_t *w, const lcd_conmon_watch_t *cw)
 {
-        pid_t pid = lcd_runtime_conmon_pid(w->rt, c->id);
+        lcd_container_t *c = w->lookup(w->lookup_ctx, cw->id);
+        if (c == NULL)
+                return;
+        unsigned live = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) |
+                        LCD_CS_BIT(LCD_CS_STOPPING);
+        pthread_mutex_lock(&c->mu);
+        bool lost = (LCD_CS_BIT(lcd_container_state(c)) & live) && lcd_runtime_net_pid(w->rt, cw->id) == cw->pid;
+        if (lost) {
+                c->net_lost = true;
+                c->ip_address[0] = '\0';
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (lost) {
+                lcd_warn("pasta of container %s:%s exited: it has no outbound network and its ports are closed",
+                         c->item.name, c->item.tag);
+                lcd_container_publish(c, w->ev, LCD_EV_NETWORK,
+                                      "pasta exited: the container has no outbound network and its published ports "
+                                      "are closed (a start after a stop makes a new network)");
+        }
+        lcd_container_unref(c);
+}
+
+static void watch_pid(lcd_exitwatch_t *w, lcd_container_t *c, pid_t pid, bool pasta)
+{
+        const char *what = pasta ? "pasta" : "conmon";
         if (pid <= 0) {
-                lcd_debug("no conmon pid for %s:%s", c->item.name, c->item.tag);
+                lcd_debug("no %s pid for %s:%s", what, c->item.name, c->item.tag);
                 return;
         }
         lcd_conmon_watch_t *cw = lcd_calloc(1, sizeof *cw);
         if (cw == NULL || w->epoll_fd < 0 || (cw->pidfd = pidfd_open_(pid)) < 0) {
-                lcd_warn("cannot watch the conmon of %s:%s: its death would go unnoticed", c->item.name, c->item.tag);
+                lcd_warn("cannot watch the %s of %s:%s: its death would go unnoticed", what, c->item.name, c->item.tag);
                 lcd_free(cw);
                 return;
         }
         cw->pid = pid;
+        cw->pasta = pasta;
         snprintf(cw->id, sizeof cw->id, "%s", c->id);
         pthread_mutex_lock(&w->conmons_mu);
         cw->next = w->conmons;
@@ -175,6 +204,16 @@ void lcd_exitwatch_conmon(lcd_exitwatch_t *w, lcd_container_t *c)
                 lcd_free(cw);
         }
         pthread_mutex_unlock(&w->conmons_mu);
+}
+
+void lcd_exitwatch_conmon(lcd_exitwatch_t *w, lcd_container_t *c)
+{
+        watch_pid(w, c, lcd_runtime_conmon_pid(w->rt, c->id), false);
+}
+
+void lcd_exitwatch_pasta(lcd_exitwatch_t *w, lcd_container_t *c)
+{
+        watch_pid(w, c, lcd_runtime_net_pid(w->rt, c->id), true);
 }
 
 /* Take cw out of the list (the watcher thread, when its pidfd fired). */
@@ -251,7 +290,10 @@ static void *watch_main(void *arg)
                             cw == (void *)&park_tag)
                                 continue;
                         conmon_unlist(w, cw);
-                        conmon_gone(w, cw);
+                        if (cw->pasta)
+                                pasta_gone(w, cw);
+                        else
+                                conmon_gone(w, cw);
                         close(cw->pidfd);
                         lcd_free(cw);
                 }

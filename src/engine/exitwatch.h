@@ -60,6 +60,9 @@ void lcd_exitwatch_record(lcd_exitwatch_t *w, const char *id);
  * container is killed and recorded as exited without a code. Any thread;
  * best effort (logged when it cannot watch). */
 void lcd_exitwatch_conmon(lcd_exitwatch_t *w, lcd_container_t *c);
+/* Watch c's pasta (private network): should it die while c lives, c is
+ * marked networkLost and a container.network event says so. */
+void lcd_exitwatch_pasta(lcd_exitwatch_t *w, lcd_container_t *c);
 /* Whether an exit may be waiting to be recorded: the watcher is between a
  * wake-up and its last record, or an inotify notice is unread. Any thread
  * (lcd_engine_counters). */

@@ -292,12 +292,9 @@ static bool is_our_pasta(pid_t pid, const char *ns_path)
         return false;
 }
 
-bool lcd_network_alive(const char *dir, const char *id)
+pid_t lcd_network_pid(const char *dir, const char *id)
 {
-        char ns[PATH_MAX];
-        lcd_network_ns_path(dir, id, ns, sizeof ns);
-        pid_t pid = read_pid(dir, id);
-        return pid > 0 && is_our_pasta(pid, ns);
+        return read_pid(dir, id);
 }
 
 static void kill_and_wait(pid_t pid)
@@ -318,13 +315,13 @@ void lcd_network_down(const char *dir, const char *id)
         char ns[PATH_MAX], path[PATH_MAX];
         lcd_network_ns_path(dir, id, ns, sizeof ns);
         pid_t pid = read_pid(dir, id);
+        file_path(dir, id, "pid", path, sizeof path);
+        unlink(path); /* first: the exit watcher tells this end from a death by it (lcd_exitwatch_pasta) */
         if (pid > 0 && is_our_pasta(pid, ns))
                 kill_and_wait(pid);
         if (umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
                 lcd_warn("unmount %s: %s", ns, strerror(errno));
         unlink(ns);
-        file_path(dir, id, "pid", path, sizeof path);
-        unlink(path);
         file_path(dir, id, "log", path, sizeof path);
         unlink(path);
 }

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lcd/net.h"
 #include "lcd/error.h"
@@ -67,8 +68,8 @@ int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_s
  * effort. Any thread. */
 void lcd_network_down(const char *dir, const char *id);
 
-/* Is id's pasta alive? (false without one) */
-bool lcd_network_alive(const char *dir, const char *id);
+/* id's pasta's pid, from its pid file (alive or not); -1 without one. */
+pid_t lcd_network_pid(const char *dir, const char *id);
 
 /* The namespace's first IPv4 address other than loopback, into buf
  * (LCD_ADDR_MAX). 0 or -errno. */

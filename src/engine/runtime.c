@@ -260,9 +260,9 @@ int lcd_runtime_net_address(lcd_runtime_t *rt, const char *id, char *buf, size_t
         return lcd_network_address(ns, buf, len);
 }
 
-bool lcd_runtime_net_alive(lcd_runtime_t *rt, const char *id)
+pid_t lcd_runtime_net_pid(lcd_runtime_t *rt, const char *id)
 {
-        return lcd_network_alive(rt->netns_dir, id);
+        return lcd_network_pid(rt->netns_dir, id);
 }
 
 pid_t lcd_runtime_conmon_pid(lcd_runtime_t *rt, const char *id)

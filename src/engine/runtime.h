@@ -70,8 +70,8 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
 void lcd_runtime_net_down(lcd_runtime_t *rt, const char *id);
 /* Its private network's IPv4 address; 0 or -errno. */
 int lcd_runtime_net_address(lcd_runtime_t *rt, const char *id, char *buf, size_t len);
-/* Is its pasta alive? */
-bool lcd_runtime_net_alive(lcd_runtime_t *rt, const char *id);
+/* Its pasta's pid (from its pid file); -1 without one. */
+pid_t lcd_runtime_net_pid(lcd_runtime_t *rt, const char *id);
 int lcd_runtime_start(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
 int lcd_runtime_pause(lcd_runtime_t *rt, const char *id, lcd_error_t **err);
 int lcd_runtime_resume(lcd_runtime_t *rt, const char *id, lcd_error_t **err);

@@ -4,6 +4,7 @@ container cannot reach, and no pasta, namespace or port left behind by a
 stop, a remove, a failed create or a daemon killed with SIGKILL. Traffic
 stays on this machine: nothing connects to the gateway or off the host."""
 import os
+import signal
 import socket
 import subprocess
 import threading
@@ -211,6 +212,31 @@ class Network(FreshEnvCase):
         finally:
             srv.close()
 
+
+    def test_a_killed_pasta_is_noticed(self):
+        port = free_port()
+        key = {"name": "lone", "tag": "1"}
+        self.c.call("container.create", dict(key, image=self.env.image, cmd=httpd("x"),
+                                             ports=[{"hostPort": port, "containerPort": 80}]))
+        self.c.call("container.start", key)
+        self.assertTrue(wait_until(lambda: http_text(port) == "x\n", 20))
+        [pasta] = self.pastas()
+        os.kill(pasta, signal.SIGKILL)
+        e, _ = self.w.wait_event(lambda e: e.get("type") == "container.network" and e.get("name") == "lone")
+        self.assertIn("pasta exited", e["error"])
+        ct = self.c.call("container.inspect", key)
+        self.assertEqual((ct["state"], ct["networkLost"], ct["ipAddress"]), ("running", True, None))
+        self.assertTrue(port_free(port))
+        # a stop and a start make a new network
+        self.c.call("container.stop", dict(key, timeout=1))
+        ct = self.c.call("container.start", key)
+        self.assertFalse(ct["networkLost"])
+        self.assertTrue(wait_until(lambda: http_text(port) == "x\n", 20))
+        # and our own teardown is not mistaken for a death
+        self.c.call("container.stop", dict(key, timeout=1))
+        self.assertTrue(wait_until(lambda: self.pastas() == [], 5))
+        self.assertFalse(self.c.call("container.inspect", key)["networkLost"])
+        self.assertEqual(self.env.daemon_log(tail=None).count("pasta of container lone:1 exited"), 1)
 
     def test_lightctl_publish_port_and_ps(self):
         port = free_port()
