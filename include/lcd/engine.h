@@ -72,6 +72,7 @@ typedef struct {
         int64_t memory_limit;                /* bytes, 0: none */
         int64_t pids_limit;                  /* 0: none */
         lcd_net_mode_t network;              /* 0: private */
+        const char *net_name, *net_tag;      /* network container: whose namespace to share */
         const lcd_port_t *ports;             /* n_ports of them (private only) */
         size_t n_ports;
         const char *hostname;     /* NULL: the container's name */

@@ -8,9 +8,10 @@
 #include <stdint.h>
 
 /* A namespace of its own with outbound access and published ports through
- * pasta (private, the default), a namespace with loopback only (none), or
- * the host's (docs/API.md "Networking"). */
-typedef enum { LCD_NET_PRIVATE, LCD_NET_NONE, LCD_NET_HOST, LCD_NET__COUNT } lcd_net_mode_t;
+ * pasta (private, the default), a namespace with loopback only (none), the
+ * host's, or another container's (container:NAME:TAG; docs/API.md
+ * "Networking"). */
+typedef enum { LCD_NET_PRIVATE, LCD_NET_NONE, LCD_NET_HOST, LCD_NET_CONTAINER, LCD_NET__COUNT } lcd_net_mode_t;
 
 #define LCD_PORTS_MAX 64    /* published ports per container */
 #define LCD_HOSTNAME_MAX 63 /* a hostname: one DNS label */
@@ -24,7 +25,7 @@ typedef struct {
         char host_ip[LCD_ADDR_MAX]; /* "": every address (0.0.0.0 and ::) */
 } lcd_port_t;
 
-/* "private", "none", "host" (NULL beyond). */
+/* "private", "none", "host", "container" (NULL beyond). */
 const char *lcd_net_mode_name(lcd_net_mode_t m);
 
 #endif

@@ -27,20 +27,37 @@ const char *const lcd_create_param_names[] = {"image",   "name",    "tag",      
                                               "network", "ports",   "hostname",    "allowHostLoopback",
                                               NULL};
 
-static int decode_network(json_object *params, lcd_create_req_t *r, lcd_error_t **err)
+static int decode_network(json_object *params, lcd_create_params_t *p, lcd_error_t **err)
 {
+        lcd_create_req_t *r = &p->req;
         const char *net;
         if (lcd_rpc_get_string(params, "network", false, 300, &net, err) < 0)
                 return LCD_ERR;
         r->network = LCD_NET_PRIVATE;
         if (net == NULL)
                 return 0;
-        for (int m = 0; m < LCD_NET__COUNT; m++)
+        if (strncmp(net, "container:", 10) == 0) { /* container:NAME:TAG */
+                const char *name = net + 10, *colon = strchr(name, ':');
+                size_t n = colon ? (size_t)(colon - name) : 0;
+                if (colon == NULL || n == 0 || n >= sizeof p->net_name)
+                        return lcd_error_invalid(err, "network", "network container: needs NAME:TAG");
+                memcpy(p->net_name, name, n);
+                p->net_name[n] = '\0';
+                if (!lcd_name_valid(p->net_name) || !lcd_tag_valid(colon + 1))
+                        return lcd_error_invalid(err, "network",
+                                                 "network container:NAME:TAG: not a valid name and tag");
+                r->network = LCD_NET_CONTAINER;
+                r->net_name = p->net_name;
+                r->net_tag = colon + 1;
+                return 0;
+        }
+        for (int m = 0; m < LCD_NET_CONTAINER; m++)
                 if (strcmp(net, lcd_net_mode_name((lcd_net_mode_t)m)) == 0) {
                         r->network = (lcd_net_mode_t)m;
                         return 0;
                 }
-        return lcd_error_invalid(err, "network", "network must be \"private\", \"none\" or \"host\"");
+        return lcd_error_invalid(err, "network",
+                                 "network must be \"private\", \"none\", \"host\" or \"container:NAME:TAG\"");
 }
 
 /* o.key, an integer port 1..65535 (required unless *out has a default). */
@@ -129,7 +146,7 @@ int lcd_create_params_decode(json_object *params, lcd_create_params_t *p, lcd_er
             lcd_rpc_get_int(params, "memoryLimit", 4 * 1024 * 1024, INT64_MAX, &present, &r->memory_limit, err) < 0 ||
             lcd_rpc_get_int(params, "pidsLimit", 1, 4194304, &present, &r->pids_limit, err) < 0 ||
             lcd_rpc_get_bool(params, "allowHostLoopback", &present, &r->allow_host_loopback, err) < 0 ||
-            decode_network(params, r, err) < 0 || decode_ports(params, p, err) < 0)
+            decode_network(params, p, err) < 0 || decode_ports(params, p, err) < 0)
                 return LCD_ERR;
         if (p->cmd != NULL && p->cmd[0] == NULL)
                 return lcd_error_invalid(err, "cmd", "cmd must not be empty (omit it for the image's default)");

@@ -15,6 +15,7 @@ typedef struct {
         lcd_create_req_t req; /* its strings point into the params object */
         const char **cmd, **env;
         lcd_port_t *ports;
+        char net_name[LCD_NAME_MAX + 1]; /* network container:NAME:TAG's NAME */
 } lcd_create_params_t;
 
 /* Decode params into p->req: 0, or LCD_ERR with an `invalid` error naming

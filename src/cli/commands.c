@@ -245,7 +245,7 @@ const struct option ctl_global_options[] = {
 
 /* create's options, which run takes too */
 #define CREATE_OPTIONS                                                                                                 \
-        "[--name N] [--tag T] [--env K=V]... [--workdir DIR] [--network private|none|host] "                           \
+        "[--name N] [--tag T] [--env K=V]... [--workdir DIR] [--network private|none|host|container:N:T] "             \
         "[-p [IP:]HOST:CONTAINER[/PROTO]]... [--hostname H] [--allow-host-loopback]"
 
 const ctl_command_t ctl_commands[] = {

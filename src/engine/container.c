@@ -216,7 +216,10 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         rc |= set_time(o, "finishedAt", c->finished_at);
         char **cmd = c->effective_cmd ? c->effective_cmd : c->cmd;
         rc |= cmd ? lcd_json_set(o, "cmd", lcd_strv_to_json((const char *const *)cmd)) : lcd_json_set_null(o, "cmd");
-        rc |= lcd_json_set(o, "network", json_object_new_string(lcd_net_mode_name(c->net_mode)));
+        char net[16 + sizeof c->net_owner_key];
+        snprintf(net, sizeof net, "%s%s%s", lcd_net_mode_name(c->net_mode), c->net_mode == LCD_NET_CONTAINER ? ":" : "",
+                 c->net_mode == LCD_NET_CONTAINER ? c->net_owner_key : "");
+        rc |= lcd_json_set(o, "network", json_object_new_string(net));
         rc |= lcd_json_set(o, "ports", ports_json(c));
         rc |= lcd_json_set_str(o, "ipAddress", c->ip_address[0] ? c->ip_address : NULL);
         rc |= lcd_json_set_str(o, "hostname", c->hostname);

@@ -49,6 +49,9 @@ typedef struct lcd_container {
         size_t n_ports;
         char *hostname;
         bool allow_host_loopback;
+        char net_owner[LCD_ID_LEN + 1];                     /* network container: the owner's id */
+        char net_owner_key[LCD_NAME_MAX + LCD_TAG_MAX + 2]; /* ... and its name:tag */
+        lcd_net_mode_t net_owner_mode;                      /* ... and its network (private or none) */
         /* guarded by mu */
         char *image_digest;   /* NULL until pulled */
         char **effective_cmd; /* what runs (from the bundle), NULL until created */
@@ -84,7 +87,10 @@ lcd_cstate_t lcd_container_state(lcd_container_t *c);
 /* The network c asked for, as the runtime takes it (fixed at create). */
 static inline lcd_net_spec_t lcd_container_net(const lcd_container_t *c)
 {
-        lcd_net_spec_t n = {c->net_mode, c->ports, c->n_ports, c->allow_host_loopback, c->hostname};
+        lcd_net_spec_t n = {c->net_mode,      c->ports,
+                            c->n_ports,       c->allow_host_loopback,
+                            c->hostname,      c->net_mode == LCD_NET_CONTAINER ? c->net_owner : NULL,
+                            c->net_owner_mode};
         return n;
 }
 

@@ -15,6 +15,7 @@
  */
 #include "engine-internal.h"
 #include "job.h"
+#include "netshare.h"
 #include "network.h"
 
 #include "lcd/alloc.h"
@@ -149,6 +150,8 @@ static int check_network(const lcd_create_req_t *req, lcd_error_t **err)
                         err, "hostname",
                         "hostname must be one DNS label: [A-Za-z0-9-], at most %d, no '-' at either end",
                         LCD_HOSTNAME_MAX);
+        if (req->network == LCD_NET_CONTAINER && (req->net_name == NULL || req->net_tag == NULL))
+                return lcd_error_invalid(err, "network", "network container: needs NAME:TAG");
         if (req->network != LCD_NET_PRIVATE && (req->n_ports > 0 || req->allow_host_loopback))
                 return lcd_error_invalid(err, req->n_ports > 0 ? "ports" : "allowHostLoopback",
                                          "%s needs network \"private\" (the container's own namespace)",
@@ -206,6 +209,18 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                 lcd_container_unref(c);
                 lcd_free(j);
                 return lcd_error_nomem(err);
+        }
+        if (req->network == LCD_NET_CONTAINER) {
+                lcd_container_t *owner = lcd_netshare_owner(e->map, req->net_name, req->net_tag, err);
+                if (owner == NULL) {
+                        lcd_container_unref(c);
+                        lcd_free(j);
+                        return LCD_ERR;
+                }
+                memcpy(c->net_owner, owner->id, sizeof c->net_owner);
+                snprintf(c->net_owner_key, sizeof c->net_owner_key, "%s:%s", owner->item.name, owner->item.tag);
+                c->net_owner_mode = owner->net_mode;
+                lcd_container_unref(owner);
         }
         int r = lcd_statemap_insert(e->map, &c->item);
         if (r < 0) {

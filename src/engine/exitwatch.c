@@ -70,7 +70,7 @@ static void set_exit(lcd_container_t *c, void *arg)
         c->has_exit_code = x->has_code;
         c->exit_code = x->code;
         c->finished_at = lcd_wall_ms();
-        if (c->net_mode == LCD_NET_PRIVATE)
+        if (c->net_mode == LCD_NET_PRIVATE || c->net_mode == LCD_NET_NONE)
                 lcd_runtime_net_down(x->rt, c->id);
         c->ip_address[0] = '\0';
 }

@@ -14,6 +14,7 @@
  * SIGKILL, park up to KILL_GRACE_MS; a restart then starts it again.
  */
 #include "engine-internal.h"
+#include "netshare.h"
 #include "job.h"
 
 #include "lcd/alloc.h"
@@ -308,6 +309,15 @@ int lcd_engine_op(lcd_engine_t *e, const lcd_op_req_t *req, lcd_engine_done_fn d
                               e->cg.why);
                 goto out;
         }
+        char sharer[LCD_NAME_MAX + LCD_TAG_MAX + 2];
+        if (req->op == LCD_OP_REMOVE && !req->force && lcd_netshare_in_use(e->map, c, sharer, sizeof sharer)) {
+                lcd_error_set(err, LCD_E_CONFLICT,
+                              "container %s:%s shares its network with %s: remove that first, or use force", req->name,
+                              req->tag, sharer);
+                goto out;
+        }
+        if ((req->op == LCD_OP_START || req->op == LCD_OP_RESTART) && lcd_netshare_check_start(e->map, c, err) < 0)
+                goto out;
         unsigned accept = rule->states | (req->force ? rule->with_force : 0);
         if (!(accept & LCD_CS_BIT(st))) {
                 if (rule->with_force & LCD_CS_BIT(st))

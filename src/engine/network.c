@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@
 
 const char *lcd_net_mode_name(lcd_net_mode_t m)
 {
-        static const char *const names[LCD_NET__COUNT] = {"private", "none", "host"};
+        static const char *const names[LCD_NET__COUNT] = {"private", "none", "host", "container"};
         return (unsigned)m < LCD_NET__COUNT ? names[m] : NULL;
 }
 
@@ -180,11 +181,12 @@ int lcd_network_write_files(const char *bundle, const lcd_net_spec_t *net, lcd_e
             r != -ENOENT)
                 goto fail;
         snprintf(path, sizeof path, "%s/resolv.conf", bundle);
-        if (net->mode == LCD_NET_HOST) {
+        lcd_net_mode_t mode = net->mode == LCD_NET_CONTAINER ? net->join_mode : net->mode;
+        if (mode == LCD_NET_HOST) {
                 r = copy_resolv(path);
         } else {
-                n = net->mode == LCD_NET_PRIVATE ? snprintf(text, sizeof text, "nameserver %s\n", LCD_NET_DNS)
-                                                 : snprintf(text, sizeof text, "# network: none\n");
+                n = mode == LCD_NET_PRIVATE ? snprintf(text, sizeof text, "nameserver %s\n", LCD_NET_DNS)
+                                            : snprintf(text, sizeof text, "# network: none\n");
                 r = lcd_write_atomic(path, text, (size_t)n, 0644);
         }
         if (r < 0)
@@ -205,7 +207,28 @@ struct in_thread {
         int r;
 };
 
-/* A thread that unshares its network namespace and pins it on path. */
+/* Bring lo up in the calling thread's namespace (pasta does it for the
+ * private ones). 0 or -errno. */
+static int loopback_up(void)
+{
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof ifr);
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+        int r = 0;
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                r = -errno;
+        ifr.ifr_flags |= IFF_UP;
+        if (r == 0 && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
+/* A thread that unshares its network namespace and pins it on path
+ * (addr set: bring its lo up too). */
 static void *make_main(void *arg)
 {
         struct in_thread *t = arg;
@@ -213,6 +236,8 @@ static void *make_main(void *arg)
                 t->r = -errno;
         else if (mount("/proc/thread-self/ns/net", t->path, NULL, MS_BIND, NULL) < 0)
                 t->r = -errno;
+        else if (t->len == 1)
+                t->r = loopback_up();
         return NULL;
 }
 
@@ -418,8 +443,8 @@ static int run_pasta(const lcd_network_env_t *env, const char *id, const char *n
 
 int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err)
 {
-        if (net->mode != LCD_NET_PRIVATE)
-                return 0;
+        if (net->mode != LCD_NET_PRIVATE && net->mode != LCD_NET_NONE)
+                return 0; /* host: the daemon's; container: the owner's */
         char ns[PATH_MAX];
         lcd_network_ns_path(env->dir, id, ns, sizeof ns);
         lcd_network_down(env->dir, id); /* what an earlier run of this container left */
@@ -427,13 +452,13 @@ int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_s
         if (fd < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "create %s: %s", ns, strerror(errno));
         close(fd);
-        struct in_thread t = {.path = ns};
+        struct in_thread t = {.path = ns, .len = net->mode == LCD_NET_NONE}; /* none: lo up here, no pasta */
         int r = env->no_netns ? 0 : in_thread(make_main, &t);
         if (r < 0) {
-                unlink(ns);
+                lcd_network_down(env->dir, id);
                 return lcd_error_set(err, LCD_E_INTERNAL, "make a network namespace on %s: %s", ns, strerror(-r));
         }
-        if (run_pasta(env, id, ns, net, err) < 0) {
+        if (net->mode == LCD_NET_PRIVATE && run_pasta(env, id, ns, net, err) < 0) {
                 lcd_network_down(env->dir, id);
                 return LCD_ERR;
         }

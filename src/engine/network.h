@@ -17,7 +17,9 @@
  * so stop, remove, a failed create and the start-up sweep after a crash
  * all call it. The network lives from create (or a start again) to the
  * container's exit: no port is held by a stopped container. "none" is a
- * namespace crun makes (loopback only); "host" shares the daemon's.
+ * namespace made the same way with only lo, up, and no pasta; "host"
+ * shares the daemon's; a sharer (container:) joins its owner's by path
+ * (netshare.h) and has none of its own to take down.
  * Workers and the exit watcher call these; nothing here keeps state.
  */
 #ifndef LCD_NETWORK_H
@@ -38,7 +40,9 @@ typedef struct {
         const lcd_port_t *ports;
         size_t n_ports;
         bool allow_host_loopback;
-        const char *hostname; /* the container's */
+        const char *hostname;     /* the container's */
+        const char *join_id;      /* container: the owner's id, whose namespace it joins */
+        lcd_net_mode_t join_mode; /* container: the owner's network */
 } lcd_net_spec_t;
 
 typedef struct {

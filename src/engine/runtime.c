@@ -202,7 +202,7 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
                 r = lcd_network_write_files(bundle, net, err);
         snprintf(template, sizeof template, "%s/config.json", rootdir);
         bundle_path(rt, id, "config.json", config, sizeof config);
-        lcd_network_ns_path(rt->netns_dir, id, ns, sizeof ns);
+        lcd_network_ns_path(rt->netns_dir, net->join_id ? net->join_id : id, ns, sizeof ns);
         lcd_bundle_spec_t full = *spec;
         full.network = net->mode;
         full.netns_path = ns;

@@ -4,8 +4,8 @@
  * DESIGN: a pure rewrite of a JSON template into a file. Inside the
  * daemon's user namespace (userns.h) crun runs as that namespace's root
  * and the containers share it: the spec gets no user namespace of its own.
- * The network namespace is the one network.h made (private: joined by
- * path), one crun makes (none), or the host's, where /sys is
+ * The network namespace is one network.h made (the container's own or,
+ * for a sharer, its owner's: joined by path) or the host's, where /sys is
  * bind-mounted rather than mounted fresh (sysfs needs a network namespace
  * owned by our user namespace); /etc/hosts, resolv.conf and hostname are
  * read-only binds of the bundle's files. A private cgroup namespace and a
@@ -173,12 +173,10 @@ static int fix_sys_mount(json_object *root)
 static int set_network(json_object *root, json_object *linux_, const lcd_bundle_spec_t *spec)
 {
         int rc = 0;
-        if (spec->network == LCD_NET_PRIVATE)
-                rc |= add_namespace(linux_, "network", spec->netns_path);
-        else if (spec->network == LCD_NET_NONE)
-                rc |= add_namespace(linux_, "network", NULL); /* crun makes it, with lo up */
-        else
+        if (spec->network == LCD_NET_HOST)
                 rc |= fix_sys_mount(root);
+        else /* its own (private, none) or its owner's (container) */
+                rc |= add_namespace(linux_, "network", spec->netns_path);
         if (spec->files_dir != NULL) {
                 rc |= bind_file(root, spec->files_dir, "hosts", "/etc/hosts");
                 rc |= bind_file(root, spec->files_dir, "resolv.conf", "/etc/resolv.conf");

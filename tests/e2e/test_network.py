@@ -238,6 +238,39 @@ class Network(FreshEnvCase):
         self.assertFalse(self.c.call("container.inspect", key)["networkLost"])
         self.assertEqual(self.env.daemon_log(tail=None).count("pasta of container lone:1 exited"), 1)
 
+    def test_sharing_a_network_namespace(self):
+        c = self.c
+        pod = {"name": "pod", "tag": "1"}
+        c.call("container.create", dict(pod, image=self.env.image, cmd=httpd("from-pod")))
+        c.call("container.start", pod)
+        # the sharer reaches the owner's server over 127.0.0.1: one namespace
+        script = ("for i in 1 2 3 4 5 6 7 8 9 10; do out=$(%s timeout 2 %s nc 127.0.0.1 80 <<EOF\n"
+                  "GET / HTTP/1.0\n\nEOF\n); case \"$out\" in *from-pod*) exit 0;; esac; sleep 0.3; done; exit 1"
+                  % (B, B))
+        self.assertEqual(self.run_to_exit("side", script, network="container:pod:1"), 0, self.logs("side"))
+        side = c.call("container.inspect", {"name": "side", "tag": "1"})
+        self.assertEqual((side["network"], side["ipAddress"], side["ports"]), ("container:pod:1", None, []))
+        # the owner is not removed while shared, unless forced; a sharer needs a live owner
+        c.call("container.stop", dict(pod, timeout=1))
+        err = c.error("container.remove", pod)
+        self.assertEqual(err["data"]["reason"], "conflict", err)
+        self.assertIn("shares its network with side:1", err["message"])
+        err = c.error("container.start", {"name": "side", "tag": "1"})
+        self.assertIn("not created or running", err["message"])
+        err = c.error("container.create", {"image": self.env.image, "name": "late", "tag": "1",
+                                           "network": "container:pod:1"})
+        self.assertEqual(err["data"]["reason"], "conflict", err)
+        err = c.error("container.create", {"image": self.env.image, "name": "late", "tag": "1",
+                                           "network": "container:nosuch:1"})
+        self.assertEqual(err["data"]["reason"], "not_found", err)
+        err = c.error("container.create", {"image": self.env.image, "name": "late", "tag": "1",
+                                           "network": "container:pod:1",
+                                           "ports": [{"hostPort": free_port(), "containerPort": 80}]})
+        self.assertEqual(err["data"]["param"], "ports", err)
+        c.call("container.remove", dict(pod, force=True))
+        c.call("container.remove", {"name": "side", "tag": "1"})
+        self.assertEqual(self.netns_dir(), [])
+
     def test_lightctl_publish_port_and_ps(self):
         port = free_port()
         ctl = self.env.lightctl
