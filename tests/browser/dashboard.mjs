@@ -12,6 +12,8 @@
 import { chromium } from "playwright-core";
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { get } from "node:http";
+import { createServer } from "node:net";
 import { join } from "node:path";
 
 const env = (k) => {
@@ -43,12 +45,52 @@ async function click(k, action) {
   await row(k).locator(`button[data-action="${action}"]`).click();
 }
 
+// A TCP port nothing on this host listens on right now (every address, as a published port binds).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// GET http://127.0.0.1:port/ -> {status, body}, trying again until it answers or timeout ms pass.
+async function httpGet(port, timeout) {
+  const once = () => new Promise((resolve, reject) => {
+    const req = get({ host: "127.0.0.1", port, path: "/", timeout: 2000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { body += d; });
+      res.on("end", () => resolve({ status: res.statusCode, body }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("no answer in 2 s")));
+    req.on("error", reject);
+  });
+  const end = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await once();
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`127.0.0.1:${port} did not answer: ${e.message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 try {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await ctx.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
   page.on("dialog", (d) => d.accept());  // confirm() before remove
+  let creates = 0;  // container.create requests the page sent
+  page.on("websocket", (ws) => ws.on("framesent", (f) => {
+    if (typeof f.payload === "string" && JSON.parse(f.payload).method === "container.create") creates++;
+  }));
 
   step = "open the page with the token in the fragment";
   await page.goto(`${URL_}/#token=${TOKEN}`);
@@ -97,6 +139,72 @@ try {
     throw new Error("restart is disabled on a created container (the daemon allows it)");
   lightctl("rm", "idle:1");
   await row("idle:1").waitFor({ state: "detached", timeout: 20000 });
+
+  step = "the ports field takes docker's -p syntax, parsed in the page";
+  const parsed = await page.evaluate(async () =>
+    (await import("/forms.js")).parsePorts("8080:80, 127.0.0.1:5353:53/udp  [::1]:8081:80/tcp,"));
+  const want = [{ hostPort: 8080, containerPort: 80, protocol: "tcp" },
+                { hostPort: 5353, containerPort: 53, protocol: "udp", hostIp: "127.0.0.1" },
+                { hostPort: 8081, containerPort: 80, protocol: "tcp", hostIp: "::1" }];
+  if (JSON.stringify(parsed) !== JSON.stringify(want)) throw new Error("parsePorts gave " + JSON.stringify(parsed));
+
+  step = "a malformed ports entry is refused beside the field, before any request";
+  const sentBefore = creates;
+  await page.fill('#create input[name="name"]', "refused");
+  await page.fill('#create input[name="ports"]', "8080:80 80");
+  await page.click('#create button[type="submit"]');
+  await page.locator('.field-error[data-for="ports"]', { hasText: '"80" is not [IP:]HOST:CONTAINER' })
+    .waitFor({ timeout: 10000 });
+
+  step = "a refusal of the ports by the daemon (data.param ports) lands beside the ports field";
+  await page.selectOption('#create select[name="network"]', "host");
+  await page.fill('#create input[name="ports"]', "8080:80");
+  await page.click('#create button[type="submit"]');
+  await page.locator('.field-error[data-for="ports"]', { hasText: 'ports needs network "private"' })
+    .waitFor({ timeout: 10000 });
+  // the reply came after its request, so a create sent for the malformed entry would be counted by now
+  if (creates - sentBefore !== 1) throw new Error(`${creates - sentBefore} creates sent, want 1 (the host one)`);
+  if (await page.locator("#create-status").textContent()) throw new Error("the refusal went to the status line too");
+  if (JSON.parse(lightctl("--json", "ps")).some((c) => c.name === "refused"))
+    throw new Error("a refused create left a container");
+  await page.selectOption('#create select[name="network"]', "private");
+
+  step = "a published port from the form: the row shows the mapping and the port answers";
+  const port = await freePort();
+  await page.fill('#create input[name="name"]', "httpd");
+  await page.fill('#create input[name="ports"]', `${port}:80`);
+  await page.fill('#create input[name="hostname"]', "www");
+  await page.fill('#create input[name="cmd"]',
+    "/bin/sh -c 'mkdir -p /www && echo hello > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www'");
+  await page.click('#create button[type="submit"]');
+  await expectState("httpd:1", "running");
+  const mapping = `0.0.0.0:${port}→80/tcp`;
+  await row("httpd:1").locator("td.ports", { hasText: mapping }).waitFor({ timeout: 10000 });
+  const cell = await row("httpd:1").locator("td.ports").textContent();
+  if (cell !== mapping) throw new Error(`the Ports cell says "${cell}", want "${mapping}"`);
+  const got = await httpGet(port, 15000);
+  if (got.status !== 200 || got.body !== "hello\n") throw new Error(`GET :${port} gave ${got.status} ${JSON.stringify(got.body)}`);
+  const made = JSON.parse(lightctl("--json", "inspect", "httpd:1"));
+  if (made.hostname !== "www" || made.network !== "private") throw new Error(`created with ${made.network} ${made.hostname}`);
+
+  step = "a container without a private network shows its mode in the Ports column";
+  await page.fill('#create input[name="name"]', "isolated");
+  await page.fill('#create input[name="ports"]', "");
+  await page.fill('#create input[name="hostname"]', "");
+  await page.fill('#create input[name="cmd"]', "/bin/sleep 1000");
+  await page.selectOption('#create select[name="network"]', "none");
+  await page.uncheck('#create input[name="start"]');
+  await page.click('#create button[type="submit"]');
+  await expectState("isolated:1", "created");
+  await row("isolated:1").locator("td.ports", { hasText: "none" }).waitFor({ timeout: 10000 });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator("section.wide").screenshot({ path: join(SHOTS, "dashboard-ports-phone.png") });
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.selectOption('#create select[name="network"]', "private");
+  await page.check('#create input[name="start"]');
+  lightctl("rm", "--force", "httpd:1", "isolated:1");
+  await row("httpd:1").waitFor({ state: "detached", timeout: 20000 });
+  await row("isolated:1").waitFor({ state: "detached", timeout: 20000 });
 
   step = "logs follow";
   await click("web:1", "logs");

@@ -64,6 +64,23 @@ function statusText(c) {
   return "";
 }
 
+// "0.0.0.0:8080→80/tcp" per published port, one a line ("[::1]:8080→80/tcp"
+// for IPv6); the network mode instead when it is not private. A line may
+// break before the arrow (a phone's narrow table).
+function portsCell(c) {
+  const td = el("td", {className: "ports"});
+  if (c.network && c.network !== "private") {
+    td.textContent = c.network;
+    return td;
+  }
+  for (const p of c.ports || []) {
+    const ip = p.hostIp || "0.0.0.0";
+    td.append(el("span", {}, `${ip.includes(":") ? `[${ip}]` : ip}:${p.hostPort}`, el("wbr"),
+                 `→${p.containerPort}/${p.protocol || "tcp"}`));
+  }
+  return td;
+}
+
 // containers: Map key -> container object; rowErrors: Map key -> message;
 // onAction(op, container) runs a button.
 export function renderContainers(containers, rowErrors, synced, onAction) {
@@ -86,7 +103,7 @@ function renderRow(c, error, onAction) {
   const tr = el("tr", {},
     el("td", {textContent: c.name}), el("td", {textContent: c.tag}), el("td", {textContent: c.image || ""}),
     el("td", {className: "state state-" + c.state, textContent: c.state}),
-    el("td", {textContent: statusText(c)}), el("td", {textContent: c.pid ?? ""}), actions);
+    el("td", {textContent: statusText(c)}), el("td", {textContent: c.pid ?? ""}), portsCell(c), actions);
   tr.dataset.key = k;
   tr.dataset.state = c.state;
   return tr;
