@@ -398,7 +398,7 @@ class Env:
             self.image_digest = sh(SANDBOX, "image", str(self.port)).stdout.strip()
         return self
 
-    def start_daemon(self, extra=(), wait=True, keep=False, path=None):
+    def start_daemon(self, extra=(), wait=True, keep=False, path=None, resolv=None):
         """keep: the sandbox leaves the cgroup (and so the containers) alone
         when the daemon dies, and reuses it on the next start."""
         args = [SANDBOX, "run", "--cgroup-name", self.cgname] + (["--keep"] if keep else []) + ["--",
@@ -412,6 +412,8 @@ class Env:
         env = dict(os.environ, LCD_RUNTIME_DIR=self.run)
         if path is not None:   # the daemon's PATH (which tools it finds)
             env["LCD_SANDBOX_PATH"] = path
+        if resolv is not None:   # a file the daemon sees as /etc/resolv.conf
+            env["LCD_SANDBOX_RESOLV"] = resolv
         self.daemon = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                        start_new_session=True)
         if wait:

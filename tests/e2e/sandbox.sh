@@ -45,6 +45,9 @@
 #   LCD_RUNTIME_DIR   XDG_RUNTIME_DIR for CMD under "run" (created, owned by
 #                     the user, mode 0700, kept); default a fresh temporary
 #                     directory that is removed afterwards.
+#   LCD_SANDBOX_RESOLV  a file bind-mounted on /etc/resolv.conf for CMD
+#                     (a test's resolver on this host: pasta forwards the
+#                     containers' DNS to the first nameserver in it)
 #
 # CMD under "run" gets a clean environment: HOME, USER, LOGNAME,
 # XDG_RUNTIME_DIR, PATH (LCD_SANDBOX_PATH when set: the faults tests give
@@ -373,6 +376,10 @@ run_inner() {
 
     mount --make-rprivate /
     mount -t cgroup2 cgroup2 "$CGROUP_MNT"
+    # the daemon's (and so pasta's) resolver: a test's own, on this host
+    if [[ -n ${LCD_SANDBOX_RESOLV:-} ]]; then
+        mount --bind "$LCD_SANDBOX_RESOLV" /etc/resolv.conf
+    fi
     cg=$CGROUP_MNT/$name
     [[ ! -e $cg ]] || (( keep )) || die "cgroup /$name already exists"
 

@@ -6,6 +6,7 @@ stays on this machine: nothing connects to the gateway or off the host."""
 import os
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import urllib.request
@@ -294,6 +295,68 @@ class Network(FreshEnvCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("needs network", r.stderr)
         self.assertEqual([c["name"] for c in self.c.call("container.list")], ["cli"])
+
+
+class TestResolver:
+    """A DNS server on this host (127.0.0.77:53) that knows one name."""
+    NAME, ADDR = "test.lcd.internal", "10.9.8.7"
+
+    def __init__(self, tmp):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.77", 53))
+        self.queries = []
+        self.conf = os.path.join(tmp, "resolv.conf")
+        with open(self.conf, "w") as f:
+            f.write("nameserver 127.0.0.77\n")
+        os.chmod(self.conf, 0o644)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            qid, = struct.unpack(">H", data[:2])
+            i, labels = 12, []
+            while data[i]:
+                labels.append(data[i + 1:i + 1 + data[i]].decode())
+                i += 1 + data[i]
+            qtype, = struct.unpack(">H", data[i + 1:i + 3])
+            question, name = data[12:i + 5], ".".join(labels)
+            self.queries.append((name, qtype))
+            if name == self.NAME and qtype == 1:
+                answer = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(self.ADDR)
+                self.sock.sendto(struct.pack(">HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + answer, peer)
+            else:   # NXDOMAIN for other names, no data for other types
+                rcode = 0x8183 if name != self.NAME else 0x8180
+                self.sock.sendto(struct.pack(">HHHHHH", qid, rcode, 1, 0, 0, 0) + question, peer)
+
+    def close(self):
+        self.sock.close()
+
+
+class Dns(FreshEnvCase):
+    def test_a_private_containers_dns_goes_through_pasta_to_the_hosts_resolver(self):
+        env = self.env
+        resolver = TestResolver(env.tmp)
+        try:
+            env.start_daemon(resolv=resolver.conf)
+            c, w = env.client(), env.client()
+            w.call("events.subscribe", {})
+            key = {"name": "dns", "tag": "1"}
+            c.call("container.create", dict(key, image=env.image,
+                                            cmd=["/bin/sh", "-c", "%s nslookup %s" % (B, TestResolver.NAME)]))
+            c.call("container.start", key)
+            e, _ = w.wait_event(lambda e: e.get("name") == "dns" and e.get("state") == "exited")
+            out = "".join(l["text"] + "\n" for l in c.call("container.logs", key)["lines"])
+            self.assertEqual(e["exitCode"], 0, out)
+            self.assertIn(TestResolver.ADDR, out)
+            self.assertIn((TestResolver.NAME, 1), resolver.queries)
+            c.close()
+            w.close()
+        finally:
+            resolver.close()
 
 
 class CrashRecovery(FreshEnvCase):
