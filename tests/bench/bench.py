@@ -10,6 +10,7 @@ instead of 1000 (for a smoke run).
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +25,12 @@ QUICK = "--quick" in sys.argv
 REPS = 15 if QUICK else 40
 MANY = 100 if QUICK else 1000
 BIG_MB = 100
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pct(xs, p):
@@ -110,8 +117,25 @@ class Bench:
             c.call("container.start", key)
             self.wait_state(key["name"], "running")
             lat.append((time.perf_counter() - t0) * 1000)
+        pastas = [int(p) for p in subprocess.run(["pgrep", "-u", USER, "-f", "^pasta .*%s" % self.env.run],
+                                                 stdout=subprocess.PIPE, text=True).stdout.split()]
         for i in range(REPS):
             c.call("container.remove", {"name": "cs%d" % i, "tag": "1", "force": True})
+        # the same with the host's network, and with a private one publishing a port
+        variants = {}
+        for label, extra in (("host", {"network": "host"}), ("port", None)):
+            variants[label] = []
+            for i in range(REPS):
+                key = {"name": "%s%d" % (label, i), "tag": "1"}
+                params = dict(key, image=self.small, cmd=["/bin/sleep", "1000"])
+                params.update(extra or {"ports": [{"hostPort": free_port(), "containerPort": 80}]})
+                t0 = time.perf_counter()
+                c.call("container.create", params)
+                c.call("container.start", key)
+                self.wait_state(key["name"], "running")
+                variants[label].append((time.perf_counter() - t0) * 1000)
+            for i in range(REPS):
+                c.call("container.remove", {"name": "%s%d" % (label, i), "tag": "1", "force": True})
         for i in range(REPS):
             key = {"name": "rt%d" % i, "tag": "1"}
             t0 = time.perf_counter()
@@ -122,9 +146,17 @@ class Bench:
             exit_lat.append((time.perf_counter() - t0) * 1000)
         floor = self.crun_floor()
         podman = self.podman_runs()
-        self.row("warm create+start -> `running` event", "%s / %s" % ms(lat),
+        self.row("warm create+start -> `running` event (default: private network)", "%s / %s" % ms(lat),
                  "%s / %s" % ms(floor) if floor else "n/a", podman[0])
+        self.row("... with the host's network", "%s / %s" % ms(variants["host"]), "", "")
+        self.row("... private network, one published port (-p)", "%s / %s" % ms(variants["port"]), "", podman[2])
+        if pastas:
+            self.row("pasta per container (%d of them): RSS / PSS" % len(pastas), "%.0f KiB / %.0f KiB"
+                     % (statistics.mean(rss_kib(p) for p in pastas), statistics.mean(pss_kib(p) for p in pastas)))
         self.ratio_create = statistics.median(lat) / statistics.median(floor) if floor else None
+        self.ratio_host = statistics.median(variants["host"]) / statistics.median(floor) if floor else None
+        self.net_cost = statistics.median(lat) - statistics.median(variants["host"])
+        self.port_median = statistics.median(variants["port"])
         self.create_start_median = statistics.median(lat)
         self.row("run to exit of /bin/true (create, start, exited, remove)", "%s / %s" % ms(exit_lat), "", podman[1])
 
@@ -146,7 +178,7 @@ class Bench:
             msg = "podman not installed: its column is skipped"
             print("  NOTE: %s" % msg, flush=True)
             self.notes.append(msg)
-            return ("skipped (not installed)", "skipped (not installed)")
+            return ("skipped (not installed)", "skipped (not installed)", "skipped (not installed)")
         script = os.path.join(self.env.bin, "podman_runs.py")
         shutil.copy2(os.path.join(HERE, "podman_runs.py"), script)
         r = subprocess.run([SANDBOX, "run", "--cgroup-name", "lcd-podman-%d" % os.getpid(), "--", "/usr/bin/python3",
@@ -155,10 +187,12 @@ class Bench:
             msg = "podman failed here: %s" % r.stderr.strip()[-300:]
             print("  NOTE: %s" % msg, flush=True)
             self.notes.append(msg)
-            return ("failed", "failed")
+            return ("failed", "failed", "failed")
         res = json.loads(r.stdout.strip().splitlines()[-1])
         self.podman_run_d = statistics.median(res["run_d"])
-        return ("`run -d` %s / %s" % ms(res["run_d"]), "`run --rm` %s / %s" % ms(res["run_rm"]))
+        self.podman_run_d_p = statistics.median(res["run_d_p"])
+        return ("`run -d` %s / %s" % ms(res["run_d"]), "`run --rm` %s / %s" % ms(res["run_rm"]),
+                "`run -d -p` %s / %s" % ms(res["run_d_p"]))
 
     def create_by_size(self):
         c = self.c
@@ -275,10 +309,14 @@ class Bench:
         print()
         print("Against the targets:")
         if self.ratio_create:
-            print("- warm create+start: %.2fx the bare crun floor (target <= 1.3x)" % self.ratio_create)
+            print("- warm create+start: %.2fx the bare crun floor (target <= 1.3x); host network %.2fx"
+                  % (self.ratio_create, self.ratio_host))
+        print("- the private network adds %.1f ms to create+start (target <= 5 ms)" % self.net_cost)
         if getattr(self, "podman_run_d", None):
             print("- warm create+start: %.2fx podman run -d (target <= 0.2x)"
                   % (self.create_start_median / self.podman_run_d))
+            print("- with one published port: %.1fx faster than podman run -d -p (target >= 5x)"
+                  % (self.podman_run_d_p / self.port_median))
         print("- warm create, %d MB vs 2 MB image: %.2fx (target <= 1.2x)" % (BIG_MB, self.big_warm / self.small_warm))
         print("- inspect at 16 clients: %.0f/s (target >= 50000/s)" % self.rps16)
         print("- RSS idle %.1f MiB (target <= 4), with %d containers %.1f MiB (target <= 16)"

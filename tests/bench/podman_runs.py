@@ -1,9 +1,11 @@
 """The podman column: `podman run -d` and `podman run --rm` of the same image,
 rootless, as the unprivileged user inside the sandbox, host network and the
-cgroupfs manager (as light-containerd here). Prints
-{"run_d": [ms...], "run_rm": [ms...]}. Run by bench.py through sandbox.sh run.
+cgroupfs manager (as light-containerd here), and `podman run -d -p` on its
+default rootless network (slirp4netns in Debian's podman 4.3). Prints
+{"run_d": [ms...], "run_rm": [ms...], "run_d_p": [ms...]}. Run by bench.py through sandbox.sh run.
 """
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +15,7 @@ podman = ["podman", "--cgroup-manager=cgroupfs", "--events-backend=file"]
 quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": True}
 subprocess.run(podman + ["pull", "--tls-verify=false", "docker://" + image], **quiet)
 subprocess.run(podman + ["run", "--rm", "--network", "host", image, "true"], **quiet)  # warm-up
-run_d, run_rm = [], []
+run_d, run_rm, run_d_p = [], [], []
 for i in range(n):
     t0 = time.perf_counter()
     subprocess.run(podman + ["run", "-d", "--network", "host", "--name", "bench%d" % i, image, "sleep", "1000"],
@@ -24,4 +26,13 @@ for i in range(n):
     t0 = time.perf_counter()
     subprocess.run(podman + ["run", "--rm", "--network", "host", image, "true"], **quiet)
     run_rm.append((time.perf_counter() - t0) * 1000)
-print(json.dumps({"run_d": run_d, "run_rm": run_rm}))
+for i in range(n):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    subprocess.run(podman + ["run", "-d", "-p", "%d:80" % port, "--name", "benchp%d" % i, image, "sleep", "1000"],
+                   **quiet)
+    run_d_p.append((time.perf_counter() - t0) * 1000)
+    subprocess.run(podman + ["rm", "-f", "-t", "0", "benchp%d" % i], **quiet)
+print(json.dumps({"run_d": run_d, "run_rm": run_rm, "run_d_p": run_d_p}))
