@@ -21,7 +21,7 @@ class Faults(FreshEnvCase):
         ones, minus leave_out, with replace {name: shell script body}."""
         d = os.path.join(self.env.tmp, "tools-%d" % len(os.listdir(self.env.tmp)))
         os.makedirs(d)
-        for t in ("skopeo", "umoci", "conmon", "crun", "newuidmap", "newgidmap"):
+        for t in ("skopeo", "umoci", "conmon", "crun", "pasta", "newuidmap", "newgidmap"):
             if t in leave_out:
                 continue
             if replace and t in replace:
@@ -57,6 +57,27 @@ class Faults(FreshEnvCase):
         self.assertEqual(e["name"], "u")
         self.assertEqual(os.listdir(os.path.join(self.env.data, "images")), [])
         self.assertEqual(user_processes("skopeo"), [])
+        self.assert_clean(c)
+
+    def test_pasta_missing(self):
+        """Without pasta a private network cannot be made: unsupported, naming
+        the package, nothing left; none and host still work."""
+        c = self.start(path=self.tool_dir(leave_out=("pasta",)))
+        checks = {x["check"]: x for x in c.call("system.check")}
+        self.assertFalse(checks["pasta"]["ok"], checks["pasta"])
+        self.assertIn("passt", checks["pasta"]["fix"])
+        err = c.error("container.create", {"image": self.env.image, "name": "p", "tag": "1"})
+        self.assertEqual(err["data"]["reason"], "unsupported", err)
+        self.assertIn("apt-get install passt", err["message"])
+        self.assertEqual(os.listdir(os.path.join(self.env.run, "netns")), [])
+        self.assert_clean(c)
+        for net in ("none", "host"):
+            key = {"name": net, "tag": "1"}
+            c.call("container.create", dict(key, image=self.env.image, network=net, cmd=["/bin/true"]))
+            c.call("container.start", key)
+            e, _ = c.wait_event(lambda e: e.get("name") == net and e.get("state") == "exited")
+            self.assertEqual(e["exitCode"], 0)
+            c.call("container.remove", key)
         self.assert_clean(c)
 
     def test_tool_missing(self):
