@@ -441,6 +441,62 @@ static int run_pasta(const lcd_network_env_t *env, const char *id, const char *n
         return lcd_error_tool(err, "pasta", why, "pasta exited with %d: %s", status, why[0] ? why : "(no message)");
 }
 
+/* The pasta thread of lcd_network_begin. */
+static void *pasta_main(void *arg)
+{
+        lcd_network_pending_t *p = arg;
+        p->rc = run_pasta(p->env, p->id, p->ns, p->net, &p->err);
+        return NULL;
+}
+
+int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_network_pending_t *p,
+                      lcd_error_t **err)
+{
+        memset(p, 0, sizeof *p);
+        lcd_net_spec_t none = *net;
+        if (net->mode == LCD_NET_PRIVATE)
+                none.mode = LCD_NET_NONE; /* the namespace now, pasta in a thread */
+        if (lcd_network_up(env, id, &none, err) < 0)
+                return LCD_ERR;
+        if (net->mode != LCD_NET_PRIVATE)
+                return 0;
+        p->env = env;
+        p->id = id;
+        p->net = net;
+        lcd_network_ns_path(env->dir, id, p->ns, sizeof p->ns);
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        int r = pthread_create(&p->thread, &attr, pasta_main, p);
+        pthread_attr_destroy(&attr);
+        if (r == 0) {
+                p->started = true;
+                return 0;
+        }
+        p->rc = run_pasta(env, id, p->ns, net, &p->err); /* no thread: in line */
+        if (p->rc < 0) {
+                *err = p->err;
+                p->err = NULL;
+                lcd_network_down(env->dir, id);
+                return LCD_ERR;
+        }
+        return 0;
+}
+
+int lcd_network_end(lcd_network_pending_t *p, lcd_error_t **err)
+{
+        if (p->started) {
+                pthread_join(p->thread, NULL);
+                p->started = false;
+        }
+        if (p->rc == 0)
+                return 0;
+        *err = p->err;
+        p->err = NULL;
+        lcd_network_down(p->env->dir, p->id);
+        return LCD_ERR;
+}
+
 int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err)
 {
         if (net->mode != LCD_NET_PRIVATE && net->mode != LCD_NET_NONE)

@@ -25,6 +25,7 @@
 #ifndef LCD_NETWORK_H
 #define LCD_NETWORK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -67,6 +68,26 @@ int lcd_network_write_files(const char *bundle, const lcd_net_spec_t *net, lcd_e
  * is taken meanwhile, unsupported when pasta is missing); nothing is left
  * on failure. Other modes: nothing to do. Worker. */
 int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err);
+
+/* lcd_network_up in two halves, so that pasta's start (some 25 ms)
+ * overlaps conmon's and crun create's: begin makes the namespace (which is
+ * all crun needs) and starts pasta in a thread; end waits for it (0, or
+ * LCD_ERR with the network taken down). The container's process must not
+ * run before end returned 0 (crun create runs none of its code). p lives
+ * on the caller's stack between the two, as do env, id and net. */
+typedef struct {
+        const lcd_network_env_t *env;
+        const char *id;
+        const lcd_net_spec_t *net;
+        char ns[4096];
+        pthread_t thread;
+        bool started;
+        int rc;
+        lcd_error_t *err;
+} lcd_network_pending_t;
+int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_network_pending_t *p,
+                      lcd_error_t **err);
+int lcd_network_end(lcd_network_pending_t *p, lcd_error_t **err);
 
 /* Kill id's pasta, unmount and remove its namespace. Idempotent; best
  * effort. Any thread. */

@@ -223,7 +223,8 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
 {
         lcd_network_env_t env = {
                 .dir = rt->netns_dir, .runner = rt->runner, .timeout_ms = rt->timeout_ms, .no_netns = rt->no_mounts};
-        if (lcd_network_up(&env, id, net, err) < 0)
+        lcd_network_pending_t np;
+        if (lcd_network_begin(&env, id, net, &np, err) < 0)
                 return LCD_ERR;
         char bundle[PATH_MAX], log[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
@@ -241,7 +242,16 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
                 .runner = rt->runner,
                 .timeout_ms = rt->timeout_ms,
         };
-        if (lcd_conmon_start(&o, pid, err) < 0) {
+        int r = lcd_conmon_start(&o, pid, err);
+        lcd_error_t *nerr = NULL;
+        int nr = lcd_network_end(&np, &nerr); /* before anything of the container runs */
+        if (r == 0 && nr < 0) {
+                *err = nerr;
+                nerr = NULL;
+                lcd_runtime_reset(rt, id); /* the created container, without its network */
+        }
+        lcd_error_free(nerr);
+        if (r < 0 || nr < 0) {
                 lcd_network_down(rt->netns_dir, id);
                 return LCD_ERR;
         }

@@ -119,6 +119,7 @@ class Bench:
             lat.append((time.perf_counter() - t0) * 1000)
         pastas = [int(p) for p in subprocess.run(["pgrep", "-u", USER, "-f", "^pasta .*%s" % self.env.run],
                                                  stdout=subprocess.PIPE, text=True).stdout.split()]
+        pasta_mem = [(rss_kib(p), pss_kib(p)) for p in pastas]
         for i in range(REPS):
             c.call("container.remove", {"name": "cs%d" % i, "tag": "1", "force": True})
         # the same with the host's network, and with a private one publishing a port
@@ -150,9 +151,9 @@ class Bench:
                  "%s / %s" % ms(floor) if floor else "n/a", podman[0])
         self.row("... with the host's network", "%s / %s" % ms(variants["host"]), "", "")
         self.row("... private network, one published port (-p)", "%s / %s" % ms(variants["port"]), "", podman[2])
-        if pastas:
-            self.row("pasta per container (%d of them): RSS / PSS" % len(pastas), "%.0f KiB / %.0f KiB"
-                     % (statistics.mean(rss_kib(p) for p in pastas), statistics.mean(pss_kib(p) for p in pastas)))
+        if pasta_mem:
+            self.row("pasta per container (%d of them): RSS / PSS" % len(pasta_mem), "%.0f KiB / %.0f KiB"
+                     % (statistics.mean(m[0] for m in pasta_mem), statistics.mean(m[1] for m in pasta_mem)))
         self.ratio_create = statistics.median(lat) / statistics.median(floor) if floor else None
         self.ratio_host = statistics.median(variants["host"]) / statistics.median(floor) if floor else None
         self.net_cost = statistics.median(lat) - statistics.median(variants["host"])
