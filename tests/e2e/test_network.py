@@ -359,6 +359,24 @@ class Dns(FreshEnvCase):
             resolver.close()
 
 
+class Shutdown(FreshEnvCase):
+    def test_a_daemon_stopping_leaves_no_pasta_namespace_or_port(self):
+        env = self.env
+        env.start_daemon()
+        c = env.client()
+        port = free_port()
+        for name, extra in (("pub", {"ports": [{"hostPort": port, "containerPort": 80}]}), ("lo", {"network": "none"})):
+            key = {"name": name, "tag": "1"}
+            c.call("container.create", dict(key, image=env.image, cmd=httpd(name), **extra))
+            c.call("container.start", key)
+        self.assertTrue(wait_until(lambda: http_text(port) == "pub\n", 20))
+        c.close()
+        env.stop_daemon()
+        self.assertEqual(user_processes("^pasta .*--netns %s/netns/" % env.run), [])
+        self.assertEqual(os.listdir(os.path.join(env.run, "netns")), [])
+        self.assertTrue(port_free(port))
+
+
 class CrashRecovery(FreshEnvCase):
     def test_sigkill_of_the_daemon_then_restart_frees_every_port(self):
         env = self.env
