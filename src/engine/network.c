@@ -99,13 +99,13 @@ int lcd_network_check_ports(const lcd_port_t *ports, size_t n, lcd_error_t **err
                              strcmp(ports[k].host_ip, p->host_ip) == 0))
                                 return lcd_error_invalid(err, "ports", "ports[%zu]: host port %u/%s is published twice",
                                                          i, p->host_port, proto);
-                if (p->host_port < floor)
+                int r = try_bind(p); /* as pasta will: what the daemon may bind, pasta may */
+                if (r == -EACCES && p->host_port < floor)
                         return lcd_error_set(err, LCD_E_FORBIDDEN,
                                              "host port %u/%s is below net.ipv4.ip_unprivileged_port_start (%d): a "
                                              "rootless daemon cannot bind it; publish a port >= %d, or lower that "
                                              "sysctl",
                                              p->host_port, proto, floor, floor);
-                int r = try_bind(p);
                 if (r == -EADDRINUSE)
                         return lcd_error_set(err, LCD_E_CONFLICT, "host port %s%s%u/%s is already in use", p->host_ip,
                                              p->host_ip[0] ? ":" : "", p->host_port, proto);
