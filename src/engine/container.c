@@ -86,6 +86,24 @@ int lcd_container_set_network(lcd_container_t *c, lcd_net_mode_t mode, const lcd
         return c->hostname ? 0 : -ENOMEM;
 }
 
+lcd_container_t *lcd_container_find_id(lcd_statemap_t *map, const char *id)
+{
+        lcd_mapitem_t **items;
+        size_t n;
+        if (lcd_statemap_snapshot(map, &items, &n) < 0)
+                return NULL;
+        lcd_container_t *found = NULL;
+        for (size_t i = 0; i < n; i++) {
+                lcd_container_t *c = lcd_container_from_item(items[i]);
+                if (found == NULL && strcmp(c->id, id) == 0)
+                        found = c;
+                else
+                        lcd_container_unref(c);
+        }
+        lcd_free(items);
+        return found;
+}
+
 void lcd_container_unref(lcd_container_t *c)
 {
         if (c != NULL)

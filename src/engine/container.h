@@ -77,6 +77,9 @@ static inline lcd_container_t *lcd_container_from_item(lcd_mapitem_t *it)
         return (lcd_container_t *)it;
 }
 void lcd_container_unref(lcd_container_t *c);
+/* The container in map whose id is id: a new reference, or NULL (gone, or
+ * out of memory). A pass over a snapshot of the map. Any thread. */
+lcd_container_t *lcd_container_find_id(lcd_statemap_t *map, const char *id);
 /* Before insert: the network the container asked for (ports and hostname
  * copied). 0, or -ENOMEM. */
 int lcd_container_set_network(lcd_container_t *c, lcd_net_mode_t mode, const lcd_port_t *ports, size_t n_ports,

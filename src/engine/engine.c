@@ -53,20 +53,7 @@ static void publish_progress(void *ctx, const char *ref, lcd_progress_t phase)
 static lcd_container_t *find_id(void *ctx, const char *id)
 {
         lcd_engine_t *e = ctx;
-        lcd_mapitem_t **items;
-        size_t n;
-        if (lcd_statemap_snapshot(e->map, &items, &n) < 0)
-                return NULL;
-        lcd_container_t *found = NULL;
-        for (size_t i = 0; i < n; i++) {
-                lcd_container_t *c = lcd_container_from_item(items[i]);
-                if (found == NULL && strcmp(c->id, id) == 0)
-                        found = c;
-                else
-                        lcd_container_unref(c);
-        }
-        lcd_free(items);
-        return found;
+        return lcd_container_find_id(e->map, id);
 }
 
 lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)

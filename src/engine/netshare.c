@@ -8,25 +8,6 @@
 
 static const unsigned owner_states = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING);
 
-/* The container whose id is id, a new reference, or NULL. */
-static lcd_container_t *by_id(lcd_statemap_t *map, const char *id)
-{
-        lcd_mapitem_t **items;
-        size_t n;
-        if (lcd_statemap_snapshot(map, &items, &n) < 0)
-                return NULL;
-        lcd_container_t *found = NULL;
-        for (size_t i = 0; i < n; i++) {
-                lcd_container_t *c = lcd_container_from_item(items[i]);
-                if (found == NULL && strcmp(c->id, id) == 0)
-                        found = c;
-                else
-                        lcd_container_unref(c);
-        }
-        lcd_free(items);
-        return found;
-}
-
 lcd_container_t *lcd_netshare_owner(lcd_statemap_t *map, const char *name, const char *tag, lcd_error_t **err)
 {
         lcd_mapitem_t *it = lcd_statemap_get(map, name, tag);
@@ -37,7 +18,7 @@ lcd_container_t *lcd_netshare_owner(lcd_statemap_t *map, const char *name, const
         }
         lcd_container_t *c = lcd_container_from_item(it);
         if (c->net_mode == LCD_NET_CONTAINER) { /* a sharer: join its owner */
-                lcd_container_t *owner = by_id(map, c->net_owner);
+                lcd_container_t *owner = lcd_container_find_id(map, c->net_owner);
                 lcd_container_unref(c);
                 if (owner == NULL) {
                         lcd_error_set(err, LCD_E_CONFLICT, "network container:%s:%s: the network it shares is gone",
@@ -64,7 +45,7 @@ int lcd_netshare_check_start(lcd_statemap_t *map, const lcd_container_t *c, lcd_
 {
         if (c->net_mode != LCD_NET_CONTAINER)
                 return 0;
-        lcd_container_t *owner = by_id(map, c->net_owner);
+        lcd_container_t *owner = lcd_container_find_id(map, c->net_owner);
         bool up = owner != NULL && (LCD_CS_BIT(lcd_container_state(owner)) & owner_states);
         int rc = up ? 0
                     : lcd_error_set(err, LCD_E_CONFLICT,
