@@ -94,8 +94,6 @@ static void create_job(void *arg)
         if (c->net_mode == LCD_NET_PRIVATE)
                 lcd_runtime_net_address(e->rt, c->id, x.addr, sizeof x.addr);
         lcd_exitwatch_conmon(&e->watch, c);
-        if (c->net_mode == LCD_NET_PRIVATE)
-                lcd_exitwatch_pasta(&e->watch, c);
         lcd_engine_phase(e, LCD_PHASE_CREATE, phase);
         lcd_container_transition(c, e->ev, LCD_CS_BIT(LCD_CS_CREATING), LCD_CS_CREATED, set_created, &x, NULL);
         lcd_strv_free(x.argv);
@@ -144,7 +142,8 @@ static bool hostname_valid(const char *h)
 static int check_network(const lcd_create_req_t *req, lcd_error_t **err)
 {
         if ((unsigned)req->network >= LCD_NET__COUNT)
-                return lcd_error_invalid(err, "network", "network must be \"private\", \"none\" or \"host\"");
+                return lcd_error_invalid(err, "network",
+                                         "network must be \"private\", \"none\", \"host\" or \"container:NAME:TAG\"");
         if (req->hostname != NULL && !hostname_valid(req->hostname))
                 return lcd_error_invalid(
                         err, "hostname",

@@ -42,6 +42,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The states in which a container has a conmon (and its network a pasta). */
+#define LIVE_STATES (LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_LIVE)
+
 /* One watched conmon or pasta: owned by w->conmons until its pidfd fires. */
 typedef struct lcd_conmon_watch {
         struct lcd_conmon_watch *next;
@@ -97,8 +100,7 @@ void lcd_exitwatch_record(lcd_exitwatch_t *w, const char *id)
                 return;
         }
         pthread_mutex_unlock(&c->mu);
-        unsigned live = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) |
-                        LCD_CS_BIT(LCD_CS_STOPPING);
+        const unsigned live = LIVE_STATES;
         if (lcd_container_transition(c, w->ev, live, LCD_CS_EXITED, set_exit, &x, NULL) == 0) {
                 lcd_info("container %s:%s exited with %d", c->item.name, c->item.tag, x.has_code ? x.code : -1);
                 lcd_park_exited(w->parks, c);
@@ -116,8 +118,7 @@ static void conmon_gone(lcd_exitwatch_t *w, const lcd_conmon_watch_t *cw)
         if (c == NULL)
                 return; /* removed: its conmon went with it */
         int code;
-        unsigned live = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) |
-                        LCD_CS_BIT(LCD_CS_STOPPING);
+        const unsigned live = LIVE_STATES;
         if (lcd_runtime_conmon_pid(w->rt, cw->id) != cw->pid) {
                 lcd_container_unref(c); /* an earlier conmon of a container started again */
                 return;
@@ -159,8 +160,7 @@ static void pasta_gone(lcd_exitwatch_t *w, const lcd_conmon_watch_t *cw)
         lcd_container_t *c = w->lookup(w->lookup_ctx, cw->id);
         if (c == NULL)
                 return;
-        unsigned live = LCD_CS_BIT(LCD_CS_CREATED) | LCD_CS_BIT(LCD_CS_RUNNING) | LCD_CS_BIT(LCD_CS_PAUSED) |
-                        LCD_CS_BIT(LCD_CS_STOPPING);
+        const unsigned live = LIVE_STATES;
         pthread_mutex_lock(&c->mu);
         bool lost = (LCD_CS_BIT(lcd_container_state(c)) & live) && lcd_runtime_net_pid(w->rt, cw->id) == cw->pid;
         if (lost) {
@@ -209,11 +209,8 @@ static void watch_pid(lcd_exitwatch_t *w, lcd_container_t *c, pid_t pid, bool pa
 void lcd_exitwatch_conmon(lcd_exitwatch_t *w, lcd_container_t *c)
 {
         watch_pid(w, c, lcd_runtime_conmon_pid(w->rt, c->id), false);
-}
-
-void lcd_exitwatch_pasta(lcd_exitwatch_t *w, lcd_container_t *c)
-{
-        watch_pid(w, c, lcd_runtime_net_pid(w->rt, c->id), true);
+        if (c->net_mode == LCD_NET_PRIVATE)
+                watch_pid(w, c, lcd_runtime_net_pid(w->rt, c->id), true);
 }
 
 /* Take cw out of the list (the watcher thread, when its pidfd fired). */

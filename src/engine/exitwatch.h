@@ -57,12 +57,11 @@ int lcd_exitwatch_start(lcd_exitwatch_t *w, const lcd_exitwatch_opts_t *opts, lc
  * a worker that looks again after a missed notification). */
 void lcd_exitwatch_record(lcd_exitwatch_t *w, const char *id);
 /* Watch c's (new) conmon: should it die without writing an exit file, the
- * container is killed and recorded as exited without a code. Any thread;
+ * container is killed and recorded as exited without a code. With a
+ * private network, watch its pasta too: should it die while c lives, c is
+ * marked networkLost and a container.network event says so. Any thread;
  * best effort (logged when it cannot watch). */
 void lcd_exitwatch_conmon(lcd_exitwatch_t *w, lcd_container_t *c);
-/* Watch c's pasta (private network): should it die while c lives, c is
- * marked networkLost and a container.network event says so. */
-void lcd_exitwatch_pasta(lcd_exitwatch_t *w, lcd_container_t *c);
 /* Whether an exit may be waiting to be recorded: the watcher is between a
  * wake-up and its last record, or an inotify notice is unread. Any thread
  * (lcd_engine_counters). */

@@ -110,8 +110,6 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
                 c->net_lost = false;
                 pthread_mutex_unlock(&c->mu);
                 lcd_exitwatch_conmon(&e->watch, c);
-                if (c->net_mode == LCD_NET_PRIVATE)
-                        lcd_exitwatch_pasta(&e->watch, c);
                 pthread_mutex_lock(&c->mu);
                 c->exit_pending = false; /* what arrived until now was the previous run's */
                 pthread_mutex_unlock(&c->mu);

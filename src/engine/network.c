@@ -341,7 +341,7 @@ void lcd_network_down(const char *dir, const char *id)
         lcd_network_ns_path(dir, id, ns, sizeof ns);
         pid_t pid = read_pid(dir, id);
         file_path(dir, id, "pid", path, sizeof path);
-        unlink(path); /* first: the exit watcher tells this end from a death by it (lcd_exitwatch_pasta) */
+        unlink(path); /* first: the exit watcher tells this end from a death by it (lcd_exitwatch_conmon) */
         if (pid > 0 && is_our_pasta(pid, ns))
                 kill_and_wait(pid);
         if (umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
