@@ -14,6 +14,7 @@ typedef struct {
         char listen_addr[256];                            /* "": no TCP listener (--listen none) */
         unsigned port;
         unsigned workers, pull_workers, queue, max_containers, history, heartbeat;
+        unsigned network_spares;
         unsigned pull_timeout, tool_timeout; /* seconds */
         long long log_max, max_image;        /* bytes */
         const char *insecure[LCD_OPTIONS_MAX_LIST + 1];

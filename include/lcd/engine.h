@@ -46,6 +46,7 @@ typedef struct {
         int64_t max_image_bytes;                /* an image's compressed size; 0: the default */
         const lcd_userns_t *userns;             /* borrowed; NULL: none entered */
         bool shared_keyring;                    /* --no-new-keyring */
+        unsigned network_spares;                /* private networks kept ready; 0: none (LCD_NETWORK_SPARES_MAX) */
         const lcd_check_t *checks;              /* the doctor's results (tool versions); NULL: probe */
         size_t n_checks;
         bool no_mounts; /* unit tests: no overlay mounts, no network namespaces (the tools still run) */
@@ -169,6 +170,8 @@ typedef struct {
         unsigned parked;    /* stops waiting for an exit, holding no worker */
         bool exits_pending; /* the exit watcher has exit notices to read or is recording one */
         uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
+        unsigned spares_ready;                /* private networks made ahead, ready */
+        uint64_t spares_taken, spares_missed; /* default creates that found one ready, or not */
 } lcd_engine_stats_t;
 void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);
 const char *lcd_phase_name(lcd_phase_t p);

@@ -13,9 +13,10 @@
  * "Networking"). */
 typedef enum { LCD_NET_PRIVATE, LCD_NET_NONE, LCD_NET_HOST, LCD_NET_CONTAINER, LCD_NET__COUNT } lcd_net_mode_t;
 
-#define LCD_PORTS_MAX 64    /* published ports per container */
-#define LCD_HOSTNAME_MAX 63 /* a hostname: one DNS label */
-#define LCD_ADDR_MAX 46     /* an IPv4 or IPv6 address as text, with its NUL */
+#define LCD_PORTS_MAX 64         /* published ports per container */
+#define LCD_HOSTNAME_MAX 63      /* a hostname: one DNS label */
+#define LCD_ADDR_MAX 46          /* an IPv4 or IPv6 address as text, with its NUL */
+#define LCD_NETWORK_SPARES_MAX 4 /* --network-spares */
 
 /* A published port: hostIp:hostPort on the host forwarded to
  * containerPort in the container's namespace. */

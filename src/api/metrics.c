@@ -115,6 +115,14 @@ char *lcd_metrics_text(lcd_api_t *api, const char *(*method_name)(int), size_t *
                     "%llu\n",
                     lcd_phase_name(p), (double)st.phase_us[p] / 1e6, lcd_phase_name(p),
                     (unsigned long long)st.phase_count[p]);
+        put(&t,
+            "# HELP lcd_network_spares_taken_total Default creates that took a private network made ahead.\n"
+            "# TYPE lcd_network_spares_taken_total counter\nlcd_network_spares_taken_total %llu\n"
+            "# HELP lcd_network_spares_missed_total Default creates that found none ready and made their own.\n"
+            "# TYPE lcd_network_spares_missed_total counter\nlcd_network_spares_missed_total %llu\n"
+            "# HELP lcd_network_spares_ready Private networks made ahead, ready for a default create.\n"
+            "# TYPE lcd_network_spares_ready gauge\nlcd_network_spares_ready %u\n",
+            (unsigned long long)st.spares_taken, (unsigned long long)st.spares_missed, st.spares_ready);
         if (t.nomem) {
                 lcd_free(t.p);
                 return NULL;

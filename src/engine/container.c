@@ -37,19 +37,26 @@ static void container_release(lcd_mapitem_t *it)
         lcd_free(c);
 }
 
+int lcd_container_new_id(char *id)
+{
+        unsigned char rnd[LCD_ID_LEN / 2];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+                return LCD_ERR;
+        for (size_t i = 0; i < sizeof rnd; i++)
+                snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+        return 0;
+}
+
 lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image, const char *const *cmd,
                                    const char *const *env, const char *workdir)
 {
         lcd_container_t *c = lcd_calloc(1, sizeof *c);
         if (c == NULL)
                 return NULL;
-        unsigned char rnd[LCD_ID_LEN / 2];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        if (lcd_container_new_id(c->id) < 0) {
                 lcd_free(c);
                 return NULL;
         }
-        for (size_t i = 0; i < sizeof rnd; i++)
-                snprintf(c->id + 2 * i, 3, "%02x", rnd[i]);
         if (pthread_mutex_init(&c->mu, NULL) != 0) {
                 lcd_free(c);
                 return NULL;

@@ -52,6 +52,7 @@ typedef struct lcd_container {
         char net_owner[LCD_ID_LEN + 1];                     /* network container: the owner's id */
         char net_owner_key[LCD_NAME_MAX + LCD_TAG_MAX + 2]; /* ... and its name:tag */
         lcd_net_mode_t net_owner_mode;                      /* ... and its network (private or none) */
+        bool net_spare; /* private: its id is a spare network's, up for its first run (spare.h) */
         /* guarded by mu */
         char *image_digest;   /* NULL until pulled */
         char **effective_cmd; /* what runs (from the bundle), NULL until created */
@@ -68,6 +69,8 @@ typedef struct lcd_container {
         struct lcd_parked *parked; /* a job waiting for this container's exit */
 } lcd_container_t;
 
+/* A fresh random id (LCD_ID_LEN hex digits) into id; 0 or LCD_ERR. */
+int lcd_container_new_id(char *id);
 /* New container in state CREATING with a random id, one reference (the
  * caller's). argv/env arrays are deep-copied. NULL on allocation failure. */
 lcd_container_t *lcd_container_new(const char *name, const char *tag, const char *image, const char *const *cmd,
@@ -90,10 +93,10 @@ lcd_cstate_t lcd_container_state(lcd_container_t *c);
 /* The network c asked for, as the runtime takes it (fixed at create). */
 static inline lcd_net_spec_t lcd_container_net(const lcd_container_t *c)
 {
-        lcd_net_spec_t n = {c->net_mode,      c->ports,
-                            c->n_ports,       c->allow_host_loopback,
-                            c->hostname,      c->net_mode == LCD_NET_CONTAINER ? c->net_owner : NULL,
-                            c->net_owner_mode};
+        lcd_net_spec_t n = {c->net_mode,       c->ports,
+                            c->n_ports,        c->allow_host_loopback,
+                            c->hostname,       c->net_mode == LCD_NET_CONTAINER ? c->net_owner : NULL,
+                            c->net_owner_mode, c->net_spare};
         return n;
 }
 

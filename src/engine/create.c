@@ -221,8 +221,13 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                 c->net_owner_mode = owner->net_mode;
                 lcd_container_unref(owner);
         }
+        /* the default shape takes a network made ahead (spare.h): its id becomes the container's */
+        if (req->network == LCD_NET_PRIVATE && req->n_ports == 0 && !req->allow_host_loopback)
+                c->net_spare = lcd_runtime_take_spare(e->rt, c->id);
         int r = lcd_statemap_insert(e->map, &c->item);
         if (r < 0) {
+                if (c->net_spare)
+                        lcd_runtime_give_back_spare(e->rt, c->id);
                 /* name and tag may point into j: say so before freeing it */
                 if (r == -EEXIST)
                         lcd_error_set(err, LCD_E_CONFLICT, "container %s:%s already exists", name, tag);
@@ -239,6 +244,8 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         /* a create that must pull runs in the pull lane: a slow registry holds no worker of the others */
         if (lcd_job_queue(e, j, create_job, !lcd_imagestore_cached(e->images, &j->ref), done, ctx, err) < 0) {
                 lcd_statemap_remove(e->map, &c->item);
+                if (c->net_spare)
+                        lcd_runtime_give_back_spare(e->rt, c->id);
                 lcd_container_unref(c);
                 lcd_free(j);
                 return LCD_ERR;

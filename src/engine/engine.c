@@ -103,6 +103,7 @@ lcd_engine_t *lcd_engine_new(const lcd_engine_config_t *cfg, lcd_error_t **err)
                 .shared_keyring = cfg->shared_keyring,
                 .log_max_bytes = cfg->log_max_bytes > 0 ? cfg->log_max_bytes : LCD_LOG_MAX_DEFAULT,
                 .no_mounts = cfg->no_mounts,
+                .network_spares = cfg->network_spares,
                 .progress = publish_progress,
                 .progress_ctx = e,
         };
@@ -186,6 +187,7 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
                 out->phase_us[p] = atomic_load_explicit(&e->phase_us[p], memory_order_relaxed);
                 out->phase_count[p] = atomic_load_explicit(&e->phase_count[p], memory_order_relaxed);
         }
+        lcd_runtime_spare_counts(e->rt, &out->spares_ready, &out->spares_taken, &out->spares_missed);
 }
 
 json_object *lcd_engine_list(lcd_engine_t *e, lcd_error_t **err)

@@ -1,6 +1,8 @@
 /* network.c - see network.h. */
 #include "network.h"
 
+#include "pasta.h"
+
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
 
@@ -12,22 +14,15 @@
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#define PASTA_ARGS (24 + 2 * LCD_PORTS_MAX)
-#define PORT_SPEC_MAX (LCD_ADDR_MAX + 16) /* "ADDR/65535:65535" */
-#define KILL_WAIT_MS 2000
 
 const char *lcd_net_mode_name(lcd_net_mode_t m)
 {
@@ -38,11 +33,6 @@ const char *lcd_net_mode_name(lcd_net_mode_t m)
 void lcd_network_ns_path(const char *dir, const char *id, char *buf, size_t len)
 {
         snprintf(buf, len, "%s/%s", dir, id);
-}
-
-static void file_path(const char *dir, const char *id, const char *ext, char *buf, size_t len)
-{
-        snprintf(buf, len, "%s/%s.%s", dir, id, ext);
 }
 
 /* ---- ports ---- */
@@ -291,161 +281,40 @@ int lcd_network_address(const char *ns_path, char *buf, size_t len)
         return in_thread(address_main, &t);
 }
 
-/* ---- pasta ---- */
-
-static pid_t read_pid(const char *dir, const char *id)
+static int start_pasta(const lcd_network_env_t *env, const char *id, const char *ns, const lcd_net_spec_t *net,
+                       lcd_error_t **err)
 {
-        char path[PATH_MAX], buf[32];
-        file_path(dir, id, "pid", path, sizeof path);
-        if (lcd_read_small(path, buf, sizeof buf) <= 0)
-                return -1;
-        long v = strtol(buf, NULL, 10);
-        return v > 1 && v < INT_MAX ? (pid_t)v : -1;
-}
-
-/* Is pid the pasta of the namespace at ns_path (not a recycled pid)? */
-static bool is_our_pasta(pid_t pid, const char *ns_path)
-{
-        char path[64], cmd[8192];
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-        ssize_t n = lcd_read_small(path, cmd, sizeof cmd);
-        if (n <= 0)
-                return false;
-        for (ssize_t i = 0; i + 1 < n; i += (ssize_t)strlen(cmd + i) + 1)
-                if (strcmp(cmd + i, "--netns") == 0)
-                        return i + 8 < n && strcmp(cmd + i + 8, ns_path) == 0;
-        return false;
+        lcd_pasta_opts_t o = {.dir = env->dir,
+                              .id = id,
+                              .ns = ns,
+                              .ports = net->ports,
+                              .n_ports = net->n_ports,
+                              .host_loopback = net->allow_host_loopback,
+                              .runner = env->runner,
+                              .timeout_ms = env->timeout_ms};
+        return lcd_pasta_start(&o, err);
 }
 
 pid_t lcd_network_pid(const char *dir, const char *id)
 {
-        return read_pid(dir, id);
-}
-
-static void kill_and_wait(pid_t pid)
-{
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
-                return; /* gone */
-        if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0) {
-                struct pollfd p = {.fd = fd, .events = POLLIN}; /* readable once it has exited: its ports are free */
-                if (poll(&p, 1, KILL_WAIT_MS) == 0)
-                        lcd_warn("pasta %d did not exit within %d ms of SIGKILL", (int)pid, KILL_WAIT_MS);
-        }
-        close(fd);
+        return lcd_pasta_pid(dir, id);
 }
 
 void lcd_network_down(const char *dir, const char *id)
 {
-        char ns[PATH_MAX], path[PATH_MAX];
+        char ns[PATH_MAX];
         lcd_network_ns_path(dir, id, ns, sizeof ns);
-        pid_t pid = read_pid(dir, id);
-        file_path(dir, id, "pid", path, sizeof path);
-        unlink(path); /* first: the exit watcher tells this end from a death by it (lcd_exitwatch_conmon) */
-        if (pid > 0 && is_our_pasta(pid, ns))
-                kill_and_wait(pid);
+        lcd_pasta_stop(dir, id, ns);
         if (umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
                 lcd_warn("unmount %s: %s", ns, strerror(errno));
         unlink(ns);
-        file_path(dir, id, "log", path, sizeof path);
-        unlink(path);
-}
-
-/* pasta's error, from its log: the last non-empty lines that are not its
- * complaints about syslog. */
-static void pasta_error(const char *dir, const char *id, char *buf, size_t len)
-{
-        char path[PATH_MAX], text[4096];
-        file_path(dir, id, "log", path, sizeof path);
-        ssize_t n = lcd_read_small(path, text, sizeof text);
-        buf[0] = '\0';
-        if (n <= 0)
-                return;
-        size_t used = 0;
-        for (char *save = NULL, *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
-                if (strstr(line, "syslog") != NULL || line[0] == '\0')
-                        continue;
-                int m = snprintf(buf + used, len - used, "%s%s", used ? "; " : "", line);
-                if (m < 0 || (size_t)m >= len - used)
-                        break;
-                used += (size_t)m;
-        }
-}
-
-static int run_pasta(const lcd_network_env_t *env, const char *id, const char *ns, const lcd_net_spec_t *net,
-                     lcd_error_t **err)
-{
-        char pidfile[PATH_MAX], log[PATH_MAX];
-        file_path(env->dir, id, "pid", pidfile, sizeof pidfile);
-        file_path(env->dir, id, "log", log, sizeof log);
-        char specs[LCD_PORTS_MAX][PORT_SPEC_MAX];
-        const char *argv[PASTA_ARGS];
-        size_t n = 0;
-        argv[n++] = "pasta";
-        argv[n++] = "--config-net";
-        argv[n++] = "--quiet";
-        argv[n++] = "--netns";
-        argv[n++] = ns;
-        argv[n++] = "--pid";
-        argv[n++] = pidfile;
-        argv[n++] = "--dns-forward";
-        argv[n++] = LCD_NET_DNS;
-        if (!net->allow_host_loopback)
-                argv[n++] = "--no-map-gw";
-        bool tcp = false, udp = false;
-        for (size_t i = 0; i < net->n_ports && i < LCD_PORTS_MAX; i++) {
-                const lcd_port_t *p = &net->ports[i];
-                snprintf(specs[i], sizeof specs[i], "%s%s%u:%u", p->host_ip, p->host_ip[0] ? "/" : "", p->host_port,
-                         p->container_port);
-                argv[n++] = p->udp ? "-u" : "-t";
-                argv[n++] = specs[i];
-                tcp |= !p->udp;
-                udp |= p->udp;
-        }
-        /* never pasta's default, `auto` (everything something listens on) */
-        const char *none[] = {"-t", "-u", "-T", "-U"};
-        const bool given[] = {tcp, udp, false, false};
-        for (size_t i = 0; i < 4; i++)
-                if (!given[i]) {
-                        argv[n++] = none[i];
-                        argv[n++] = "none";
-                }
-        argv[n] = NULL;
-        lcd_run_spec_t spec = {.argv = argv, .timeout_ms = env->timeout_ms, .output_path = log, .pass_fd = -1};
-        lcd_run_result_t res;
-        lcd_error_t *rerr = NULL;
-        int r = env->runner->run(env->runner, &spec, &res, &rerr);
-        int status = r == 0 ? res.status : -1;
-        lcd_run_result_clear(&res);
-        if (r < 0) {
-                if (rerr->kind == LCD_E_TOOL_FAILED && strstr(rerr->msg, "not found") != NULL) {
-                        lcd_error_free(rerr);
-                        return lcd_error_set(err, LCD_E_UNSUPPORTED,
-                                             "a private network needs pasta, which is not installed (Debian: apt-get "
-                                             "install passt); or create with network \"host\" or \"none\"");
-                }
-                *err = rerr;
-                return LCD_ERR;
-        }
-        if (status == 0)
-                return 0;
-        char why[1024];
-        pasta_error(env->dir, id, why, sizeof why);
-        if (strstr(why, "Failed to bind") != NULL)
-                return lcd_error_set(err, LCD_E_CONFLICT, "a published host port is already in use (pasta: %s)", why);
-        if (strstr(why, "tun") != NULL)
-                return lcd_error_tool(err, "pasta", why,
-                                      "pasta: %s -- /dev/net/tun must be usable by the daemon's user (as root: chmod "
-                                      "0666 /dev/net/tun, as Debian's udev sets it)",
-                                      why);
-        return lcd_error_tool(err, "pasta", why, "pasta exited with %d: %s", status, why[0] ? why : "(no message)");
 }
 
 /* The pasta thread of lcd_network_begin. */
 static void *pasta_main(void *arg)
 {
         lcd_network_pending_t *p = arg;
-        p->rc = run_pasta(p->env, p->id, p->ns, p->net, &p->err);
+        p->rc = start_pasta(p->env, p->id, p->ns, p->net, &p->err);
         return NULL;
 }
 
@@ -453,7 +322,15 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
                       lcd_error_t **err)
 {
         memset(p, 0, sizeof *p);
+        if (net->mode == LCD_NET_PRIVATE && net->spare) {
+                char ns[PATH_MAX];
+                lcd_network_ns_path(env->dir, id, ns, sizeof ns);
+                if (lcd_pasta_running(env->dir, id, ns))
+                        return 0;
+                lcd_warn("the spare network %s lost its pasta: making a new one", id);
+        }
         lcd_net_spec_t none = *net;
+        none.spare = false;
         if (net->mode == LCD_NET_PRIVATE)
                 none.mode = LCD_NET_NONE; /* the namespace now, pasta in a thread */
         if (lcd_network_up(env, id, &none, err) < 0)
@@ -473,7 +350,7 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
                 p->started = true;
                 return 0;
         }
-        p->rc = run_pasta(env, id, p->ns, net, &p->err); /* no thread: in line */
+        p->rc = start_pasta(env, id, p->ns, net, &p->err); /* no thread: in line */
         if (p->rc < 0) {
                 *err = p->err;
                 p->err = NULL;
@@ -514,7 +391,7 @@ int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_s
                 lcd_network_down(env->dir, id);
                 return lcd_error_set(err, LCD_E_INTERNAL, "make a network namespace on %s: %s", ns, strerror(-r));
         }
-        if (net->mode == LCD_NET_PRIVATE && run_pasta(env, id, ns, net, err) < 0) {
+        if (net->mode == LCD_NET_PRIVATE && start_pasta(env, id, ns, net, err) < 0) {
                 lcd_network_down(env->dir, id);
                 return LCD_ERR;
         }

@@ -4,16 +4,9 @@
  * DESIGN: a private network is a network namespace the daemon makes
  * itself (a short-lived thread unshares one and bind-mounts it on
  * <dir>/<id>), owned by the daemon's user namespace, so crun joins it by
- * path and mounts sysfs in it, and pasta (Debian's passt), spawned with
- * argv through the runner, gives it outbound access and the published
- * ports: --netns <dir>/<id>, explicit -t/-u lists (never pasta's `auto`,
- * and -T/-U none: nothing of the host's loopback comes in by port),
- * --no-map-gw unless the host's loopback is asked for, a DNS forwarder at
- * LCD_NET_DNS. pasta goes to the background once the namespace is
- * configured -- its first process exiting 0 is the readiness signal -- and
- * writes its pid to <dir>/<id>.pid, by which the daemon (its subreaper)
- * owns it: lcd_network_down() kills that pid (checked to be this
- * namespace's pasta), unmounts and removes the files, and is idempotent,
+ * path and mounts sysfs in it, and pasta (pasta.h) gives it outbound
+ * access, DNS and the published ports. lcd_network_down() stops that
+ * pasta, unmounts the namespace and removes the files, and is idempotent,
  * so stop, remove, a failed create and the start-up sweep after a crash
  * all call it. The network lives from create (or a start again) to the
  * container's exit: no port is held by a stopped container. "none" is a
@@ -34,8 +27,6 @@
 #include "lcd/error.h"
 #include "lcd/runner.h"
 
-#define LCD_NET_DNS "169.254.1.1" /* the resolver a private container sees: pasta forwards it */
-
 typedef struct {
         lcd_net_mode_t mode;
         const lcd_port_t *ports;
@@ -44,6 +35,7 @@ typedef struct {
         const char *hostname;     /* the container's */
         const char *join_id;      /* container: the owner's id, whose namespace it joins */
         lcd_net_mode_t join_mode; /* container: the owner's network */
+        bool spare;               /* private: this id's namespace and pasta are up already (spare.h) */
 } lcd_net_spec_t;
 
 typedef struct {

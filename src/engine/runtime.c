@@ -6,6 +6,7 @@
 #include "runtime.h"
 
 #include "conmon.h"
+#include "spare.h"
 #include "network.h"
 #include "roots.h"
 #include "spec.h"
@@ -38,6 +39,8 @@ struct lcd_runtime {
         bool no_mounts;        /* unit tests: rootfs stays an empty directory, no network namespace */
         bool shared_keyring;   /* conmon --no-new-keyring */
         int64_t log_max_bytes; /* conmon --log-size-max */
+        lcd_network_env_t net_env;
+        lcd_spares_t *spares; /* NULL: none kept */
 };
 
 static const lcd_userns_t no_userns = {.entered = false, .desc = "none"};
@@ -84,6 +87,14 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         rt->log_max_bytes = o->log_max_bytes;
         rt->runner = o->runner;
         rt->timeout_ms = o->timeout_ms;
+        rt->net_env = (lcd_network_env_t){
+                .dir = rt->netns_dir, .runner = rt->runner, .timeout_ms = rt->timeout_ms, .no_netns = rt->no_mounts};
+        if (o->network_spares > 0 && (rt->spares = lcd_spares_new(&rt->net_env, o->network_spares)) == NULL) {
+                lcd_roots_free(rt->roots);
+                lcd_free(rt);
+                lcd_error_nomem(err);
+                return NULL;
+        }
         return rt;
 }
 
@@ -91,8 +102,24 @@ void lcd_runtime_free(lcd_runtime_t *rt)
 {
         if (rt == NULL)
                 return;
+        lcd_spares_free(rt->spares);
         lcd_roots_free(rt->roots);
         lcd_free(rt);
+}
+
+bool lcd_runtime_take_spare(lcd_runtime_t *rt, char *id)
+{
+        return lcd_spares_take(rt->spares, id);
+}
+
+void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id)
+{
+        lcd_spares_give_back(rt->spares, id);
+}
+
+void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *missed)
+{
+        lcd_spares_counts(rt->spares, ready, taken, missed);
 }
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt)
@@ -221,10 +248,8 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
 int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
                        lcd_error_t **err)
 {
-        lcd_network_env_t env = {
-                .dir = rt->netns_dir, .runner = rt->runner, .timeout_ms = rt->timeout_ms, .no_netns = rt->no_mounts};
         lcd_network_pending_t np;
-        if (lcd_network_begin(&env, id, net, &np, err) < 0)
+        if (lcd_network_begin(&rt->net_env, id, net, &np, err) < 0)
                 return LCD_ERR;
         char bundle[PATH_MAX], log[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);

@@ -44,6 +44,7 @@ typedef struct {
         bool shared_keyring;      /* containers share the daemon's session keyring */
         int64_t log_max_bytes;    /* each container's log (conmon --log-size-max); > 0 */
         bool no_mounts;           /* unit tests: rootfs stays an empty directory, no network namespace */
+        unsigned network_spares;  /* private networks kept ready (spare.h); 0: none */
         lcd_progress_fn progress; /* told when an image root is unpacked; may be NULL */
         void *progress_ctx;
 } lcd_runtime_opts_t;
@@ -65,6 +66,14 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
  * is left on failure. */
 int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
                        lcd_error_t **err);
+/* A ready private network of the default shape (spare.h): its id into
+ * id (LCD_ID_LEN + 1), which the new container takes as its own; false
+ * when none is ready or there is no pool. Any thread. */
+bool lcd_runtime_take_spare(lcd_runtime_t *rt, char *id);
+/* Give back a spare a refused create took. */
+void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id);
+/* Spares ready, creates that found one and those that did not. */
+void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *missed);
 /* The container's network goes with its exit: pasta killed, namespace
  * gone, ports free. Idempotent. */
 void lcd_runtime_net_down(lcd_runtime_t *rt, const char *id);

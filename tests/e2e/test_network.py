@@ -11,7 +11,7 @@ import subprocess
 import threading
 import urllib.request
 
-from harness import FreshEnvCase, run_suite, user_processes, wait_until
+from harness import FreshEnvCase, http_get, run_suite, user_processes, wait_until
 
 B = "/bin/busybox"
 
@@ -75,7 +75,8 @@ class LoopbackServer:
 class Network(FreshEnvCase):
     def setUp(self):
         super().setUp()
-        self.env.start_daemon(["--listen", "127.0.0.1:0"])
+        # no spare network: these count the pastas of their containers (Spares tests the pool)
+        self.env.start_daemon(["--listen", "127.0.0.1:0", "--network-spares", "0"])
         self.c = self.env.client()
         self.w = self.env.client()
         self.w.call("events.subscribe", {})
@@ -375,6 +376,99 @@ class Shutdown(FreshEnvCase):
         self.assertEqual(user_processes("^pasta .*--netns %s/netns/" % env.run), [])
         self.assertEqual(os.listdir(os.path.join(env.run, "netns")), [])
         self.assertTrue(port_free(port))
+
+
+class Spares(FreshEnvCase):
+    """The private network made ahead for the next default create."""
+
+    def pasta_ids(self):
+        """The ids whose namespace has a live pasta, from its command line."""
+        ids = []
+        for pid in user_processes("^pasta .*--netns %s/netns/" % self.env.run):
+            try:
+                with open("/proc/%d/cmdline" % pid) as f:
+                    argv = f.read().split("\0")
+            except OSError:
+                continue
+            ids.append(os.path.basename(argv[argv.index("--netns") + 1]))
+        return sorted(ids)
+
+    def spare_counts(self):
+        st, _, body = http_get(self.env.socket, "/metrics")
+        self.assertEqual(st, 200)
+        vals = {}
+        for line in body.splitlines():
+            if line.startswith("lcd_network_spares_"):
+                k, v = line.split()
+                vals[k] = int(v)
+        return (vals["lcd_network_spares_ready"], vals["lcd_network_spares_taken_total"],
+                vals["lcd_network_spares_missed_total"])
+
+    def wait_ready(self):
+        self.assertTrue(wait_until(lambda: self.spare_counts()[0] == 1, 20), self.env.daemon_log())
+
+    def create(self, c, name, **extra):
+        key = {"name": name, "tag": "1"}
+        ct = c.call("container.create", dict(key, image=self.env.image,
+                                             cmd=["/bin/sh", "-c", "ifconfig eth0 | grep 'inet addr' && sleep 60"],
+                                             **extra))
+        c.call("container.start", key)
+        return ct
+
+    def test_a_default_create_takes_the_spare_and_a_dead_spare_is_replaced(self):
+        env = self.env
+        env.start_daemon()
+        c = env.client()
+        self.create(c, "host", network="host")
+        self.assertEqual(self.pasta_ids(), [], "no spare before a private create wanted one")
+        a = self.create(c, "a")
+        self.assertEqual(self.spare_counts()[1:], (0, 1))
+        self.wait_ready()
+        self.assertEqual(len(self.pasta_ids()), 2)
+        spare = [i for i in self.pasta_ids() if i != a["id"]]
+        self.assertEqual(len(spare), 1)
+        # the next default create becomes the spare: same id, its pasta kept
+        b = self.create(c, "b")
+        self.assertEqual(b["id"], spare[0])
+        self.assertEqual(self.spare_counts()[1:], (1, 1))
+        self.assertTrue(b["ipAddress"], b)
+        # a create with a port or host loopback does not take one
+        self.wait_ready()
+        self.create(c, "p", ports=[{"hostPort": free_port(), "containerPort": 80}])
+        self.create(c, "l", allowHostLoopback=True)
+        self.assertEqual(self.spare_counts(), (1, 1, 1))
+        # a spare whose pasta died: the create that takes it makes a network of its own
+        ids = {ct["id"] for ct in c.call("container.list")}
+        dead = [i for i in self.pasta_ids() if i not in ids]
+        self.assertEqual(len(dead), 1)
+        for pid in user_processes("^pasta .*--netns %s/netns/%s" % (env.run, dead[0])):
+            os.kill(pid, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: dead[0] not in self.pasta_ids(), 10))
+        d = self.create(c, "d")
+        self.assertEqual(d["id"], dead[0])
+        self.assertTrue(wait_until(lambda: dead[0] in self.pasta_ids(), 10), env.daemon_log())
+        self.assertTrue(d["ipAddress"], d)
+        with open("/proc/%d/mountinfo" % env.daemon_pid()) as f:
+            self.assertEqual(sum(1 for l in f if "/netns/%s " % dead[0] in l), 1, "the old namespace is still mounted")
+        for name in ("a", "b", "d", "l"):
+            logs = c.call("container.logs", {"name": name, "tag": "1"})["lines"]
+            self.assertIn("inet addr", "".join(l["text"] for l in logs), name)
+        c.close()
+        env.stop_daemon()
+        self.assertEqual(self.pasta_ids(), [])
+        self.assertEqual(os.listdir(os.path.join(env.run, "netns")), [])
+
+    def test_sigkill_of_the_daemon_leaves_its_spare_to_the_restart(self):
+        env = self.env
+        env.start_daemon(keep=True)
+        c = env.client()
+        self.create(c, "a")
+        self.wait_ready()
+        c.close()
+        env.kill_daemon()
+        env.start_daemon(keep=True)
+        self.assertTrue(wait_until(lambda: self.pasta_ids() == [], 10), self.pasta_ids())
+        self.assertEqual(os.listdir(os.path.join(env.run, "netns")), [])
 
 
 class CrashRecovery(FreshEnvCase):
