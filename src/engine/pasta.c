@@ -22,7 +22,7 @@ static void file_path(const char *dir, const char *id, const char *ext, char *bu
         snprintf(buf, len, "%s/%s.%s", dir, id, ext);
 }
 
-static pid_t read_pid(const char *dir, const char *id)
+pid_t lcd_pasta_pid(const char *dir, const char *id)
 {
         char path[PATH_MAX], buf[32];
         file_path(dir, id, "pid", path, sizeof path);
@@ -46,14 +46,9 @@ static bool is_our_pasta(pid_t pid, const char *ns_path)
         return false;
 }
 
-pid_t lcd_pasta_pid(const char *dir, const char *id)
-{
-        return read_pid(dir, id);
-}
-
 bool lcd_pasta_running(const char *dir, const char *id, const char *ns)
 {
-        pid_t pid = read_pid(dir, id);
+        pid_t pid = lcd_pasta_pid(dir, id);
         return pid > 0 && is_our_pasta(pid, ns);
 }
 
@@ -73,7 +68,7 @@ static void kill_and_wait(pid_t pid)
 void lcd_pasta_stop(const char *dir, const char *id, const char *ns)
 {
         char path[PATH_MAX];
-        pid_t pid = read_pid(dir, id);
+        pid_t pid = lcd_pasta_pid(dir, id);
         file_path(dir, id, "pid", path, sizeof path);
         unlink(path); /* first: the exit watcher tells this end from a death by it (lcd_exitwatch_conmon) */
         if (pid > 0 && is_our_pasta(pid, ns))

@@ -66,7 +66,7 @@ static void *refill_main(void *arg)
                         backoff = 0;
                         continue;
                 }
-                if (r == 0) { /* stopping */
+                if (r == 0) { /* stopping, or the pool is full of spares given back meanwhile */
                         pthread_mutex_unlock(&s->mu);
                         lcd_network_down(s->env.dir, id);
                         pthread_mutex_lock(&s->mu);
