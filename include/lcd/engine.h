@@ -172,6 +172,8 @@ typedef struct {
         uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
         unsigned spares_ready;                /* private networks made ahead, ready */
         uint64_t spares_taken, spares_missed; /* default creates that found one ready, or not */
+        unsigned relay_conns, relay_flows;    /* published ports: TCP connections and UDP flows relayed now */
+        uint64_t relay_conns_total, relay_conns_dropped; /* connections accepted, and reset by the relay */
 } lcd_engine_stats_t;
 void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);
 const char *lcd_phase_name(lcd_phase_t p);

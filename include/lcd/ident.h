@@ -20,6 +20,7 @@
 #define LCD_REF_MAX 255 /* canonical reference length */
 #define LCD_HOST_MAX 255
 #define LCD_DIGEST_LEN 71 /* "sha256:" + 64 hex */
+#define LCD_ID_LEN 64     /* a container's id: hex digits */
 
 /* [a-z0-9][a-z0-9_.-]{0,62} */
 bool lcd_name_valid(const char *s);

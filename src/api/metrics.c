@@ -123,6 +123,18 @@ char *lcd_metrics_text(lcd_api_t *api, const char *(*method_name)(int), size_t *
             "# HELP lcd_network_spares_ready Private networks made ahead, ready for a default create.\n"
             "# TYPE lcd_network_spares_ready gauge\nlcd_network_spares_ready %u\n",
             (unsigned long long)st.spares_taken, (unsigned long long)st.spares_missed, st.spares_ready);
+        put(&t,
+            "# HELP lcd_published_connections Connections to published TCP ports relayed now.\n"
+            "# TYPE lcd_published_connections gauge\nlcd_published_connections %u\n"
+            "# HELP lcd_published_connections_total Connections to published TCP ports accepted.\n"
+            "# TYPE lcd_published_connections_total counter\nlcd_published_connections_total %llu\n"
+            "# HELP lcd_published_connections_dropped_total Connections reset by the relay: over its cap, no "
+            "memory, or nothing listening inside.\n"
+            "# TYPE lcd_published_connections_dropped_total counter\nlcd_published_connections_dropped_total %llu\n"
+            "# HELP lcd_published_udp_flows UDP peers of published ports relayed now.\n"
+            "# TYPE lcd_published_udp_flows gauge\nlcd_published_udp_flows %u\n",
+            st.relay_conns, (unsigned long long)st.relay_conns_total, (unsigned long long)st.relay_conns_dropped,
+            st.relay_flows);
         if (t.nomem) {
                 lcd_free(t.p);
                 return NULL;

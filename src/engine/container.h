@@ -26,9 +26,8 @@
 #include "lcd/events.h"
 #include "statemap.h"
 #include "lcd/strv.h"
-#include "network.h" /* lcd_net_spec_t */
-
-#define LCD_ID_LEN 64
+#include "lcd/ident.h" /* LCD_ID_LEN */
+#include "network.h"   /* lcd_net_spec_t */
 
 typedef struct lcd_container {
         lcd_mapitem_t item; /* first member: key and refcount */

@@ -221,9 +221,8 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
                 c->net_owner_mode = owner->net_mode;
                 lcd_container_unref(owner);
         }
-        /* the default shape takes a network made ahead (spare.h): its id becomes the container's */
-        if (req->network == LCD_NET_PRIVATE && req->n_ports == 0 && !req->allow_host_loopback)
-                c->net_spare = lcd_runtime_take_spare(e->rt, c->id);
+        /* a network made ahead (spare.h), when it has the shape asked for: its id becomes the container's */
+        c->net_spare = lcd_runtime_take_spare(e->rt, req->network, req->allow_host_loopback, c->id);
         int r = lcd_statemap_insert(e->map, &c->item);
         if (r < 0) {
                 if (c->net_spare)

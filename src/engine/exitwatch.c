@@ -169,11 +169,12 @@ static void pasta_gone(lcd_exitwatch_t *w, const lcd_conmon_watch_t *cw)
         }
         pthread_mutex_unlock(&c->mu);
         if (lost) {
-                lcd_warn("pasta of container %s:%s exited: it has no outbound network and its ports are closed",
+                lcd_warn("pasta of container %s:%s exited: it has no outbound network (its published ports still "
+                         "answer)",
                          c->item.name, c->item.tag);
                 lcd_container_publish(c, w->ev, LCD_EV_NETWORK,
-                                      "pasta exited: the container has no outbound network and its published ports "
-                                      "are closed (a start after a stop makes a new network)");
+                                      "pasta exited: the container has no outbound network and no DNS; its published "
+                                      "ports still answer (a start after a stop makes a new network)");
         }
         lcd_container_unref(c);
 }

@@ -1,7 +1,9 @@
 /* network.c - see network.h. */
 #include "network.h"
 
+#include "hostport.h"
 #include "pasta.h"
+#include "relay.h"
 
 #include "lcd/fsutil.h"
 #include "lcd/log.h"
@@ -37,74 +39,20 @@ void lcd_network_ns_path(const char *dir, const char *id, char *buf, size_t len)
 
 /* ---- ports ---- */
 
-static int unprivileged_port_start(void)
-{
-        char buf[32];
-        if (lcd_read_small("/proc/sys/net/ipv4/ip_unprivileged_port_start", buf, sizeof buf) <= 0)
-                return 1024;
-        return atoi(buf);
-}
-
-/* Bind a socket as pasta will: 0, or -errno. */
-static int try_bind(const lcd_port_t *p)
-{
-        struct sockaddr_storage ss;
-        memset(&ss, 0, sizeof ss);
-        socklen_t len;
-        if (strchr(p->host_ip, ':') != NULL) {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-                a->sin6_family = AF_INET6;
-                a->sin6_port = htons(p->host_port);
-                if (inet_pton(AF_INET6, p->host_ip, &a->sin6_addr) != 1)
-                        return -EINVAL;
-                len = sizeof *a;
-        } else {
-                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-                a->sin_family = AF_INET;
-                a->sin_port = htons(p->host_port);
-                if (p->host_ip[0] != '\0' && inet_pton(AF_INET, p->host_ip, &a->sin_addr) != 1)
-                        return -EINVAL;
-                len = sizeof *a;
-        }
-        int fd = socket(ss.ss_family, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        int one = 1; /* a listener blocks the bind, a closing connection does not */
-        if (!p->udp)
-                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        int r = bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
-        close(fd);
-        return r;
-}
-
 int lcd_network_check_ports(const lcd_port_t *ports, size_t n, lcd_error_t **err)
 {
-        int floor = unprivileged_port_start();
         for (size_t i = 0; i < n; i++) {
                 const lcd_port_t *p = &ports[i];
-                const char *proto = p->udp ? "udp" : "tcp";
                 for (size_t k = 0; k < i; k++)
                         if (ports[k].host_port == p->host_port && ports[k].udp == p->udp &&
                             (ports[k].host_ip[0] == '\0' || p->host_ip[0] == '\0' ||
                              strcmp(ports[k].host_ip, p->host_ip) == 0))
                                 return lcd_error_invalid(err, "ports", "ports[%zu]: host port %u/%s is published twice",
-                                                         i, p->host_port, proto);
-                int r = try_bind(p); /* as pasta will: what the daemon may bind, pasta may */
-                if (r == -EACCES && p->host_port < floor)
-                        return lcd_error_set(err, LCD_E_FORBIDDEN,
-                                             "host port %u/%s is below net.ipv4.ip_unprivileged_port_start (%d): a "
-                                             "rootless daemon cannot bind it; publish a port >= %d, or lower that "
-                                             "sysctl",
-                                             p->host_port, proto, floor, floor);
-                if (r == -EADDRINUSE)
-                        return lcd_error_set(err, LCD_E_CONFLICT, "host port %s%s%u/%s is already in use", p->host_ip,
-                                             p->host_ip[0] ? ":" : "", p->host_port, proto);
-                if (r == -EADDRNOTAVAIL || r == -EINVAL)
-                        return lcd_error_invalid(err, "ports", "ports[%zu].hostIp %s is not an address of this host", i,
-                                                 p->host_ip);
-                if (r < 0)
-                        return lcd_error_set(err, LCD_E_INTERNAL, "check host port %u/%s: %s", p->host_port, proto,
-                                             strerror(-r));
+                                                         i, p->host_port, p->udp ? "udp" : "tcp");
+                int fd;
+                if (lcd_hostport_bind(p, i, false, &fd, err) < 0) /* as the relay will */
+                        return LCD_ERR;
+                close(fd);
         }
         return 0;
 }
@@ -287,8 +235,6 @@ static int start_pasta(const lcd_network_env_t *env, const char *id, const char 
         lcd_pasta_opts_t o = {.dir = env->dir,
                               .id = id,
                               .ns = ns,
-                              .ports = net->ports,
-                              .n_ports = net->n_ports,
                               .host_loopback = net->allow_host_loopback,
                               .runner = env->runner,
                               .timeout_ms = env->timeout_ms};
@@ -300,7 +246,8 @@ pid_t lcd_network_pid(const char *dir, const char *id)
         return lcd_pasta_pid(dir, id);
 }
 
-void lcd_network_down(const char *dir, const char *id)
+/* The namespace and pasta of id (the relay aside). */
+static void down(const char *dir, const char *id)
 {
         char ns[PATH_MAX];
         lcd_network_ns_path(dir, id, ns, sizeof ns);
@@ -308,6 +255,20 @@ void lcd_network_down(const char *dir, const char *id)
         if (umount2(ns, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
                 lcd_warn("unmount %s: %s", ns, strerror(errno));
         unlink(ns);
+}
+
+void lcd_network_down(const lcd_network_env_t *env, const char *id)
+{
+        lcd_relay_unpublish(env->relay, id); /* first: the host ports are free before anything else waits */
+        down(env->dir, id);
+}
+
+static int publish(const lcd_network_env_t *env, const char *id, const char *ns, const lcd_net_spec_t *net,
+                   lcd_error_t **err)
+{
+        if (net->n_ports == 0)
+                return 0;
+        return lcd_relay_publish(env->relay, id, ns, net->ports, net->n_ports, err);
 }
 
 /* The pasta thread of lcd_network_begin. */
@@ -325,8 +286,12 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
         if (net->mode == LCD_NET_PRIVATE && net->spare) {
                 char ns[PATH_MAX];
                 lcd_network_ns_path(env->dir, id, ns, sizeof ns);
-                if (lcd_pasta_running(env->dir, id, ns))
-                        return 0;
+                if (lcd_pasta_running(env->dir, id, ns)) {
+                        if (publish(env, id, ns, net, err) == 0)
+                                return 0;
+                        lcd_network_down(env, id);
+                        return LCD_ERR;
+                }
                 lcd_warn("the spare network %s lost its pasta: making a new one", id);
         }
         lcd_net_spec_t none = *net;
@@ -341,6 +306,10 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
         p->id = id;
         p->net = net;
         lcd_network_ns_path(env->dir, id, p->ns, sizeof p->ns);
+        if (publish(env, id, p->ns, net, err) < 0) {
+                lcd_network_down(env, id);
+                return LCD_ERR;
+        }
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -354,7 +323,7 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
         if (p->rc < 0) {
                 *err = p->err;
                 p->err = NULL;
-                lcd_network_down(env->dir, id);
+                lcd_network_down(env, id);
                 return LCD_ERR;
         }
         return 0;
@@ -370,7 +339,7 @@ int lcd_network_end(lcd_network_pending_t *p, lcd_error_t **err)
                 return 0;
         *err = p->err;
         p->err = NULL;
-        lcd_network_down(p->env->dir, p->id);
+        lcd_network_down(p->env, p->id);
         return LCD_ERR;
 }
 
@@ -380,7 +349,7 @@ int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_s
                 return 0; /* host: the daemon's; container: the owner's */
         char ns[PATH_MAX];
         lcd_network_ns_path(env->dir, id, ns, sizeof ns);
-        lcd_network_down(env->dir, id); /* what an earlier run of this container left */
+        lcd_network_down(env, id); /* what an earlier run of this container left */
         int fd = open(ns, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "create %s: %s", ns, strerror(errno));
@@ -388,11 +357,12 @@ int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_s
         struct in_thread t = {.path = ns, .len = net->mode == LCD_NET_NONE}; /* none: lo up here, no pasta */
         int r = env->no_netns ? 0 : in_thread(make_main, &t);
         if (r < 0) {
-                lcd_network_down(env->dir, id);
+                lcd_network_down(env, id);
                 return lcd_error_set(err, LCD_E_INTERNAL, "make a network namespace on %s: %s", ns, strerror(-r));
         }
-        if (net->mode == LCD_NET_PRIVATE && start_pasta(env, id, ns, net, err) < 0) {
-                lcd_network_down(env->dir, id);
+        if (net->mode == LCD_NET_PRIVATE &&
+            (publish(env, id, ns, net, err) < 0 || start_pasta(env, id, ns, net, err) < 0)) {
+                lcd_network_down(env, id);
                 return LCD_ERR;
         }
         return 0;
@@ -413,7 +383,7 @@ int lcd_network_clean_stale(const char *dir)
                         *dot = '\0';
                 else
                         n++;
-                lcd_network_down(dir, id);
+                down(dir, id);
         }
         if (d != NULL)
                 closedir(d);

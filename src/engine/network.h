@@ -4,8 +4,8 @@
  * DESIGN: a private network is a network namespace the daemon makes
  * itself (a short-lived thread unshares one and bind-mounts it on
  * <dir>/<id>), owned by the daemon's user namespace, so crun joins it by
- * path and mounts sysfs in it, and pasta (pasta.h) gives it outbound
- * access, DNS and the published ports. lcd_network_down() stops that
+ * path and mounts sysfs in it, pasta (pasta.h) gives it outbound access
+ * and DNS, and the relay (relay.h) its published ports. lcd_network_down() stops that
  * pasta, unmounts the namespace and removes the files, and is idempotent,
  * so stop, remove, a failed create and the start-up sweep after a crash
  * all call it. The network lives from create (or a start again) to the
@@ -27,6 +27,8 @@
 #include "lcd/error.h"
 #include "lcd/runner.h"
 
+#include "relay.h"
+
 typedef struct {
         lcd_net_mode_t mode;
         const lcd_port_t *ports;
@@ -43,6 +45,7 @@ typedef struct {
         lcd_runner_t *runner; /* borrowed */
         int timeout_ms;       /* pasta's start */
         bool no_netns;        /* unit tests: the namespace is a plain file (pasta runs, faked) */
+        lcd_relay_t *relay;   /* borrowed: the published ports */
 } lcd_network_env_t;
 
 /* <dir>/<id>: the namespace config.json names. */
@@ -56,9 +59,9 @@ int lcd_network_check_ports(const lcd_port_t *ports, size_t n, lcd_error_t **err
 /* Write <bundle>/hosts, resolv.conf and hostname for net. 0, or LCD_ERR. */
 int lcd_network_write_files(const char *bundle, const lcd_net_spec_t *net, lcd_error_t **err);
 
-/* private: make the namespace and start its pasta (conflict when a port
- * is taken meanwhile, unsupported when pasta is missing); nothing is left
- * on failure. Other modes: nothing to do. Worker. */
+/* private: make the namespace, publish its ports (conflict when one is
+ * taken meanwhile) and start its pasta (unsupported when pasta is
+ * missing); nothing is left on failure. Other modes: nothing to do. Worker. */
 int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err);
 
 /* lcd_network_up in two halves, so that pasta's start (some 25 ms)
@@ -81,9 +84,9 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
                       lcd_error_t **err);
 int lcd_network_end(lcd_network_pending_t *p, lcd_error_t **err);
 
-/* Kill id's pasta, unmount and remove its namespace. Idempotent; best
- * effort. Any thread. */
-void lcd_network_down(const char *dir, const char *id);
+/* Close id's published ports, kill its pasta, unmount and remove its
+ * namespace. Idempotent; best effort. Any thread. */
+void lcd_network_down(const lcd_network_env_t *env, const char *id);
 
 /* id's pasta's pid, from its pid file (alive or not); -1 without one. */
 pid_t lcd_network_pid(const char *dir, const char *id);

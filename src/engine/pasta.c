@@ -13,8 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define PASTA_ARGS (24 + 2 * LCD_PORTS_MAX)
-#define PORT_SPEC_MAX (LCD_ADDR_MAX + 16) /* "ADDR/65535:65535" */
+#define PASTA_ARGS 24
 #define KILL_WAIT_MS 2000
 
 static void file_path(const char *dir, const char *id, const char *ext, char *buf, size_t len)
@@ -58,7 +57,7 @@ static void kill_and_wait(pid_t pid)
         if (fd < 0)
                 return; /* gone */
         if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0) {
-                struct pollfd p = {.fd = fd, .events = POLLIN}; /* readable once it has exited: its ports are free */
+                struct pollfd p = {.fd = fd, .events = POLLIN}; /* readable once it has exited */
                 if (poll(&p, 1, KILL_WAIT_MS) == 0)
                         lcd_warn("pasta %d did not exit within %d ms of SIGKILL", (int)pid, KILL_WAIT_MS);
         }
@@ -103,7 +102,6 @@ int lcd_pasta_start(const lcd_pasta_opts_t *o, lcd_error_t **err)
         char pidfile[PATH_MAX], log[PATH_MAX];
         file_path(o->dir, o->id, "pid", pidfile, sizeof pidfile);
         file_path(o->dir, o->id, "log", log, sizeof log);
-        char specs[LCD_PORTS_MAX][PORT_SPEC_MAX];
         const char *argv[PASTA_ARGS];
         size_t n = 0;
         argv[n++] = "pasta";
@@ -117,24 +115,12 @@ int lcd_pasta_start(const lcd_pasta_opts_t *o, lcd_error_t **err)
         argv[n++] = LCD_NET_DNS;
         if (!o->host_loopback)
                 argv[n++] = "--no-map-gw";
-        bool tcp = false, udp = false;
-        for (size_t i = 0; i < o->n_ports && i < LCD_PORTS_MAX; i++) {
-                const lcd_port_t *p = &o->ports[i];
-                snprintf(specs[i], sizeof specs[i], "%s%s%u:%u", p->host_ip, p->host_ip[0] ? "/" : "", p->host_port,
-                         p->container_port);
-                argv[n++] = p->udp ? "-u" : "-t";
-                argv[n++] = specs[i];
-                tcp |= !p->udp;
-                udp |= p->udp;
-        }
-        /* never pasta's default, `auto` (everything something listens on) */
+        /* never pasta's default, `auto` (everything something listens on): the relay publishes ports */
         const char *none[] = {"-t", "-u", "-T", "-U"};
-        const bool given[] = {tcp, udp, false, false};
-        for (size_t i = 0; i < 4; i++)
-                if (!given[i]) {
-                        argv[n++] = none[i];
-                        argv[n++] = "none";
-                }
+        for (size_t i = 0; i < 4; i++) {
+                argv[n++] = none[i];
+                argv[n++] = "none";
+        }
         argv[n] = NULL;
         lcd_run_spec_t spec = {.argv = argv, .timeout_ms = o->timeout_ms, .output_path = log, .pass_fd = -1};
         lcd_run_result_t res;
@@ -156,8 +142,6 @@ int lcd_pasta_start(const lcd_pasta_opts_t *o, lcd_error_t **err)
                 return 0;
         char why[1024];
         pasta_error(o->dir, o->id, why, sizeof why);
-        if (strstr(why, "Failed to bind") != NULL)
-                return lcd_error_set(err, LCD_E_CONFLICT, "a published host port is already in use (pasta: %s)", why);
         if (strstr(why, "tun") != NULL)
                 return lcd_error_tool(err, "pasta", why,
                                       "pasta: %s -- /dev/net/tun must be usable by the daemon's user (as root: chmod "

@@ -41,6 +41,7 @@ struct lcd_runtime {
         int64_t log_max_bytes; /* conmon --log-size-max */
         lcd_network_env_t net_env;
         lcd_spares_t *spares; /* NULL: none kept */
+        lcd_relay_t *relay;   /* the published ports */
 };
 
 static const lcd_userns_t no_userns = {.entered = false, .desc = "none"};
@@ -87,9 +88,15 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         rt->log_max_bytes = o->log_max_bytes;
         rt->runner = o->runner;
         rt->timeout_ms = o->timeout_ms;
-        rt->net_env = (lcd_network_env_t){
-                .dir = rt->netns_dir, .runner = rt->runner, .timeout_ms = rt->timeout_ms, .no_netns = rt->no_mounts};
-        if (o->network_spares > 0 && (rt->spares = lcd_spares_new(&rt->net_env, o->network_spares)) == NULL) {
+        rt->relay = lcd_relay_new(rt->no_mounts);
+        rt->net_env = (lcd_network_env_t){.dir = rt->netns_dir,
+                                          .runner = rt->runner,
+                                          .timeout_ms = rt->timeout_ms,
+                                          .no_netns = rt->no_mounts,
+                                          .relay = rt->relay};
+        if (rt->relay == NULL ||
+            (o->network_spares > 0 && (rt->spares = lcd_spares_new(&rt->net_env, o->network_spares)) == NULL)) {
+                lcd_relay_free(rt->relay);
                 lcd_roots_free(rt->roots);
                 lcd_free(rt);
                 lcd_error_nomem(err);
@@ -103,13 +110,14 @@ void lcd_runtime_free(lcd_runtime_t *rt)
         if (rt == NULL)
                 return;
         lcd_spares_free(rt->spares);
+        lcd_relay_free(rt->relay);
         lcd_roots_free(rt->roots);
         lcd_free(rt);
 }
 
-bool lcd_runtime_take_spare(lcd_runtime_t *rt, char *id)
+bool lcd_runtime_take_spare(lcd_runtime_t *rt, lcd_net_mode_t mode, bool host_loopback, char *id)
 {
-        return lcd_spares_take(rt->spares, id);
+        return lcd_spares_take(rt->spares, mode, host_loopback, id);
 }
 
 void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id)
@@ -120,6 +128,11 @@ void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id)
 void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *missed)
 {
         lcd_spares_counts(rt->spares, ready, taken, missed);
+}
+
+void lcd_runtime_relay_counts(lcd_runtime_t *rt, lcd_relay_counts_t *out)
+{
+        lcd_relay_counts(rt->relay, out);
 }
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt)
@@ -277,7 +290,7 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
         }
         lcd_error_free(nerr);
         if (r < 0 || nr < 0) {
-                lcd_network_down(rt->netns_dir, id);
+                lcd_network_down(&rt->net_env, id);
                 return LCD_ERR;
         }
         return 0;
@@ -285,7 +298,7 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
 
 void lcd_runtime_net_down(lcd_runtime_t *rt, const char *id)
 {
-        lcd_network_down(rt->netns_dir, id);
+        lcd_network_down(&rt->net_env, id);
 }
 
 int lcd_runtime_net_address(lcd_runtime_t *rt, const char *id, char *buf, size_t len)
@@ -318,7 +331,7 @@ void lcd_runtime_reset(lcd_runtime_t *rt, const char *id)
         char bundle[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
         lcd_conmon_kill(bundle, id);
-        lcd_network_down(rt->netns_dir, id);
+        lcd_network_down(&rt->net_env, id);
 }
 
 int lcd_runtime_destroy(lcd_runtime_t *rt, const char *id, lcd_error_t **err)

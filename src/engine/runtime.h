@@ -66,14 +66,17 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
  * is left on failure. */
 int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
                        lcd_error_t **err);
-/* A ready private network of the default shape (spare.h): its id into
- * id (LCD_ID_LEN + 1), which the new container takes as its own; false
- * when none is ready or there is no pool. Any thread. */
-bool lcd_runtime_take_spare(lcd_runtime_t *rt, char *id);
+/* A ready private network (spare.h) for a create asking for mode and
+ * host_loopback: its id into id (LCD_ID_LEN + 1), which the new container
+ * takes as its own; false when that is not a spare's shape, none is ready
+ * or there is no pool. Any thread. */
+bool lcd_runtime_take_spare(lcd_runtime_t *rt, lcd_net_mode_t mode, bool host_loopback, char *id);
 /* Give back a spare a refused create took. */
 void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id);
 /* Spares ready, creates that found one and those that did not. */
 void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *missed);
+/* The relay's connections and flows (relay.h). */
+void lcd_runtime_relay_counts(lcd_runtime_t *rt, lcd_relay_counts_t *out);
 /* The container's network goes with its exit: pasta killed, namespace
  * gone, ports free. Idempotent. */
 void lcd_runtime_net_down(lcd_runtime_t *rt, const char *id);

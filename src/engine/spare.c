@@ -29,8 +29,14 @@ struct lcd_spares {
         bool thread_started;
 };
 
-/* The default shape: private, no port, the host's loopback fenced. */
-static const lcd_net_spec_t spare_spec = {.mode = LCD_NET_PRIVATE};
+/* The shape of a spare: private, the host's loopback fenced (published
+ * ports are the relay's, so any list of them fits). */
+static const lcd_net_spec_t spare_spec = {.mode = LCD_NET_PRIVATE, .allow_host_loopback = false};
+
+static bool fits(lcd_net_mode_t mode, bool host_loopback)
+{
+        return mode == spare_spec.mode && host_loopback == spare_spec.allow_host_loopback;
+}
 
 static void wait_ms(lcd_spares_t *s, int ms)
 {
@@ -68,7 +74,7 @@ static void *refill_main(void *arg)
                 }
                 if (r == 0) { /* stopping, or the pool is full of spares given back meanwhile */
                         pthread_mutex_unlock(&s->mu);
-                        lcd_network_down(s->env.dir, id);
+                        lcd_network_down(&s->env, id);
                         pthread_mutex_lock(&s->mu);
                         continue;
                 }
@@ -102,9 +108,9 @@ lcd_spares_t *lcd_spares_new(const lcd_network_env_t *env, unsigned target)
         return s;
 }
 
-bool lcd_spares_take(lcd_spares_t *s, char *id)
+bool lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loopback, char *id)
 {
-        if (s == NULL)
+        if (s == NULL || !fits(mode, host_loopback))
                 return false;
         pthread_mutex_lock(&s->mu);
         bool got = s->n > 0;
@@ -141,7 +147,7 @@ void lcd_spares_give_back(lcd_spares_t *s, const char *id)
                 memcpy(s->ids[s->n++], id, LCD_ID_LEN + 1);
         pthread_mutex_unlock(&s->mu);
         if (!kept)
-                lcd_network_down(s->env.dir, id);
+                lcd_network_down(&s->env, id);
 }
 
 void lcd_spares_counts(lcd_spares_t *s, unsigned *ready, uint64_t *taken, uint64_t *missed)
@@ -168,7 +174,7 @@ void lcd_spares_free(lcd_spares_t *s)
         if (s->thread_started)
                 pthread_join(s->thread, NULL);
         for (unsigned i = 0; i < s->n; i++)
-                lcd_network_down(s->env.dir, s->ids[i]);
+                lcd_network_down(&s->env, s->ids[i]);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
         lcd_free(s);

@@ -5,7 +5,8 @@
  * touches some 30 MiB of buffers first), longer than conmon and crun
  * create together, so it was the longest step of a default create. The
  * pool keeps up to `target` networks of the default shape up -- private,
- * no published port, the host's loopback fenced -- each under an id drawn
+ * the host's loopback fenced; published ports are the relay's (relay.h),
+ * added when one is taken -- each under an id drawn
  * as a container's is. A create of that shape takes one and becomes the
  * container with that id, so nothing is renamed: the namespace, pid file
  * and log are where network.c looks for that id, and whatever takes a
@@ -31,9 +32,11 @@ typedef struct lcd_spares lcd_spares_t;
 /* A pool of target (1..LCD_NETWORK_SPARES_MAX) spares; env is copied, its
  * strings borrowed. NULL without memory. */
 lcd_spares_t *lcd_spares_new(const lcd_network_env_t *env, unsigned target);
-/* Take a ready spare: its id into id (LCD_ID_LEN + 1 bytes), true; false
- * when none is ready. Either way the pool refills. s may be NULL (false). */
-bool lcd_spares_take(lcd_spares_t *s, char *id);
+/* Take a ready spare for a create asking for network mode and
+ * allowHostLoopback host_loopback: its id into id (LCD_ID_LEN + 1 bytes),
+ * true; false when that is not a spare's shape or none is ready (then the
+ * pool refills). s may be NULL (false). */
+bool lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loopback, char *id);
 /* Give back a taken spare unused (the create was refused after it took
  * one). */
 void lcd_spares_give_back(lcd_spares_t *s, const char *id);

@@ -129,7 +129,12 @@ class Bench:
         self.spare_hits = (taken - taken0, taken - taken0 + missed - missed0)
         pastas = [int(p) for p in subprocess.run(["pgrep", "-u", USER, "-f", "^pasta .*%s" % self.env.run],
                                                  stdout=subprocess.PIPE, text=True).stdout.split()]
-        pasta_mem = [(rss_kib(p), pss_kib(p)) for p in pastas]
+        pasta_mem = []
+        for p in pastas:
+            try:
+                pasta_mem.append((rss_kib(p), pss_kib(p)))
+            except FileNotFoundError:
+                pass  # a spare's pasta starting: its first process exits once the namespace is up
         for i in range(REPS):
             c.call("container.remove", {"name": "cs%d" % i, "tag": "1", "force": True})
         # the same with the host's network, and with a private one publishing a port

@@ -4,11 +4,13 @@ container cannot reach, and no pasta, namespace or port left behind by a
 stop, a remove, a failed create or a daemon killed with SIGKILL. Traffic
 stays on this machine: nothing connects to the gateway or off the host."""
 import os
+import re
 import signal
 import socket
 import struct
 import subprocess
 import threading
+import time
 import urllib.request
 
 from harness import FreshEnvCase, http_get, run_suite, user_processes, wait_until
@@ -102,6 +104,11 @@ class Network(FreshEnvCase):
     def pastas(self):
         return user_processes("^pasta .*--netns %s/netns/" % self.env.run)
 
+    def published(self):
+        """The relay's figures in /metrics."""
+        return {k: int(v) for k, v in (l.split() for l in http_get(self.env.socket, "/metrics")[2].splitlines()
+                                       if l.startswith("lcd_published_"))}
+
     def test_two_web_servers_on_port_80_published_on_two_host_ports(self):
         ports = {}
         for name in ("a", "b"):
@@ -131,6 +138,44 @@ class Network(FreshEnvCase):
         self.assertEqual(self.pastas(), [])
         self.assertEqual(self.netns_dir(), [])
         self.assertTrue(all(port_free(p) for p in ports.values()))
+
+    def test_the_daemon_holds_the_port_and_relays_into_the_namespace(self):
+        port = free_port()
+        key = {"name": "relayed", "tag": "1"}
+        cmd = ["/bin/sh", "-c", "mkdir -p /www && echo r > /www/index.html && exec %s httpd -f -v -p 80 -h /www" % B]
+        self.c.call("container.create", dict(key, image=self.env.image, cmd=cmd,
+                                             ports=[{"hostPort": port, "containerPort": 80}]))
+        self.c.call("container.start", key)
+        self.assertTrue(wait_until(lambda: http_text(port) == "r\n", 20), self.env.daemon_log())
+        # the listener is the daemon's own socket, not pasta's
+        out = subprocess.run(["ss", "-Htlnp", "sport = :%d" % port], stdout=subprocess.PIPE, text=True).stdout
+        self.assertIn("pid=%d," % self.env.daemon_pid(), out)
+        self.assertNotIn("pasta", out)
+        before = self.published()
+        for _ in range(2):
+            self.assertEqual(http_text(port), "r\n")
+        # inside, the connection comes from the namespace's loopback (docs/API.md "Networking")
+        served = lambda: re.findall(r"^(?:\[::ffff:)?127\.0\.0\.1\]?:\d+: response:200$", self.logs("relayed"), re.M)
+        self.assertTrue(wait_until(lambda: len(served()) == 3, 5), self.logs("relayed"))
+        after = self.published()
+        self.assertEqual(after["lcd_published_connections_total"] - before["lcd_published_connections_total"], 2)
+        self.assertEqual(after["lcd_published_connections_dropped_total"],
+                         before["lcd_published_connections_dropped_total"])
+        self.assertTrue(wait_until(lambda: self.published()["lcd_published_connections"] == 0, 5))
+        self.c.call("container.stop", dict(key, timeout=1))
+        self.assertTrue(port_free(port))
+        # nothing listens inside: the client is reset at once, not left hanging
+        quiet = {"name": "quiet", "tag": "1"}
+        self.c.call("container.create", dict(quiet, image=self.env.image, cmd=["/bin/sleep", "1000"],
+                                             ports=[{"hostPort": port, "containerPort": 80}]))
+        self.c.call("container.start", quiet)
+        t0 = time.monotonic()
+        with self.assertRaises(ConnectionResetError):  # at the connect's end already, or at the first read
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.recv(1)
+        self.assertLess(time.monotonic() - t0, 2)
+        self.assertEqual(self.published()["lcd_published_connections_dropped_total"],
+                         after["lcd_published_connections_dropped_total"] + 1)
 
     def test_a_taken_host_port_is_a_conflict_and_leaves_nothing(self):
         with socket.socket() as taken:
@@ -228,7 +273,7 @@ class Network(FreshEnvCase):
         self.assertIn("pasta exited", e["error"])
         ct = self.c.call("container.inspect", key)
         self.assertEqual((ct["state"], ct["networkLost"], ct["ipAddress"]), ("running", True, None))
-        self.assertTrue(port_free(port))
+        self.assertEqual(http_text(port), "x\n")  # the port is the daemon's relay's, not pasta's: it still answers
         # a stop and a start make a new network
         self.c.call("container.stop", dict(key, timeout=1))
         ct = self.c.call("container.start", key)
@@ -432,11 +477,15 @@ class Spares(FreshEnvCase):
         self.assertEqual(b["id"], spare[0])
         self.assertEqual(self.spare_counts()[1:], (1, 1))
         self.assertTrue(b["ipAddress"], b)
-        # a create with a port or host loopback does not take one
+        # a create with host loopback does not take one (its pasta maps the gateway), one with a port does
         self.wait_ready()
-        self.create(c, "p", ports=[{"hostPort": free_port(), "containerPort": 80}])
         self.create(c, "l", allowHostLoopback=True)
         self.assertEqual(self.spare_counts(), (1, 1, 1))
+        spare = [i for i in self.pasta_ids() if i not in {ct["id"] for ct in c.call("container.list")}]
+        p = self.create(c, "p", ports=[{"hostPort": free_port(), "containerPort": 80}])
+        self.assertEqual([p["id"]], spare)
+        self.assertEqual(self.spare_counts()[1:], (2, 1))
+        self.wait_ready()
         # a spare whose pasta died: the create that takes it makes a network of its own
         ids = {ct["id"] for ct in c.call("container.list")}
         dead = [i for i in self.pasta_ids() if i not in ids]
@@ -474,7 +523,7 @@ class Spares(FreshEnvCase):
 class CrashRecovery(FreshEnvCase):
     def test_sigkill_of_the_daemon_then_restart_frees_every_port(self):
         env = self.env
-        env.start_daemon(keep=True)
+        env.start_daemon(["--network-spares", "0"], keep=True)  # one pasta: the container's
         c = env.client()
         port = free_port()
         key = {"name": "web", "tag": "1"}
@@ -486,7 +535,7 @@ class CrashRecovery(FreshEnvCase):
         env.kill_daemon()
         ours = "^pasta .*--netns %s/netns/" % env.run
         self.assertEqual(len(user_processes(ours)), 1)  # it outlives the daemon until the restart
-        env.start_daemon(keep=True)
+        env.start_daemon(["--network-spares", "0"], keep=True)
         self.assertTrue(wait_until(lambda: user_processes(ours) == [], 10), user_processes(ours))
         self.assertTrue(port_free(port))
         self.assertEqual(os.listdir(os.path.join(env.run, "netns")), [])
