@@ -171,7 +171,8 @@ typedef struct {
         bool exits_pending; /* the exit watcher has exit notices to read or is recording one */
         uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
         unsigned spares_ready;                /* private networks made ahead, ready */
-        uint64_t spares_taken, spares_missed; /* default creates that found one ready, or not */
+        uint64_t spares_taken, spares_missed; /* private creates that found one, or not */
+        uint64_t spares_waited;               /* ... found one, the one being started */
         unsigned relay_conns, relay_flows;    /* published ports: TCP connections and UDP flows relayed now */
         uint64_t relay_conns_total, relay_conns_dropped; /* connections accepted, and reset by the relay */
 } lcd_engine_stats_t;

@@ -116,13 +116,17 @@ char *lcd_metrics_text(lcd_api_t *api, const char *(*method_name)(int), size_t *
                     lcd_phase_name(p), (double)st.phase_us[p] / 1e6, lcd_phase_name(p),
                     (unsigned long long)st.phase_count[p]);
         put(&t,
-            "# HELP lcd_network_spares_taken_total Default creates that took a private network made ahead.\n"
+            "# HELP lcd_network_spares_taken_total Private creates that took a private network made ahead.\n"
             "# TYPE lcd_network_spares_taken_total counter\nlcd_network_spares_taken_total %llu\n"
-            "# HELP lcd_network_spares_missed_total Default creates that found none ready and made their own.\n"
+            "# HELP lcd_network_spares_waited_total Of those, creates that took the one being started and waited for "
+            "its pasta.\n"
+            "# TYPE lcd_network_spares_waited_total counter\nlcd_network_spares_waited_total %llu\n"
+            "# HELP lcd_network_spares_missed_total Private creates that found none ready and made their own.\n"
             "# TYPE lcd_network_spares_missed_total counter\nlcd_network_spares_missed_total %llu\n"
-            "# HELP lcd_network_spares_ready Private networks made ahead, ready for a default create.\n"
+            "# HELP lcd_network_spares_ready Private networks made ahead, ready for a create.\n"
             "# TYPE lcd_network_spares_ready gauge\nlcd_network_spares_ready %u\n",
-            (unsigned long long)st.spares_taken, (unsigned long long)st.spares_missed, st.spares_ready);
+            (unsigned long long)st.spares_taken, (unsigned long long)st.spares_waited,
+            (unsigned long long)st.spares_missed, st.spares_ready);
         put(&t,
             "# HELP lcd_published_connections Connections to published TCP ports relayed now.\n"
             "# TYPE lcd_published_connections gauge\nlcd_published_connections %u\n"

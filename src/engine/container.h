@@ -51,7 +51,7 @@ typedef struct lcd_container {
         char net_owner[LCD_ID_LEN + 1];                     /* network container: the owner's id */
         char net_owner_key[LCD_NAME_MAX + LCD_TAG_MAX + 2]; /* ... and its name:tag */
         lcd_net_mode_t net_owner_mode;                      /* ... and its network (private or none) */
-        bool net_spare; /* private: its id is a spare network's, up for its first run (spare.h) */
+        lcd_spare_t net_spare; /* private: its id is a spare network's, for its first run (spare.h) */
         /* guarded by mu */
         char *image_digest;   /* NULL until pulled */
         char **effective_cmd; /* what runs (from the bundle), NULL until created */

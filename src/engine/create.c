@@ -103,6 +103,8 @@ static void create_job(void *arg)
 fail:
         lcd_strv_free(x.argv);
         lcd_warn("create %s:%s failed: %s", c->item.name, c->item.tag, err->msg);
+        if (c->net_spare == LCD_SPARE_STARTING)
+                lcd_runtime_settle_spare(e->rt, c->id); /* before its network goes: the refill may be starting pasta */
         lcd_error_t *derr = NULL;
         if (lcd_runtime_destroy(e->rt, c->id, &derr) < 0) {
                 lcd_warn("clean up after failed create: %s", derr->msg);

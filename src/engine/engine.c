@@ -187,7 +187,8 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
                 out->phase_us[p] = atomic_load_explicit(&e->phase_us[p], memory_order_relaxed);
                 out->phase_count[p] = atomic_load_explicit(&e->phase_count[p], memory_order_relaxed);
         }
-        lcd_runtime_spare_counts(e->rt, &out->spares_ready, &out->spares_taken, &out->spares_missed);
+        lcd_runtime_spare_counts(e->rt, &out->spares_ready, &out->spares_taken, &out->spares_waited,
+                                 &out->spares_missed);
         lcd_relay_counts_t k;
         lcd_runtime_relay_counts(e->rt, &k);
         out->relay_conns = k.conns_open;

@@ -241,6 +241,13 @@ static int start_pasta(const lcd_network_env_t *env, const char *id, const char 
         return lcd_pasta_start(&o, err);
 }
 
+int lcd_network_start_pasta(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err)
+{
+        char ns[PATH_MAX];
+        lcd_network_ns_path(env->dir, id, ns, sizeof ns);
+        return start_pasta(env, id, ns, net, err);
+}
+
 pid_t lcd_network_pid(const char *dir, const char *id)
 {
         return lcd_pasta_pid(dir, id);
@@ -283,10 +290,11 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
                       lcd_error_t **err)
 {
         memset(p, 0, sizeof *p);
-        if (net->mode == LCD_NET_PRIVATE && net->spare) {
+        if (net->mode == LCD_NET_PRIVATE && net->spare != LCD_SPARE_NO) {
                 char ns[PATH_MAX];
                 lcd_network_ns_path(env->dir, id, ns, sizeof ns);
-                if (lcd_pasta_running(env->dir, id, ns)) {
+                /* starting: its namespace is up, its pasta the pool's (lcd_spares_wait) */
+                if (net->spare == LCD_SPARE_STARTING || lcd_pasta_running(env->dir, id, ns)) {
                         if (publish(env, id, ns, net, err) == 0)
                                 return 0;
                         lcd_network_down(env, id);
@@ -295,7 +303,7 @@ int lcd_network_begin(const lcd_network_env_t *env, const char *id, const lcd_ne
                 lcd_warn("the spare network %s lost its pasta: making a new one", id);
         }
         lcd_net_spec_t none = *net;
-        none.spare = false;
+        none.spare = LCD_SPARE_NO;
         if (net->mode == LCD_NET_PRIVATE)
                 none.mode = LCD_NET_NONE; /* the namespace now, pasta in a thread */
         if (lcd_network_up(env, id, &none, err) < 0)

@@ -29,6 +29,11 @@
 
 #include "relay.h"
 
+/* A private network made ahead (spare.h) that a create took: none, one
+ * whose namespace and pasta are up, or one whose namespace is up and whose
+ * pasta the pool's refill is starting (lcd_spares_wait). */
+typedef enum { LCD_SPARE_NO, LCD_SPARE_UP, LCD_SPARE_STARTING } lcd_spare_t;
+
 typedef struct {
         lcd_net_mode_t mode;
         const lcd_port_t *ports;
@@ -37,7 +42,7 @@ typedef struct {
         const char *hostname;     /* the container's */
         const char *join_id;      /* container: the owner's id, whose namespace it joins */
         lcd_net_mode_t join_mode; /* container: the owner's network */
-        bool spare;               /* private: this id's namespace and pasta are up already (spare.h) */
+        lcd_spare_t spare;        /* private: this id's network was made ahead (spare.h) */
 } lcd_net_spec_t;
 
 typedef struct {
@@ -63,6 +68,11 @@ int lcd_network_write_files(const char *bundle, const lcd_net_spec_t *net, lcd_e
  * taken meanwhile) and start its pasta (unsupported when pasta is
  * missing); nothing is left on failure. Other modes: nothing to do. Worker. */
 int lcd_network_up(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err);
+
+/* Start pasta on id's namespace, which is up (no port of its own: those
+ * are the relay's). 0, or LCD_ERR as lcd_network_up; nothing is taken
+ * down. Worker. */
+int lcd_network_start_pasta(const lcd_network_env_t *env, const char *id, const lcd_net_spec_t *net, lcd_error_t **err);
 
 /* lcd_network_up in two halves, so that pasta's start (some 25 ms)
  * overlaps conmon's and crun create's: begin makes the namespace (which is

@@ -115,9 +115,16 @@ void lcd_runtime_free(lcd_runtime_t *rt)
         lcd_free(rt);
 }
 
-bool lcd_runtime_take_spare(lcd_runtime_t *rt, lcd_net_mode_t mode, bool host_loopback, char *id)
+lcd_spare_t lcd_runtime_take_spare(lcd_runtime_t *rt, lcd_net_mode_t mode, bool host_loopback, char *id)
 {
         return lcd_spares_take(rt->spares, mode, host_loopback, id);
+}
+
+void lcd_runtime_settle_spare(lcd_runtime_t *rt, const char *id)
+{
+        lcd_error_t *err = NULL;
+        if (lcd_spares_wait(rt->spares, id, NULL, &err) < 0)
+                lcd_error_free(err);
 }
 
 void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id)
@@ -125,9 +132,9 @@ void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id)
         lcd_spares_give_back(rt->spares, id);
 }
 
-void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *missed)
+void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *waited, uint64_t *missed)
 {
-        lcd_spares_counts(rt->spares, ready, taken, missed);
+        lcd_spares_counts(rt->spares, ready, taken, waited, missed);
 }
 
 void lcd_runtime_relay_counts(lcd_runtime_t *rt, lcd_relay_counts_t *out)
@@ -262,8 +269,13 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
                        lcd_error_t **err)
 {
         lcd_network_pending_t np;
-        if (lcd_network_begin(&rt->net_env, id, net, &np, err) < 0)
+        if (lcd_network_begin(&rt->net_env, id, net, &np, err) < 0) {
+                if (net->spare == LCD_SPARE_STARTING) { /* settle it with the refill, then take it down for good */
+                        lcd_runtime_settle_spare(rt, id);
+                        lcd_network_down(&rt->net_env, id);
+                }
                 return LCD_ERR;
+        }
         char bundle[PATH_MAX], log[PATH_MAX];
         bundle_path(rt, id, NULL, bundle, sizeof bundle);
         bundle_path(rt, id, "ctr.log", log, sizeof log);
@@ -282,7 +294,8 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
         };
         int r = lcd_conmon_start(&o, pid, err);
         lcd_error_t *nerr = NULL;
-        int nr = lcd_network_end(&np, &nerr); /* before anything of the container runs */
+        int nr = net->spare == LCD_SPARE_STARTING ? lcd_spares_wait(rt->spares, id, net, &nerr)
+                                                  : lcd_network_end(&np, &nerr); /* before anything of it runs */
         if (r == 0 && nr < 0) {
                 *err = nerr;
                 nerr = NULL;

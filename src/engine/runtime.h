@@ -70,11 +70,15 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
  * host_loopback: its id into id (LCD_ID_LEN + 1), which the new container
  * takes as its own; false when that is not a spare's shape, none is ready
  * or there is no pool. Any thread. */
-bool lcd_runtime_take_spare(lcd_runtime_t *rt, lcd_net_mode_t mode, bool host_loopback, char *id);
+lcd_spare_t lcd_runtime_take_spare(lcd_runtime_t *rt, lcd_net_mode_t mode, bool host_loopback, char *id);
+/* A create that took a spare LCD_SPARE_STARTING failed before
+ * lcd_runtime_create: wait until the refill is done with it, so that
+ * taking its network down takes all of it. Idempotent. Worker. */
+void lcd_runtime_settle_spare(lcd_runtime_t *rt, const char *id);
 /* Give back a spare a refused create took. */
 void lcd_runtime_give_back_spare(lcd_runtime_t *rt, const char *id);
 /* Spares ready, creates that found one and those that did not. */
-void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *missed);
+void lcd_runtime_spare_counts(lcd_runtime_t *rt, unsigned *ready, uint64_t *taken, uint64_t *waited, uint64_t *missed);
 /* The relay's connections and flows (relay.h). */
 void lcd_runtime_relay_counts(lcd_runtime_t *rt, lcd_relay_counts_t *out);
 /* The container's network goes with its exit: pasta killed, namespace

@@ -5,6 +5,7 @@
 
 #include "lcd/alloc.h"
 #include "lcd/log.h"
+#include "lcd/timeutil.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -13,6 +14,17 @@
 #define CAP (2 * LCD_NETWORK_SPARES_MAX) /* room for spares given back while the refill made others */
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 60000
+#define CLAIMS 4 /* creates waiting for the spare being started, or not yet told it is */
+
+/* A create took the spare being started: the refill says how its pasta's
+ * start ended. */
+struct claim {
+        char id[LCD_ID_LEN + 1];
+        bool used, done;
+        bool returned;  /* given back before done: the refill keeps it as a spare (or takes it down) */
+        bool abandoned; /* its create stopped waiting: the refill takes it down */
+        int rc;
+};
 
 struct lcd_spares {
         lcd_network_env_t env;
@@ -24,7 +36,10 @@ struct lcd_spares {
         unsigned n;
         bool wanted;   /* a take happened: keep the pool full */
         bool stopping; /* lcd_spares_free */
-        uint64_t taken, missed;
+        uint64_t taken, waited, missed;
+        char starting[LCD_ID_LEN + 1]; /* the spare whose pasta the refill is starting ("" none) */
+        struct claim *starting_claim;  /* ... and the create that took it, if one did */
+        struct claim claims[CLAIMS];
         pthread_t thread;
         bool thread_started;
 };
@@ -32,6 +47,7 @@ struct lcd_spares {
 /* The shape of a spare: private, the host's loopback fenced (published
  * ports are the relay's, so any list of them fits). */
 static const lcd_net_spec_t spare_spec = {.mode = LCD_NET_PRIVATE, .allow_host_loopback = false};
+static const lcd_net_spec_t namespace_only = {.mode = LCD_NET_NONE}; /* pasta comes after, on its own */
 
 static bool fits(lcd_net_mode_t mode, bool host_loopback)
 {
@@ -51,6 +67,40 @@ static void wait_ms(lcd_spares_t *s, int ms)
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+/* Keep id as a spare, or take it down when the pool is full or stopping.
+ * mu held; dropped while it takes one down. */
+static void keep_or_down(lcd_spares_t *s, const char *id)
+{
+        if (!s->stopping && s->n < CAP) {
+                memcpy(s->ids[s->n++], id, LCD_ID_LEN + 1);
+                return;
+        }
+        pthread_mutex_unlock(&s->mu);
+        lcd_network_down(&s->env, id);
+        pthread_mutex_lock(&s->mu);
+}
+
+/* The refill's pasta for id ended with rc, and a create took id meanwhile
+ * (c): tell it, or settle what it left behind. mu held. */
+static void settle_claim(lcd_spares_t *s, struct claim *c, const char *id, int rc)
+{
+        if (c->returned || c->abandoned) {
+                bool keep = c->returned && rc == 0;
+                c->used = false;
+                if (keep) {
+                        keep_or_down(s, id);
+                } else {
+                        pthread_mutex_unlock(&s->mu);
+                        lcd_network_down(&s->env, id);
+                        pthread_mutex_lock(&s->mu);
+                }
+                return;
+        }
+        c->done = true;
+        c->rc = rc;
+        pthread_cond_broadcast(&s->cv);
+}
+
 static void *refill_main(void *arg)
 {
         lcd_spares_t *s = arg;
@@ -62,21 +112,34 @@ static void *refill_main(void *arg)
                         continue;
                 }
                 pthread_mutex_unlock(&s->mu);
+                /* the namespace first: once it is up, a create may take this spare while its pasta starts */
                 char id[LCD_ID_LEN + 1];
                 lcd_error_t *err = NULL;
                 int r = lcd_container_new_id(id) < 0 ? lcd_error_nomem(&err)
-                                                     : lcd_network_up(&s->env, id, &spare_spec, &err);
+                                                     : lcd_network_up(&s->env, id, &namespace_only, &err);
                 pthread_mutex_lock(&s->mu);
-                if (r == 0 && !s->stopping && s->n < CAP) {
-                        memcpy(s->ids[s->n++], id, sizeof id);
-                        backoff = 0;
-                        continue;
-                }
-                if (r == 0) { /* stopping, or the pool is full of spares given back meanwhile */
+                if (r == 0) {
+                        memcpy(s->starting, id, sizeof id);
+                        s->starting_claim = NULL;
                         pthread_mutex_unlock(&s->mu);
-                        lcd_network_down(&s->env, id);
+                        r = lcd_network_start_pasta(&s->env, id, &spare_spec, &err);
                         pthread_mutex_lock(&s->mu);
-                        continue;
+                        s->starting[0] = '\0';
+                        struct claim *c = s->starting_claim;
+                        s->starting_claim = NULL;
+                        if (c != NULL)
+                                settle_claim(s, c, id, r); /* a failure: its create starts a pasta of its own */
+                        else if (r == 0)
+                                keep_or_down(s, id);
+                        if (r == 0) {
+                                backoff = 0;
+                                continue;
+                        }
+                        if (c == NULL) {
+                                pthread_mutex_unlock(&s->mu);
+                                lcd_network_down(&s->env, id);
+                                pthread_mutex_lock(&s->mu);
+                        }
                 }
                 backoff = backoff ? (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2) : BACKOFF_FIRST_MS;
                 lcd_warn("cannot make a spare network (creates make their own meanwhile; again in %d s): %s",
@@ -108,17 +171,45 @@ lcd_spares_t *lcd_spares_new(const lcd_network_env_t *env, unsigned target)
         return s;
 }
 
-bool lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loopback, char *id)
+/* A free claim slot, NULL when all are used. mu held. */
+static struct claim *free_claim(lcd_spares_t *s)
+{
+        for (size_t i = 0; i < CLAIMS; i++)
+                if (!s->claims[i].used)
+                        return &s->claims[i];
+        return NULL;
+}
+
+static struct claim *find_claim(lcd_spares_t *s, const char *id)
+{
+        for (size_t i = 0; i < CLAIMS; i++)
+                if (s->claims[i].used && strcmp(s->claims[i].id, id) == 0)
+                        return &s->claims[i];
+        return NULL;
+}
+
+lcd_spare_t lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loopback, char *id)
 {
         if (s == NULL || !fits(mode, host_loopback))
-                return false;
+                return LCD_SPARE_NO;
         pthread_mutex_lock(&s->mu);
-        bool got = s->n > 0;
-        if (got) {
+        lcd_spare_t got = LCD_SPARE_NO;
+        struct claim *c;
+        if (s->n > 0) {
                 memcpy(id, s->ids[0], LCD_ID_LEN + 1); /* the oldest: its pasta is surely in the background */
                 memmove(s->ids[0], s->ids[1], (size_t)(s->n - 1) * sizeof s->ids[0]);
                 s->n--;
                 s->taken++;
+                got = LCD_SPARE_UP;
+        } else if (s->starting[0] != '\0' && s->starting_claim == NULL && (c = free_claim(s)) != NULL) {
+                /* the one being made: its pasta started earlier than one of the create's own would */
+                *c = (struct claim){.used = true};
+                memcpy(c->id, s->starting, sizeof c->id);
+                s->starting_claim = c;
+                memcpy(id, s->starting, LCD_ID_LEN + 1);
+                s->taken++;
+                s->waited++;
+                got = LCD_SPARE_STARTING;
         } else {
                 s->missed++;
         }
@@ -132,9 +223,37 @@ bool lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loopback, c
                 if (!s->thread_started)
                         lcd_warn("cannot start the thread that makes spare networks: creates make their own");
         }
-        pthread_cond_signal(&s->cv);
+        pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
         return got;
+}
+
+int lcd_spares_wait(lcd_spares_t *s, const char *id, const lcd_net_spec_t *net, lcd_error_t **err)
+{
+        pthread_mutex_lock(&s->mu);
+        struct claim *c = find_claim(s, id);
+        int64_t budget = 2 * (int64_t)s->env.timeout_ms + 5000; /* the refill's pasta is bounded by the runner's */
+        int64_t deadline = lcd_now_ms() + budget;
+        for (int64_t now = lcd_now_ms(); c != NULL && !c->done && now < deadline; now = lcd_now_ms())
+                wait_ms(s, (int)(deadline - now < 1000 ? deadline - now : 1000));
+        if (c == NULL) { /* settled already (waited for, or given back) */
+                pthread_mutex_unlock(&s->mu);
+                return 0;
+        }
+        int rc = c->done ? c->rc : LCD_ERR;
+        bool done = c->done;
+        if (done)
+                c->used = false;
+        else
+                c->abandoned = true; /* the refill takes it down when its pasta's start ends */
+        pthread_mutex_unlock(&s->mu);
+        if (rc == 0 || (done && net == NULL))
+                return rc;
+        if (!done)
+                return lcd_error_set(err, LCD_E_TIMEOUT, "the spare network %.12s: its pasta did not start in %lld ms",
+                                     id, (long long)budget);
+        lcd_warn("the spare network %.12s's pasta did not start: starting one for it", id);
+        return lcd_network_start_pasta(&s->env, id, net, err);
 }
 
 void lcd_spares_give_back(lcd_spares_t *s, const char *id)
@@ -142,23 +261,34 @@ void lcd_spares_give_back(lcd_spares_t *s, const char *id)
         if (s == NULL)
                 return;
         pthread_mutex_lock(&s->mu);
-        bool kept = s->n < CAP && !s->stopping;
-        if (kept)
-                memcpy(s->ids[s->n++], id, LCD_ID_LEN + 1);
+        struct claim *c = find_claim(s, id);
+        if (c != NULL && !c->done) {
+                c->returned = true; /* still starting: the refill keeps it when its pasta is up */
+        } else {
+                bool up = c == NULL || c->rc == 0;
+                if (c != NULL)
+                        c->used = false;
+                if (up)
+                        keep_or_down(s, id);
+                else {
+                        pthread_mutex_unlock(&s->mu);
+                        lcd_network_down(&s->env, id);
+                        pthread_mutex_lock(&s->mu);
+                }
+        }
         pthread_mutex_unlock(&s->mu);
-        if (!kept)
-                lcd_network_down(&s->env, id);
 }
 
-void lcd_spares_counts(lcd_spares_t *s, unsigned *ready, uint64_t *taken, uint64_t *missed)
+void lcd_spares_counts(lcd_spares_t *s, unsigned *ready, uint64_t *taken, uint64_t *waited, uint64_t *missed)
 {
         *ready = 0;
-        *taken = *missed = 0;
+        *taken = *waited = *missed = 0;
         if (s == NULL)
                 return;
         pthread_mutex_lock(&s->mu);
         *ready = s->n;
         *taken = s->taken;
+        *waited = s->waited;
         *missed = s->missed;
         pthread_mutex_unlock(&s->mu);
 }

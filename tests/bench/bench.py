@@ -102,10 +102,10 @@ class Bench:
         self.podman = shutil.which("podman")
 
     def spares(self):
-        """(taken, missed) of the spare networks (/metrics)."""
+        """(taken, waited, missed) of the spare networks (/metrics)."""
         vals = dict(l.split() for l in http_get(self.env.socket, "/metrics")[2].splitlines()
                     if l.startswith("lcd_network_spares_") and "_total " in l)
-        return int(vals["lcd_network_spares_taken_total"]), int(vals["lcd_network_spares_missed_total"])
+        return tuple(int(vals["lcd_network_spares_%s_total" % k]) for k in ("taken", "waited", "missed"))
 
     def wait_state(self, name, state):
         self.w.wait_event(lambda e: e.get("name") == name and e.get("state") == state, timeout=120)
@@ -117,7 +117,7 @@ class Bench:
         c.call("container.remove", {"name": "warmup", "tag": "1"})
         lat, exit_lat = [], []
         time.sleep(1)  # the warm-up's create started the spare pool: let it fill, as between a user's runs
-        taken0, missed0 = self.spares()
+        before = self.spares()
         for i in range(REPS):
             key = {"name": "cs%d" % i, "tag": "1"}
             t0 = time.perf_counter()
@@ -125,8 +125,8 @@ class Bench:
             c.call("container.start", key)
             self.wait_state(key["name"], "running")
             lat.append((time.perf_counter() - t0) * 1000)
-        taken, missed = self.spares()
-        self.spare_hits = (taken - taken0, taken - taken0 + missed - missed0)
+        taken, waited, missed = (a - b for a, b in zip(self.spares(), before))
+        self.spare_hits = (taken, taken + missed, waited)
         pastas = [int(p) for p in subprocess.run(["pgrep", "-u", USER, "-f", "^pasta .*%s" % self.env.run],
                                                  stdout=subprocess.PIPE, text=True).stdout.split()]
         pasta_mem = []
@@ -164,7 +164,8 @@ class Bench:
         podman = self.podman_runs()
         self.row("warm create+start -> `running` event (default: private network)", "%s / %s" % ms(lat),
                  "%s / %s" % ms(floor) if floor else "n/a", podman[0])
-        self.row("... of which took a network made ahead (spare)", "%d of %d" % self.spare_hits)
+        self.row("... of which took a network made ahead (spare)", "%d of %d (%d the one being started)"
+                 % self.spare_hits)
         self.row("... with the host's network", "%s / %s" % ms(variants["host"]), "", "")
         self.row("... private network, one published port (-p)", "%s / %s" % ms(variants["port"]), "", podman[2])
         if pasta_mem:

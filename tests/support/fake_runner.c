@@ -10,9 +10,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t held = PTHREAD_COND_INITIALIZER;
+
+void fake_runner_hold(fake_runner_t *f, int hold)
+{
+        pthread_mutex_lock(&mu);
+        f->hold_pasta = hold;
+        pthread_cond_broadcast(&held);
+        pthread_mutex_unlock(&mu);
+}
+
+int fake_runner_pastas_with(fake_runner_t *f, const char *needle)
+{
+        int n = 0;
+        pthread_mutex_lock(&mu);
+        for (int i = 0; i < f->calls_pasta && i < 32; i++)
+                n += strstr(f->pasta_log[i], needle) != NULL;
+        pthread_mutex_unlock(&mu);
+        return n;
+}
+
+int fake_runner_get(fake_runner_t *f, const int *field)
+{
+        pthread_mutex_lock(&mu);
+        int v = *field;
+        pthread_mutex_unlock(&mu);
+        return v;
+}
+
+/* pasta held by the test: wait, 10 s at most. mu held. */
+static void wait_held(fake_runner_t *f)
+{
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        f->pasta_waiting++;
+        while (f->hold_pasta && pthread_cond_timedwait(&held, &mu, &until) == 0)
+                ;
+        f->pasta_waiting--;
+}
 
 static const char *arg_after(const char *const *argv, const char *flag)
 {
@@ -75,8 +115,15 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
                                          argv[i]);
                         used += n > 0 ? (size_t)n : 0;
                 }
+                if (f->calls_pasta <= 32)
+                        memcpy(f->pasta_log[f->calls_pasta - 1], f->last_pasta, sizeof f->last_pasta);
+                wait_held(f);
         }
         bool fail = f->fail_tool != NULL && strcmp(f->fail_tool, name) == 0;
+        if (strcmp(argv[0], "pasta") == 0 && f->pasta_failures > 0) {
+                f->pasta_failures--;
+                fail = true;
+        }
         pthread_mutex_unlock(&mu);
         if (fail) {
                 res->status = 1;

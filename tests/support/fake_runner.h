@@ -15,11 +15,21 @@ typedef struct {
         const char *fail_stderr;
         int conmon_reports_error; /* sync pipe {"data":-1,"message":...} */
         int block_ms;             /* every tool sleeps this long first */
+        int pasta_failures;       /* the next this many pasta runs exit 1 */
+        /* hold pasta: fake_runner_hold(f, 1) makes each pasta wait (10 s at most)
+         * until fake_runner_hold(f, 0); pasta_waiting counts those waiting */
+        int hold_pasta, pasta_waiting;
         /* counters */
         int calls_skopeo, calls_umoci, calls_conmon, calls_crun, calls_pasta;
-        char last_pasta[2048]; /* the last pasta argv, space-separated */
+        char last_pasta[2048];    /* the last pasta argv, space-separated */
+        char pasta_log[32][2048]; /* the first 32 pasta argvs */
 } fake_runner_t;
 
 fake_runner_t *fake_runner_new(void);
+void fake_runner_hold(fake_runner_t *f, int hold);
+/* How many pasta runs so far had needle in their argv (the first 32). */
+int fake_runner_pastas_with(fake_runner_t *f, const char *needle);
+/* Read a counter or flag of f under the fake's lock. */
+int fake_runner_get(fake_runner_t *f, const int *field);
 
 #endif
