@@ -40,6 +40,8 @@ struct lcd_spares {
         char starting[LCD_ID_LEN + 1]; /* the spare whose pasta the refill is starting ("" none) */
         struct claim *starting_claim;  /* ... and the create that took it, if one did */
         struct claim claims[CLAIMS];
+        char doomed[CAP][LCD_ID_LEN + 1]; /* given back, to be taken down by the refill (not the service thread) */
+        unsigned n_doomed;
         pthread_t thread;
         bool thread_started;
 };
@@ -107,6 +109,14 @@ static void *refill_main(void *arg)
         int backoff = 0;
         pthread_mutex_lock(&s->mu);
         while (!s->stopping) {
+                if (s->n_doomed > 0) {
+                        char id[LCD_ID_LEN + 1];
+                        memcpy(id, s->doomed[--s->n_doomed], sizeof id);
+                        pthread_mutex_unlock(&s->mu);
+                        lcd_network_down(&s->env, id);
+                        pthread_mutex_lock(&s->mu);
+                        continue;
+                }
                 if (!s->wanted || s->n >= s->target) {
                         pthread_cond_wait(&s->cv, &s->mu);
                         continue;
@@ -268,9 +278,12 @@ void lcd_spares_give_back(lcd_spares_t *s, const char *id)
                 bool up = c == NULL || c->rc == 0;
                 if (c != NULL)
                         c->used = false;
-                if (up)
-                        keep_or_down(s, id);
-                else {
+                if (up && !s->stopping && s->n < CAP) {
+                        memcpy(s->ids[s->n++], id, LCD_ID_LEN + 1);
+                } else if (s->thread_started && !s->stopping && s->n_doomed < CAP) {
+                        memcpy(s->doomed[s->n_doomed++], id, LCD_ID_LEN + 1); /* a pasta's kill may wait 2 s */
+                        pthread_cond_broadcast(&s->cv);
+                } else {
                         pthread_mutex_unlock(&s->mu);
                         lcd_network_down(&s->env, id);
                         pthread_mutex_lock(&s->mu);
@@ -305,6 +318,8 @@ void lcd_spares_free(lcd_spares_t *s)
                 pthread_join(s->thread, NULL);
         for (unsigned i = 0; i < s->n; i++)
                 lcd_network_down(&s->env, s->ids[i]);
+        for (unsigned i = 0; i < s->n_doomed; i++)
+                lcd_network_down(&s->env, s->doomed[i]);
         pthread_cond_destroy(&s->cv);
         pthread_mutex_destroy(&s->mu);
         lcd_free(s);

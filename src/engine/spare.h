@@ -55,7 +55,9 @@ lcd_spare_t lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loop
 int lcd_spares_wait(lcd_spares_t *s, const char *id, const lcd_net_spec_t *net, lcd_error_t **err);
 /* (Once a take is settled, lcd_spares_wait returns 0 at once.) */
 /* Give back a taken spare unused (the create was refused after it took
- * one, and called no lcd_spares_wait). */
+ * one, and called no lcd_spares_wait): it is ready again, or, when the
+ * pool is full or its pasta failed, the refill takes it down. Never waits
+ * for a pasta (the service thread gives back). */
 void lcd_spares_give_back(lcd_spares_t *s, const char *id);
 /* Spares ready now, takes that found one (of which waited: the one being
  * started) and takes that did not. */

@@ -181,12 +181,27 @@ static void test_one_given_back_while_starting_becomes_ready(void **state)
         lcd_network_down(&f->env, id);
 }
 
+static void test_one_given_back_whose_start_failed_is_taken_down(void **state)
+{
+        struct fixture *f = *state;
+        char up[LCD_ID_LEN + 1], id[LCD_ID_LEN + 1];
+        to_starting(f, up);
+        assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, id), LCD_SPARE_STARTING);
+        f->fake->pasta_failures = 1;
+        lcd_spares_give_back(f->s, id);
+        assert_true(ns_exists(f, id)); /* the refill's, still */
+        fake_runner_hold(f->fake, 0);
+        EVENTUALLY(!ns_exists(f, id));
+        lcd_network_down(&f->env, up);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_a_take_with_none_ready_takes_the_one_starting, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_a_failed_start_is_made_up_for_in_line, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_one_given_back_while_starting_becomes_ready, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_one_given_back_whose_start_failed_is_taken_down, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
