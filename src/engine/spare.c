@@ -14,7 +14,8 @@
 #define CAP (2 * LCD_NETWORK_SPARES_MAX) /* room for spares given back while the refill made others */
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 60000
-#define CLAIMS 4 /* creates waiting for the spare being started, or not yet told it is */
+#define CLAIMS 4    /* creates waiting for the spare being started, or not yet told it is */
+#define REFILLERS 2 /* refill threads: a second starts a pasta while a create waits for the first's */
 
 /* A create took the spare being started: the refill says how its pasta's
  * start ended. */
@@ -37,13 +38,17 @@ struct lcd_spares {
         bool wanted;   /* a take happened: keep the pool full */
         bool stopping; /* lcd_spares_free */
         uint64_t taken, waited, missed;
-        char starting[LCD_ID_LEN + 1]; /* the spare whose pasta the refill is starting ("" none) */
-        struct claim *starting_claim;  /* ... and the create that took it, if one did */
+        struct slot { /* what refill thread i makes now */
+                lcd_spares_t *pool;
+                bool busy;               /* making a spare */
+                char id[LCD_ID_LEN + 1]; /* busy: its id, once its namespace is up ("" before) */
+                struct claim *claim;     /* the create that took it, if one did */
+                pthread_t thread;
+                bool started;
+        } slots[REFILLERS];
         struct claim claims[CLAIMS];
         char doomed[CAP][LCD_ID_LEN + 1]; /* given back, to be taken down by the refill (not the service thread) */
         unsigned n_doomed;
-        pthread_t thread;
-        bool thread_started;
 };
 
 /* The shape of a spare: private, the host's loopback fenced (published
@@ -103,9 +108,20 @@ static void settle_claim(lcd_spares_t *s, struct claim *c, const char *id, int r
         pthread_cond_broadcast(&s->cv);
 }
 
+/* Spares there or coming that no create took: the ready ones and those
+ * being made unclaimed. mu held. */
+static unsigned spares_soon(lcd_spares_t *s)
+{
+        unsigned n = s->n;
+        for (size_t i = 0; i < REFILLERS; i++)
+                n += s->slots[i].busy && s->slots[i].claim == NULL;
+        return n;
+}
+
 static void *refill_main(void *arg)
 {
-        lcd_spares_t *s = arg;
+        struct slot *me = arg;
+        lcd_spares_t *s = me->pool;
         int backoff = 0;
         pthread_mutex_lock(&s->mu);
         while (!s->stopping) {
@@ -117,10 +133,11 @@ static void *refill_main(void *arg)
                         pthread_mutex_lock(&s->mu);
                         continue;
                 }
-                if (!s->wanted || s->n >= s->target) {
+                if (!s->wanted || spares_soon(s) >= s->target) {
                         pthread_cond_wait(&s->cv, &s->mu);
                         continue;
                 }
+                *me = (struct slot){.busy = true, .pool = s, .thread = me->thread, .started = true};
                 pthread_mutex_unlock(&s->mu);
                 /* the namespace first: once it is up, a create may take this spare while its pasta starts */
                 char id[LCD_ID_LEN + 1];
@@ -128,28 +145,29 @@ static void *refill_main(void *arg)
                 int r = lcd_container_new_id(id) < 0 ? lcd_error_nomem(&err)
                                                      : lcd_network_up(&s->env, id, &namespace_only, &err);
                 pthread_mutex_lock(&s->mu);
+                struct claim *c = NULL;
                 if (r == 0) {
-                        memcpy(s->starting, id, sizeof id);
-                        s->starting_claim = NULL;
+                        memcpy(me->id, id, sizeof id);
                         pthread_mutex_unlock(&s->mu);
                         r = lcd_network_start_pasta(&s->env, id, &spare_spec, &err);
                         pthread_mutex_lock(&s->mu);
-                        s->starting[0] = '\0';
-                        struct claim *c = s->starting_claim;
-                        s->starting_claim = NULL;
-                        if (c != NULL)
-                                settle_claim(s, c, id, r); /* a failure: its create starts a pasta of its own */
-                        else if (r == 0)
-                                keep_or_down(s, id);
-                        if (r == 0) {
-                                backoff = 0;
-                                continue;
-                        }
-                        if (c == NULL) {
-                                pthread_mutex_unlock(&s->mu);
-                                lcd_network_down(&s->env, id);
-                                pthread_mutex_lock(&s->mu);
-                        }
+                        c = me->claim;
+                }
+                me->busy = false;
+                me->id[0] = '\0';
+                me->claim = NULL;
+                if (c != NULL)
+                        settle_claim(s, c, id, r); /* a failure: its create starts a pasta of its own */
+                else if (r == 0)
+                        keep_or_down(s, id);
+                if (r == 0) {
+                        backoff = 0;
+                        continue;
+                }
+                if (c == NULL && id[0] != '\0') {
+                        pthread_mutex_unlock(&s->mu);
+                        lcd_network_down(&s->env, id); /* what the namespace step left, if anything */
+                        pthread_mutex_lock(&s->mu);
                 }
                 backoff = backoff ? (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2) : BACKOFF_FIRST_MS;
                 lcd_warn("cannot make a spare network (creates make their own meanwhile; again in %d s): %s",
@@ -159,6 +177,21 @@ static void *refill_main(void *arg)
         }
         pthread_mutex_unlock(&s->mu);
         return NULL;
+}
+
+/* Start refill thread i unless it runs. mu held. */
+static void start_refiller(lcd_spares_t *s, size_t i)
+{
+        struct slot *sl = &s->slots[i];
+        if (sl->started || s->stopping)
+                return;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        sl->started = pthread_create(&sl->thread, &attr, refill_main, sl) == 0;
+        pthread_attr_destroy(&attr);
+        if (!sl->started)
+                lcd_warn("cannot start a thread that makes spare networks: creates make their own");
 }
 
 lcd_spares_t *lcd_spares_new(const lcd_network_env_t *env, unsigned target)
@@ -178,6 +211,8 @@ lcd_spares_t *lcd_spares_new(const lcd_network_env_t *env, unsigned target)
                 return NULL;
         }
         pthread_mutex_init(&s->mu, NULL);
+        for (size_t i = 0; i < REFILLERS; i++)
+                s->slots[i].pool = s;
         return s;
 }
 
@@ -198,6 +233,15 @@ static struct claim *find_claim(lcd_spares_t *s, const char *id)
         return NULL;
 }
 
+/* A spare being made whose namespace is up and that no create took. mu held. */
+static struct slot *claimable(lcd_spares_t *s)
+{
+        for (size_t i = 0; i < REFILLERS; i++)
+                if (s->slots[i].busy && s->slots[i].id[0] != '\0' && s->slots[i].claim == NULL)
+                        return &s->slots[i];
+        return NULL;
+}
+
 lcd_spare_t lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loopback, char *id)
 {
         if (s == NULL || !fits(mode, host_loopback))
@@ -205,33 +249,29 @@ lcd_spare_t lcd_spares_take(lcd_spares_t *s, lcd_net_mode_t mode, bool host_loop
         pthread_mutex_lock(&s->mu);
         lcd_spare_t got = LCD_SPARE_NO;
         struct claim *c;
+        struct slot *sl;
         if (s->n > 0) {
                 memcpy(id, s->ids[0], LCD_ID_LEN + 1); /* the oldest: its pasta is surely in the background */
                 memmove(s->ids[0], s->ids[1], (size_t)(s->n - 1) * sizeof s->ids[0]);
                 s->n--;
                 s->taken++;
                 got = LCD_SPARE_UP;
-        } else if (s->starting[0] != '\0' && s->starting_claim == NULL && (c = free_claim(s)) != NULL) {
+        } else if ((sl = claimable(s)) != NULL && (c = free_claim(s)) != NULL) {
                 /* the one being made: its pasta started earlier than one of the create's own would */
                 *c = (struct claim){.used = true};
-                memcpy(c->id, s->starting, sizeof c->id);
-                s->starting_claim = c;
-                memcpy(id, s->starting, LCD_ID_LEN + 1);
+                memcpy(c->id, sl->id, sizeof c->id);
+                sl->claim = c;
+                memcpy(id, sl->id, LCD_ID_LEN + 1);
                 s->taken++;
                 s->waited++;
                 got = LCD_SPARE_STARTING;
+                start_refiller(s, 1); /* another starts beside it, as the create's own pasta did */
         } else {
                 s->missed++;
         }
         if (!s->wanted && !s->stopping) {
                 s->wanted = true;
-                pthread_attr_t attr;
-                pthread_attr_init(&attr);
-                pthread_attr_setstacksize(&attr, 256 * 1024);
-                s->thread_started = pthread_create(&s->thread, &attr, refill_main, s) == 0;
-                pthread_attr_destroy(&attr);
-                if (!s->thread_started)
-                        lcd_warn("cannot start the thread that makes spare networks: creates make their own");
+                start_refiller(s, 0);
         }
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
@@ -280,7 +320,7 @@ void lcd_spares_give_back(lcd_spares_t *s, const char *id)
                         c->used = false;
                 if (up && !s->stopping && s->n < CAP) {
                         memcpy(s->ids[s->n++], id, LCD_ID_LEN + 1);
-                } else if (s->thread_started && !s->stopping && s->n_doomed < CAP) {
+                } else if (s->slots[0].started && !s->stopping && s->n_doomed < CAP) {
                         memcpy(s->doomed[s->n_doomed++], id, LCD_ID_LEN + 1); /* a pasta's kill may wait 2 s */
                         pthread_cond_broadcast(&s->cv);
                 } else {
@@ -312,10 +352,11 @@ void lcd_spares_free(lcd_spares_t *s)
                 return;
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
-        pthread_cond_signal(&s->cv);
+        pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        if (s->thread_started)
-                pthread_join(s->thread, NULL);
+        for (size_t i = 0; i < REFILLERS; i++)
+                if (s->slots[i].started)
+                        pthread_join(s->slots[i].thread, NULL);
         for (unsigned i = 0; i < s->n; i++)
                 lcd_network_down(&s->env, s->ids[i]);
         for (unsigned i = 0; i < s->n_doomed; i++)

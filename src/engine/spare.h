@@ -10,15 +10,16 @@
  * as a container's is. A create of that shape takes one and becomes the
  * container with that id, so nothing is renamed: the namespace, pid file
  * and log are where network.c looks for that id, and whatever takes a
- * container's network down takes this one down. One thread refills the
+ * container's network down takes this one down. A thread refills the
  * pool; it starts at the first take (a daemon whose containers use host
  * or none never runs an idle pasta) and waits longer after each failure
  * (1 s, doubling to a minute). The refill makes a spare's namespace first
  * and then starts its pasta; a take that finds none ready takes the one
  * being started, whose pasta began before the create came and so is up
- * sooner than one the create would start (and never competes with it for
- * the CPU), and its create waits for it after conmon's start
- * (lcd_spares_wait). A take pops under a mutex held for a copy (the
+ * sooner than one the create would start, and its create waits for it after conmon's start
+ * (lcd_spares_wait); a second refill thread, started at the first such
+ * take, then makes the next one beside it, so a burst of creates still has
+ * two pastas starting at once, as when each miss started its own. A take pops under a mutex held for a copy (the
  * service thread takes); a spare whose pasta died meanwhile is found when
  * it is used (lcd_network_begin) and replaced there. lcd_spares_free
  * stops the thread and takes every spare down; the start-up sweep takes

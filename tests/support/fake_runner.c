@@ -98,6 +98,7 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
         char name[64];
         tool_name(argv, name, sizeof name);
         pthread_mutex_lock(&mu);
+        bool fail_pasta = false;
         bool inspect = strcmp(argv[0], "skopeo") == 0 && arg_after(argv, "inspect") != NULL;
         if (strcmp(argv[0], "skopeo") == 0 && !inspect)
                 f->calls_skopeo++; /* pulls */
@@ -115,15 +116,16 @@ static int fake_run(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_resu
                                          argv[i]);
                         used += n > 0 ? (size_t)n : 0;
                 }
-                if (f->calls_pasta <= 32)
-                        memcpy(f->pasta_log[f->calls_pasta - 1], f->last_pasta, sizeof f->last_pasta);
+                int call = f->calls_pasta - 1;
+                if (call < 32)
+                        memcpy(f->pasta_log[call], f->last_pasta, sizeof f->last_pasta);
                 wait_held(f);
+                if (call < 32 && f->pasta_fail_with != NULL && strstr(f->pasta_log[call], f->pasta_fail_with)) {
+                        f->pasta_fail_with = NULL; /* this call's own argv: last_pasta may be another's by now */
+                        fail_pasta = true;
+                }
         }
-        bool fail = f->fail_tool != NULL && strcmp(f->fail_tool, name) == 0;
-        if (strcmp(argv[0], "pasta") == 0 && f->pasta_failures > 0) {
-                f->pasta_failures--;
-                fail = true;
-        }
+        bool fail = fail_pasta || (f->fail_tool != NULL && strcmp(f->fail_tool, name) == 0);
         pthread_mutex_unlock(&mu);
         if (fail) {
                 res->status = 1;

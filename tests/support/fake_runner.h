@@ -13,9 +13,9 @@ typedef struct {
         const char *exit_dir;  /* where "conmon" writes exit files on kill */
         const char *fail_tool; /* "skopeo", "umoci", "conmon", "crun start", ...: exit 1 */
         const char *fail_stderr;
-        int conmon_reports_error; /* sync pipe {"data":-1,"message":...} */
-        int block_ms;             /* every tool sleeps this long first */
-        int pasta_failures;       /* the next this many pasta runs exit 1 */
+        int conmon_reports_error;    /* sync pipe {"data":-1,"message":...} */
+        int block_ms;                /* every tool sleeps this long first */
+        const char *pasta_fail_with; /* the next pasta run with this in its argv exits 1 (then NULL) */
         /* hold pasta: fake_runner_hold(f, 1) makes each pasta wait (10 s at most)
          * until fake_runner_hold(f, 0); pasta_waiting counts those waiting */
         int hold_pasta, pasta_waiting;

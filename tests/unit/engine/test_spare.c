@@ -122,6 +122,8 @@ static void test_a_take_with_none_ready_takes_the_one_starting(void **state)
         char again[LCD_ID_LEN + 1];    /* only one create takes it */
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, again), LCD_SPARE_NO);
 
+        /* a second refill thread starts one beside it, as the create's own pasta did before */
+        EVENTUALLY(fake_runner_get(f->fake, &f->fake->pasta_waiting) == 2);
         struct waiter w = {.f = f, .id = id};
         pthread_t th;
         assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
@@ -152,7 +154,8 @@ static void test_a_failed_start_is_made_up_for_in_line(void **state)
         char up[LCD_ID_LEN + 1], id[LCD_ID_LEN + 1];
         to_starting(f, up);
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, id), LCD_SPARE_STARTING);
-        f->fake->pasta_failures = 1; /* the refill's (held) start fails; the in-line one works */
+        fake_runner_hold(f->fake, 1);
+        f->fake->pasta_fail_with = id; /* the refill's (held) start fails; the in-line one works */
         struct waiter w = {.f = f, .id = id};
         pthread_t th;
         assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
@@ -174,9 +177,14 @@ static void test_one_given_back_while_starting_becomes_ready(void **state)
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, id), LCD_SPARE_STARTING);
         lcd_spares_give_back(f->s, id); /* the create was refused */
         fake_runner_hold(f->fake, 0);
-        EVENTUALLY(ready(f) >= 1);
-        assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, next), LCD_SPARE_UP);
-        assert_string_equal(next, id);
+        EVENTUALLY(ready(f) >= 1 && fake_runner_get(f->fake, &f->fake->pasta_waiting) == 0);
+        bool found = false; /* kept as a spare (beside the one a second refill thread may have made) */
+        for (int i = 0; i < 2 && lcd_spares_take(f->s, LCD_NET_PRIVATE, false, next) == LCD_SPARE_UP; i++) {
+                found |= strcmp(next, id) == 0;
+                if (strcmp(next, id) != 0)
+                        lcd_network_down(&f->env, next);
+        }
+        assert_true(found);
         lcd_network_down(&f->env, up);
         lcd_network_down(&f->env, id);
 }
@@ -187,7 +195,8 @@ static void test_one_given_back_whose_start_failed_is_taken_down(void **state)
         char up[LCD_ID_LEN + 1], id[LCD_ID_LEN + 1];
         to_starting(f, up);
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, id), LCD_SPARE_STARTING);
-        f->fake->pasta_failures = 1;
+        fake_runner_hold(f->fake, 1);
+        f->fake->pasta_fail_with = id;
         lcd_spares_give_back(f->s, id);
         assert_true(ns_exists(f, id)); /* the refill's, still */
         fake_runner_hold(f->fake, 0);
