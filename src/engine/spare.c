@@ -140,7 +140,7 @@ static void *refill_main(void *arg)
                 *me = (struct slot){.busy = true, .pool = s, .thread = me->thread, .started = true};
                 pthread_mutex_unlock(&s->mu);
                 /* the namespace first: once it is up, a create may take this spare while its pasta starts */
-                char id[LCD_ID_LEN + 1];
+                char id[LCD_ID_LEN + 1] = "";
                 lcd_error_t *err = NULL;
                 int r = lcd_container_new_id(id) < 0 ? lcd_error_nomem(&err)
                                                      : lcd_network_up(&s->env, id, &namespace_only, &err);

@@ -109,16 +109,24 @@ static void echo_stop(echo_t *e)
         close(e->ls);
 }
 
+/* An echo server, and a relay publishing a free host port (*p) to it. */
+static lcd_relay_t *relay_to_echo(echo_t *e, lcd_port_t *p)
+{
+        echo_start(e);
+        lcd_relay_t *r = lcd_relay_new(true);
+        assert_non_null(r);
+        *p = port_of(free_port(SOCK_STREAM), e->port, false);
+        lcd_error_t *err = NULL;
+        assert_int_equal(lcd_relay_publish(r, "c1", NS, p, 1, &err), 0);
+        return r;
+}
+
 static void test_bytes_both_ways_and_half_close(void **state)
 {
         echo_t e;
-        echo_start(&e);
-        lcd_relay_t *r = lcd_relay_new(true);
-        assert_non_null(r);
-        uint16_t host = free_port(SOCK_STREAM);
-        lcd_port_t p = port_of(host, e.port, false);
-        lcd_error_t *err = NULL;
-        assert_int_equal(lcd_relay_publish(r, "c1", NS, &p, 1, &err), 0);
+        lcd_port_t p;
+        lcd_relay_t *r = relay_to_echo(&e, &p);
+        uint16_t host = p.host_port;
 
         enum { SIZE = 1 << 20 }; /* many times the relay's buffers */
         char *out = malloc(SIZE), *in = malloc(SIZE);
@@ -201,13 +209,10 @@ static void test_a_taken_port_is_a_conflict_and_nothing_is_held(void **state)
 static void test_unpublish_frees_the_port_and_resets_what_was_open(void **state)
 {
         echo_t e;
-        echo_start(&e);
-        lcd_relay_t *r = lcd_relay_new(true);
-        assert_non_null(r);
-        uint16_t host = free_port(SOCK_STREAM);
-        lcd_port_t p = port_of(host, e.port, false);
+        lcd_port_t p;
+        lcd_relay_t *r = relay_to_echo(&e, &p);
+        uint16_t host = p.host_port;
         lcd_error_t *err = NULL;
-        assert_int_equal(lcd_relay_publish(r, "c1", NS, &p, 1, &err), 0);
         int fd = dial(SOCK_STREAM, host);
         assert_true(fd >= 0);
         char buf[8];
