@@ -12,7 +12,8 @@
 #include <pthread.h>
 #include <sys/socket.h>
 
-#define DGRAM_MAX 65536 /* the relay's one datagram buffer */
+#define DGRAM_MAX 65536               /* the relay's one datagram buffer */
+#define LCD_RELAY_WARN_EVERY_MS 10000 /* the relay's warnings, at most this often */
 
 enum relay_kind { K_WAKE, K_TCP_LISTEN, K_UDP_LISTEN, K_CONN, K_FLOW };
 
@@ -61,6 +62,7 @@ struct relay_listener {
         struct relay_pub *pub;
         struct relay_flow *flows; /* udp */
         unsigned n_flows;
+        int64_t paused_until_ms; /* tcp: out of descriptors, not watched until then (0: watched) */
 };
 
 struct relay_pub { /* one container's ports */
@@ -86,7 +88,8 @@ struct lcd_relay {
         lcd_relay_counts_t counts;
         char *dgram;
         int64_t warned_ms, swept_ms;
-        int park; /* the relay thread's: its own namespace, between two inside sockets (-1: none) */
+        unsigned paused; /* listeners paused for want of descriptors */
+        int park;        /* the relay thread's: its own namespace, between two inside sockets (-1: none) */
 };
 
 /* epoll_ctl op (ADD, MOD) of fd for events, pointing at e; 0 or -1. */
@@ -102,6 +105,8 @@ int lcd_relay_open_inside(lcd_relay_t *r, struct relay_listener *l, int family, 
 int lcd_relay_family_of(const struct sockaddr_storage *ss);
 
 void lcd_relay_tcp_accept(lcd_relay_t *r, struct relay_listener *l);
+/* Watch again the listeners whose pause is over (at most every 100 ms). */
+void lcd_relay_resume(lcd_relay_t *r);
 void lcd_relay_conn_event(lcd_relay_t *r, struct relay_conn *c, int side, uint32_t events);
 /* Close both ends (reset: with an RST) and move c to the dead list. */
 void lcd_relay_conn_close(lcd_relay_t *r, struct relay_conn *c, bool reset);

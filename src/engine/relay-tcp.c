@@ -4,6 +4,8 @@
 #include "relay-internal.h"
 
 #include "lcd/alloc.h"
+#include "lcd/log.h"
+#include "lcd/timeutil.h"
 
 #include <errno.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #define ACCEPTS_PER_WAKE 16
+#define PAUSE_MS 100  /* a listener out of descriptors rests this long */
 #define PUMP_ROUNDS 4 /* reads per wake and direction: a busy connection does not starve the others */
 
 static void reset_close(int fd)
@@ -164,8 +167,34 @@ void lcd_relay_tcp_accept(lcd_relay_t *r, struct relay_listener *l)
                 struct sockaddr_storage peer;
                 socklen_t len = sizeof peer;
                 int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+                        /* the connection waits in the backlog; a level-triggered listener would spin */
+                        int64_t now = lcd_now_ms();
+                        if (now - r->warned_ms >= LCD_RELAY_WARN_EVERY_MS) {
+                                r->warned_ms = now;
+                                lcd_warn("relay: cannot accept (%s): new connections wait", strerror(errno));
+                        }
+                        lcd_relay_watch(r, l->fd, &l->e, 0, EPOLL_CTL_MOD);
+                        l->paused_until_ms = lcd_now_ms() + PAUSE_MS;
+                        r->paused++;
+                        return;
+                }
                 if (fd < 0)
                         return;
                 accept_one(r, l, fd, &peer);
         }
+}
+
+void lcd_relay_resume(lcd_relay_t *r)
+{
+        int64_t now = lcd_now_ms();
+        for (struct relay_pub *p = r->pubs; p != NULL && r->paused > 0; p = p->next)
+                for (size_t i = 0; i < p->n; i++) {
+                        struct relay_listener *l = &p->ls[i];
+                        if (l->paused_until_ms != 0 && now >= l->paused_until_ms) {
+                                l->paused_until_ms = 0;
+                                r->paused--;
+                                lcd_relay_watch(r, l->fd, &l->e, EPOLLIN, EPOLL_CTL_MOD);
+                        }
+                }
 }

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define EVENTS 64
-#define WARN_EVERY_MS 10000
 
 /* ---- the inside end ---- */
 
@@ -87,7 +86,7 @@ void lcd_relay_drop(lcd_relay_t *r, const char *why)
 {
         r->counts.conns_dropped++;
         int64_t now = lcd_now_ms();
-        if (now - r->warned_ms >= WARN_EVERY_MS) {
+        if (now - r->warned_ms >= LCD_RELAY_WARN_EVERY_MS) {
                 r->warned_ms = now;
                 lcd_warn("relay: a connection to a published port was reset: %s", why);
         }
@@ -127,7 +126,7 @@ static void *relay_main(void *arg)
         pthread_mutex_lock(&r->mu);
         while (!r->stopping) {
                 free_dead(r);
-                int timeout = r->counts.flows_open > 0 ? 1000 : -1;
+                int timeout = r->paused > 0 ? 100 : r->counts.flows_open > 0 ? 1000 : -1;
                 pthread_mutex_unlock(&r->mu);
                 int n = epoll_wait(r->ep, evs, EVENTS, timeout);
                 pthread_mutex_lock(&r->mu);
@@ -156,6 +155,8 @@ static void *relay_main(void *arg)
                 }
                 if (r->counts.flows_open > 0)
                         lcd_relay_sweep_flows(r);
+                if (r->paused > 0)
+                        lcd_relay_resume(r);
         }
         pthread_mutex_unlock(&r->mu);
         return NULL;
@@ -212,6 +213,8 @@ static void pub_close(lcd_relay_t *r, struct relay_pub *p)
                         lcd_relay_conn_close(r, c, true);
         }
         for (size_t i = 0; i < p->n; i++) {
+                if (p->ls[i].paused_until_ms != 0)
+                        r->paused--;
                 while (p->ls[i].flows != NULL)
                         lcd_relay_flow_close(r, p->ls[i].flows);
                 lcd_relay_forget(r, p->ls[i].fd);

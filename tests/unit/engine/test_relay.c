@@ -11,12 +11,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,16 @@ static int dial(int type, uint16_t port)
         return fd;
 }
 
+/* A TCP socket made now, to connect later (when no descriptor is left). */
+static int dial_later(void)
+{
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        struct timeval tv = {5, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        return fd;
+}
+
 static lcd_port_t port_of(uint16_t host, uint16_t inside, bool udp)
 {
         lcd_port_t p = {.host_port = host, .container_port = inside, .udp = udp};
@@ -74,6 +86,10 @@ static void *echo_main(void *arg)
         int ls = *(int *)arg;
         for (;;) {
                 int fd = accept(ls, NULL, NULL);
+                if (fd < 0 && (errno == EMFILE || errno == EINTR)) { /* the descriptor test starves us too */
+                        usleep(10000);
+                        continue;
+                }
                 if (fd < 0)
                         return NULL;
                 char buf[4096];
@@ -217,7 +233,7 @@ static void test_unpublish_frees_the_port_and_resets_what_was_open(void **state)
         assert_true(fd >= 0);
         char buf[8];
         assert_int_equal(send(fd, "ping", 4, MSG_NOSIGNAL), 4);
-        assert_int_equal(recv(fd, buf, sizeof buf, MSG_WAITALL), 4); /* through: the connection is open */
+        assert_int_equal(recv(fd, buf, 4, MSG_WAITALL), 4); /* through: the connection is open */
         assert_memory_equal(buf, "PING", 4);
 
         lcd_relay_unpublish(r, "c1");
@@ -257,6 +273,50 @@ static void test_nothing_listening_inside_resets_the_client(void **state)
         assert_int_equal(k.conns_dropped, 1);
         assert_int_equal(k.conns_open, 0);
         lcd_relay_free(r);
+}
+
+static double cpu_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void test_out_of_descriptors_the_listener_rests_then_serves(void **state)
+{
+        echo_t e;
+        lcd_port_t p;
+        lcd_relay_t *r = relay_to_echo(&e, &p);
+        int fd = dial_later();
+        struct rlimit old, low;
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+        low = old;
+        low.rlim_cur = 256;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        int fill[256], n_fill = 0; /* every descriptor below the limit taken */
+        while (n_fill < 256 && (fill[n_fill] = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+                n_fill++;
+        assert_int_equal(errno, EMFILE);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p.host_port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0); /* into the backlog */
+        double t0 = cpu_ms();
+        usleep(500000);
+        double spent = cpu_ms() - t0;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+        for (int i = 0; i < n_fill; i++)
+                close(fill[i]);
+        assert_true(spent < 150); /* the relay rested, it did not spin on the readable listener */
+        char buf[8];
+        assert_int_equal(send(fd, "ping", 4, MSG_NOSIGNAL), 4);
+        assert_int_equal(recv(fd, buf, 4, MSG_WAITALL), 4); /* served once descriptors are back */
+        assert_memory_equal(buf, "PING", 4);
+        close(fd);
+        lcd_relay_counts_t k;
+        lcd_relay_counts(r, &k);
+        assert_int_equal(k.conns_dropped, 0);
+        lcd_relay_free(r);
+        echo_stop(&e);
 }
 
 /* The UDP "container": answers each datagram with it reversed in case. */
@@ -321,6 +381,7 @@ int main(void)
                 cmocka_unit_test(test_unpublish_frees_the_port_and_resets_what_was_open),
                 cmocka_unit_test(test_nothing_listening_inside_resets_the_client),
                 cmocka_unit_test(test_udp_flows_per_peer),
+                cmocka_unit_test(test_out_of_descriptors_the_listener_rests_then_serves),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
