@@ -119,11 +119,14 @@ static void test_a_take_with_none_ready_takes_the_one_starting(void **state)
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, id), LCD_SPARE_STARTING);
         assert_string_not_equal(id, up);
         assert_true(ns_exists(f, id)); /* crun may join it already */
-        char again[LCD_ID_LEN + 1];    /* only one create takes it */
-        assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, again), LCD_SPARE_NO);
-
-        /* a second refill thread starts one beside it, as the create's own pasta did before */
+        /* a second refill thread starts one beside it, as the create's own pasta did before; the next
+         * create takes that one, never the same */
         EVENTUALLY(fake_runner_get(f->fake, &f->fake->pasta_waiting) == 2);
+        char again[LCD_ID_LEN + 1];
+        assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, again), LCD_SPARE_STARTING);
+        assert_string_not_equal(again, id);
+        char none[LCD_ID_LEN + 1]; /* both refill threads' spares are taken: nothing more */
+        assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, none), LCD_SPARE_NO);
         struct waiter w = {.f = f, .id = id};
         pthread_t th;
         assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
@@ -137,15 +140,18 @@ static void test_a_take_with_none_ready_takes_the_one_starting(void **state)
         lcd_net_spec_t net = {.mode = LCD_NET_PRIVATE};
         lcd_error_t *err = NULL;
         assert_int_equal(lcd_spares_wait(f->s, id, &net, &err), 0); /* settled: at once */
+        assert_int_equal(lcd_spares_wait(f->s, again, &net, &err), 0);
+        assert_int_equal(fake_runner_pastas_with(f->fake, again), 1);
 
         unsigned n;
         uint64_t taken, waited, missed;
         lcd_spares_counts(f->s, &n, &taken, &waited, &missed);
-        assert_int_equal(taken, 2);
-        assert_int_equal(waited, 1);
-        assert_int_equal(missed, 2); /* the first take, and the one after the starting one was taken */
+        assert_int_equal(taken, 3);
+        assert_int_equal(waited, 2);
+        assert_int_equal(missed, 2); /* the first take, and the one when both were taken */
         lcd_network_down(&f->env, up);
         lcd_network_down(&f->env, id);
+        lcd_network_down(&f->env, again);
 }
 
 static void test_a_failed_start_is_made_up_for_in_line(void **state)
