@@ -30,6 +30,6 @@ void fake_runner_hold(fake_runner_t *f, int hold);
 /* How many pasta runs so far had needle in their argv (the first 32). */
 int fake_runner_pastas_with(fake_runner_t *f, const char *needle);
 /* Read a counter or flag of f under the fake's lock. */
-int fake_runner_get(fake_runner_t *f, const int *field);
+int fake_runner_get(const int *field);
 
 #endif

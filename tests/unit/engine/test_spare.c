@@ -88,7 +88,7 @@ static void to_starting(struct fixture *f, char *up)
         EVENTUALLY(ready(f) == 1);
         fake_runner_hold(f->fake, 1);
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, up), LCD_SPARE_UP);
-        EVENTUALLY(fake_runner_get(f->fake, &f->fake->pasta_waiting) == 1);
+        EVENTUALLY(fake_runner_get(&f->fake->pasta_waiting) == 1);
 }
 
 struct waiter {
@@ -121,7 +121,7 @@ static void test_a_take_with_none_ready_takes_the_one_starting(void **state)
         assert_true(ns_exists(f, id)); /* crun may join it already */
         /* a second refill thread starts one beside it, as the create's own pasta did before; the next
          * create takes that one, never the same */
-        EVENTUALLY(fake_runner_get(f->fake, &f->fake->pasta_waiting) == 2);
+        EVENTUALLY(fake_runner_get(&f->fake->pasta_waiting) == 2);
         char again[LCD_ID_LEN + 1];
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, again), LCD_SPARE_STARTING);
         assert_string_not_equal(again, id);
@@ -183,7 +183,7 @@ static void test_one_given_back_while_starting_becomes_ready(void **state)
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, id), LCD_SPARE_STARTING);
         lcd_spares_give_back(f->s, id); /* the create was refused */
         fake_runner_hold(f->fake, 0);
-        EVENTUALLY(ready(f) >= 1 && fake_runner_get(f->fake, &f->fake->pasta_waiting) == 0);
+        EVENTUALLY(ready(f) >= 1 && fake_runner_get(&f->fake->pasta_waiting) == 0);
         bool found = false; /* kept as a spare (beside the one a second refill thread may have made) */
         for (int i = 0; i < 2 && lcd_spares_take(f->s, LCD_NET_PRIVATE, false, next) == LCD_SPARE_UP; i++) {
                 found |= strcmp(next, id) == 0;
