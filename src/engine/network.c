@@ -3,7 +3,6 @@
 
 #include "hostport.h"
 #include "pasta.h"
-#include "relay.h"
 
 #include "lcd/fsutil.h"
 #include "lcd/log.h"

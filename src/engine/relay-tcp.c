@@ -1,7 +1,7 @@
 /* relay-tcp.c - the relay's TCP connections (relay.h): accept, copy both
  * ways through the two buffers, half-close, reset. The relay thread calls
  * these with the relay's mutex held. */
-#include "relay-internal.h"
+#include "relay-tcp.h"
 
 #include "lcd/alloc.h"
 #include "lcd/log.h"

@@ -1,7 +1,7 @@
 /* relay-udp.c - the relay's UDP flows (relay.h): one per peer of a
  * published port, a socket inside connected to the container port. The
  * relay thread calls these with the relay's mutex held. */
-#include "relay-internal.h"
+#include "relay-udp.h"
 
 #include "lcd/alloc.h"
 #include "lcd/timeutil.h"

@@ -34,21 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay-end.h" /* lcd_relay_t, lcd_relay_counts_t, the LCD_RELAY_* bounds */
+
 #include "lcd/error.h"
 #include "lcd/net.h"
-
-#define LCD_RELAY_CONNS_MAX 512 /* TCP connections relayed at once, every container */
-#define LCD_RELAY_BUF 16384     /* bytes in flight per direction of a connection */
-#define LCD_RELAY_FLOWS_MAX 256 /* UDP peers per published port */
-#define LCD_RELAY_UDP_IDLE_S 90 /* a UDP flow without traffic is dropped */
-
-typedef struct lcd_relay lcd_relay_t;
-
-typedef struct {
-        unsigned conns_open, flows_open;
-        uint64_t conns_total;   /* connections accepted */
-        uint64_t conns_dropped; /* reset: over the cap, no memory, or the inside refused */
-} lcd_relay_counts_t;
 
 /* A relay, its thread not started yet (the first publish starts it).
  * in_place: unit tests, whose "namespaces" are plain files -- the inside

@@ -1,16 +1,32 @@
-/* relay-internal.h - what relay.c, relay-tcp.c and relay-udp.c share:
- * the relay's objects and the helpers of its thread. Lock: every function
- * here runs with lcd_relay_t's mutex held (the relay thread, or a publish
- * closing what it opened). */
-#ifndef LCD_RELAY_INTERNAL_H
-#define LCD_RELAY_INTERNAL_H
-
-#include "relay.h"
+/* relay-end.h - the relay's objects (relay.h) and what every part of its
+ * thread does with an end of a connection: watch it, forget it, open the
+ * inside one. relay.c runs the thread and the published ports; relay-tcp.c
+ * and relay-udp.c move the bytes; all three stand on this file. Lock: every
+ * function here runs with lcd_relay_t's mutex held (the relay thread, or a
+ * publish closing what it opened). */
+#ifndef LCD_RELAY_END_H
+#define LCD_RELAY_END_H
 
 #include "lcd/ident.h" /* LCD_ID_LEN */
+#include "lcd/net.h"
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
+
+#define LCD_RELAY_CONNS_MAX 512 /* TCP connections relayed at once, every container */
+#define LCD_RELAY_BUF 16384     /* bytes in flight per direction of a connection */
+#define LCD_RELAY_FLOWS_MAX 256 /* UDP peers per published port */
+#define LCD_RELAY_UDP_IDLE_S 90 /* a UDP flow without traffic is dropped */
+
+typedef struct lcd_relay lcd_relay_t;
+
+typedef struct {
+        unsigned conns_open, flows_open;
+        uint64_t conns_total;   /* connections accepted */
+        uint64_t conns_dropped; /* reset: over the cap, no memory, or the inside refused */
+} lcd_relay_counts_t;
 
 #define DGRAM_MAX 65536               /* the relay's one datagram buffer */
 #define LCD_RELAY_WARN_EVERY_MS 10000 /* the relay's warnings, at most this often */
@@ -103,18 +119,5 @@ void lcd_relay_drop(lcd_relay_t *r, const char *why);
 int lcd_relay_open_inside(lcd_relay_t *r, struct relay_listener *l, int family, int type);
 /* AF_INET6 only for a real IPv6 peer (not a v4-mapped one). */
 int lcd_relay_family_of(const struct sockaddr_storage *ss);
-
-void lcd_relay_tcp_accept(lcd_relay_t *r, struct relay_listener *l);
-/* Watch again the listeners whose pause is over (at most every 100 ms). */
-void lcd_relay_resume(lcd_relay_t *r);
-void lcd_relay_conn_event(lcd_relay_t *r, struct relay_conn *c, int side, uint32_t events);
-/* Close both ends (reset: with an RST) and move c to the dead list. */
-void lcd_relay_conn_close(lcd_relay_t *r, struct relay_conn *c, bool reset);
-
-void lcd_relay_udp_in(lcd_relay_t *r, struct relay_listener *l);
-void lcd_relay_udp_out(lcd_relay_t *r, struct relay_flow *f);
-void lcd_relay_flow_close(lcd_relay_t *r, struct relay_flow *f);
-/* Drop the flows idle for LCD_RELAY_UDP_IDLE_S (at most once a second). */
-void lcd_relay_sweep_flows(lcd_relay_t *r);
 
 #endif
