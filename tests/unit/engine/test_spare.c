@@ -108,6 +108,20 @@ static void *wait_main(void *arg)
         return NULL;
 }
 
+/* Run w's lcd_spares_wait on a thread, release the held pasta, join.
+ * check_it_waits: first see that the wait does not end while it is held. */
+static void wait_past_the_hold(struct fixture *f, struct waiter *w, bool check_it_waits)
+{
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, wait_main, w), 0);
+        if (check_it_waits) {
+                usleep(200000);
+                assert_int_equal(atomic_load(&w->done), 0); /* its pasta is not up: the create waits */
+        }
+        fake_runner_hold(f->fake, 0);
+        pthread_join(th, NULL);
+}
+
 static void test_a_take_with_none_ready_takes_the_one_starting(void **state)
 {
         struct fixture *f = *state;
@@ -128,12 +142,7 @@ static void test_a_take_with_none_ready_takes_the_one_starting(void **state)
         char none[LCD_ID_LEN + 1]; /* both refill threads' spares are taken: nothing more */
         assert_int_equal(lcd_spares_take(f->s, LCD_NET_PRIVATE, false, none), LCD_SPARE_NO);
         struct waiter w = {.f = f, .id = id};
-        pthread_t th;
-        assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
-        usleep(200000);
-        assert_int_equal(atomic_load(&w.done), 0); /* its pasta is not up: the create waits */
-        fake_runner_hold(f->fake, 0);
-        pthread_join(th, NULL);
+        wait_past_the_hold(f, &w, true);
         assert_int_equal(w.rc, 0);
         assert_int_equal(fake_runner_pastas_with(f->fake, id), 1); /* the refill's: none of its own */
         assert_true(ns_exists(f, id));
@@ -163,10 +172,7 @@ static void test_a_failed_start_is_made_up_for_in_line(void **state)
         fake_runner_hold(f->fake, 1);
         f->fake->pasta_fail_with = id; /* the refill's (held) start fails; the in-line one works */
         struct waiter w = {.f = f, .id = id};
-        pthread_t th;
-        assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
-        fake_runner_hold(f->fake, 0);
-        pthread_join(th, NULL);
+        wait_past_the_hold(f, &w, false);
         assert_null(w.err);
         assert_int_equal(w.rc, 0);
         assert_int_equal(fake_runner_pastas_with(f->fake, id), 2); /* the refill's, failed, and its own */
