@@ -218,6 +218,7 @@ static int serve(const lcd_options_t *o, daemon_dirs_t *d)
                 .n_checks = n_checks,
                 .shared_keyring = o->shared_keyring,
                 .network_spares = o->network_spares,
+                .max_execs = o->max_execs,
                 .data_dir = d->data,
                 .runtime_dir = d->rt,
                 .workers = o->workers,

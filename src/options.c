@@ -14,6 +14,7 @@
 
 #include "lcd/api.h"
 #include "lcd/engine.h"
+#include "lcd/exec.h"
 #include "lcd/log.h"
 
 #include <errno.h>
@@ -61,6 +62,8 @@ static const numeric_flag_t numeric[] = {
         UINT_FLAG("network-spares", "N", network_spares, 1, 0, LCD_NETWORK_SPARES_MAX, "",
                   "private networks kept ready (each an idle pasta, some 30 MiB), so a\n"
                   "create with the default network need not wait for one; 0: none"),
+        UINT_FLAG("max-execs", "N", max_execs, LCD_EXECS_DEFAULT, 1, 4096, "",
+                  "exec sessions at once (each a crun and the process it runs); beyond: 503"),
         UINT_FLAG("max-clients", "N", max_clients, 256, 1, 8000, "", "WebSocket connections at once; beyond: HTTP 503"),
         UINT_FLAG("max-message", "BYTES", max_message, LCD_RPC_MAX_MESSAGE, 1024, LCD_RPC_MAX_MESSAGE_HARD, " bytes",
                   "largest request; a larger one closes the connection with 1009"),

@@ -15,6 +15,7 @@ typedef struct {
         unsigned port;
         unsigned workers, pull_workers, queue, max_containers, history, heartbeat;
         unsigned network_spares;
+        unsigned max_execs;
         unsigned pull_timeout, tool_timeout; /* seconds */
         long long log_max, max_image;        /* bytes */
         const char *insecure[LCD_OPTIONS_MAX_LIST + 1];

@@ -47,6 +47,7 @@ typedef struct {
         const lcd_userns_t *userns;             /* borrowed; NULL: none entered */
         bool shared_keyring;                    /* --no-new-keyring */
         unsigned network_spares;                /* private networks kept ready; 0: none (LCD_NETWORK_SPARES_MAX) */
+        unsigned max_execs;                     /* execs at once; 0: LCD_EXECS_DEFAULT (lcd/exec.h) */
         const lcd_check_t *checks;              /* the doctor's results (tool versions); NULL: probe */
         size_t n_checks;
         bool no_mounts; /* unit tests: no overlay mounts, no network namespaces (the tools still run) */
@@ -175,6 +176,7 @@ typedef struct {
         uint64_t spares_waited;               /* ... found one, the one being started */
         unsigned relay_conns, relay_flows;    /* published ports: TCP connections and UDP flows relayed now */
         uint64_t relay_conns_total, relay_conns_dropped; /* connections accepted, and reset by the relay */
+        unsigned execs;                                  /* exec sessions now (lcd/exec.h) */
 } lcd_engine_stats_t;
 void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);
 const char *lcd_phase_name(lcd_phase_t p);

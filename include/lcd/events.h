@@ -50,6 +50,8 @@ typedef enum {
         LCD_EV_FAILED,
         LCD_EV_PROGRESS,
         LCD_EV_NETWORK, /* a container's network was lost (its pasta died): error says so */
+        LCD_EV_EXEC_STARTED,
+        LCD_EV_EXEC_EXITED, /* with its exit code */
         LCD_EV__COUNT
 } lcd_event_type_t;
 
@@ -75,8 +77,9 @@ typedef struct {
         bool has_exit_code;
         int exit_code;
         union {
-                char error[LCD_EVENT_ERROR_MAX + 1]; /* container events: "" when none */
-                char ref[LCD_EVENT_ERROR_MAX + 1];   /* image.progress: the image */
+                char error[LCD_EVENT_ERROR_MAX + 1];   /* container events: "" when none */
+                char ref[LCD_EVENT_ERROR_MAX + 1];     /* image.progress: the image */
+                char exec_id[LCD_EVENT_ERROR_MAX + 1]; /* exec.*: the exec's id */
         };
         int phase; /* image.progress: lcd_progress_t */
 } lcd_event_t;

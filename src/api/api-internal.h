@@ -76,6 +76,11 @@ struct lcd_api {
         unsigned n_followers;
         int follow_fd;          /* inotify on followed logs; -1: none */
         struct lws *follow_wsi; /* its lws wrapper */
+        /* stream.c: exec streams, and those a worker has started (under mail_mu) */
+        struct lcd_stream *streams;
+        unsigned n_streams;
+        struct lcd_stream *stream_mail;
+        bool streams_stopping; /* the context is being destroyed: no stream timers */
         /* server.c */
         int tcp_port;
         unsigned tcp_pending;        /* TCP connections that have not shown the token yet (--max-pending) */

@@ -53,6 +53,7 @@ static unsigned status_of(lcd_errkind_t kind)
 {
         switch (kind) {
         case LCD_E_INVALID:
+        case LCD_E_BAD_REQUEST:
                 return HTTP_STATUS_BAD_REQUEST;
         case LCD_E_UNAUTHORIZED:
                 return HTTP_STATUS_UNAUTHORIZED;
@@ -60,6 +61,8 @@ static unsigned status_of(lcd_errkind_t kind)
                 return HTTP_STATUS_FORBIDDEN;
         case LCD_E_NOT_FOUND:
                 return HTTP_STATUS_NOT_FOUND;
+        case LCD_E_CONFLICT:
+                return HTTP_STATUS_CONFLICT;
         case LCD_E_BUSY:
         case LCD_E_NOMEM:
                 return HTTP_STATUS_SERVICE_UNAVAILABLE;
@@ -68,13 +71,14 @@ static unsigned status_of(lcd_errkind_t kind)
         }
 }
 
-/* {"error": msg, "reason": word}: every HTTP error body. NULL when out of memory. */
-static char *error_body(lcd_errkind_t kind, const char *msg, size_t *len)
+/* {"error": msg, "reason": word}: every HTTP error body (reason NULL: the
+ * kind's word). NULL when out of memory. */
+static char *error_body(lcd_errkind_t kind, const char *reason, const char *msg, size_t *len)
 {
         json_object *o = json_object_new_object();
         char *body = NULL;
         if (lcd_json_set(o, "error", json_object_new_string(msg)) == 0 &&
-            lcd_json_set(o, "reason", json_object_new_string(lcd_errkind_reason(kind))) == 0)
+            lcd_json_set(o, "reason", json_object_new_string(reason ? reason : lcd_errkind_reason(kind))) == 0)
                 body = lcd_json_write(o, 0, 0, len);
         json_object_put(o);
         return body;
@@ -82,10 +86,15 @@ static char *error_body(lcd_errkind_t kind, const char *msg, size_t *len)
 
 int lcd_http_refuse(struct lws *wsi, lcd_errkind_t kind, const char *msg)
 {
+        return lcd_http_refuse_reason(wsi, kind, NULL, msg);
+}
+
+int lcd_http_refuse_reason(struct lws *wsi, lcd_errkind_t kind, const char *reason, const char *msg)
+{
         static const char nomem[] = "{\"error\":\"out of memory\",\"reason\":\"out_of_memory\"}";
         unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE;
         size_t cap = sizeof buf - LWS_PRE, blen = 0;
-        char *body = error_body(kind, msg, &blen);
+        char *body = error_body(kind, reason, msg, &blen);
         if (body == NULL || blen > cap / 2) {
                 lcd_free(body);
                 body = NULL;
@@ -97,6 +106,7 @@ int lcd_http_refuse(struct lws *wsi, lcd_errkind_t kind, const char *msg)
                            : status == 401 ? "Unauthorized"
                            : status == 403 ? "Forbidden"
                            : status == 404 ? "Not Found"
+                           : status == 409 ? "Conflict"
                            : status == 503 ? "Service Unavailable"
                                            : "Internal Server Error";
         int n = snprintf((char *)start, cap,
@@ -126,7 +136,7 @@ static int respond_json(struct lws *wsi, lcd_http_t *h, unsigned status, json_ob
 static int respond_error(struct lws *wsi, lcd_http_t *h, lcd_error_t *err)
 {
         size_t len;
-        char *body = error_body(err->kind, err->msg, &len);
+        char *body = error_body(err->kind, NULL, err->msg, &len);
         unsigned status = status_of(err->kind);
         lcd_error_free(err);
         if (body == NULL)

@@ -23,5 +23,7 @@ void lcd_http_clear(lcd_http_t *h);
  * (lws's own status helper answers HTTP/1.0 during an upgrade), and the
  * connection closed once it is out. Returns -1, the callback's answer. */
 int lcd_http_refuse(struct lws *wsi, lcd_errkind_t kind, const char *msg);
+/* ... with reason in the body instead of the kind's word (NULL: the kind's). */
+int lcd_http_refuse_reason(struct lws *wsi, lcd_errkind_t kind, const char *reason, const char *msg);
 
 #endif

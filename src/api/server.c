@@ -17,11 +17,14 @@
 #include "follow.h"
 #include "http.h"
 #include "lcd/alloc.h"
+#include "lcd/exec.h"
+#include "lcd/ident.h"
 #include "lcd/log.h"
 #include "methods.h"
 #include "pending.h"
 #include "server.h"
 #include "session.h"
+#include "stream.h"
 #include "subscribe.h"
 #include "ui.h"
 #include "waiters.h"
@@ -55,6 +58,7 @@ void lcd_api_service(lcd_api_t *api)
 {
         lcd_subscribe_fan_out(api);
         lcd_pending_deliver(api);
+        lcd_stream_deliver(api);
         lcd_follow_run_deferred(api);
         lcd_subscribe_fan_out(api);
 }
@@ -138,19 +142,142 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool publ
         return r;
 }
 
+/* "/v1/containers/NAME/TAG/exec": name and tag into the buffers; false
+ * for any other path. */
+static bool exec_path(const char *uri, char *name, char *tag)
+{
+        static const char pre[] = "/v1/containers/";
+        if (strncmp(uri, pre, sizeof pre - 1) != 0)
+                return false;
+        const char *p = uri + sizeof pre - 1, *slash = strchr(p, '/');
+        const char *slash2 = slash ? strchr(slash + 1, '/') : NULL;
+        if (slash == NULL || slash2 == NULL || strcmp(slash2, "/exec") != 0 || slash - p > LCD_NAME_MAX ||
+            slash2 - slash - 1 > LCD_TAG_MAX)
+                return false;
+        snprintf(name, LCD_NAME_MAX + 1, "%.*s", (int)(slash - p), p);
+        snprintf(tag, LCD_TAG_MAX + 1, "%.*s", (int)(slash2 - slash - 1), slash + 1);
+        return true;
+}
+
+/* Does the client offer a stream subprotocol (v5 or v4.channel.k8s.io)? */
+static bool offers_stream(struct lws *wsi)
+{
+        char protos[512];
+        int n = lws_hdr_copy(wsi, protos, sizeof protos, WSI_TOKEN_PROTOCOL);
+        return n > 0 && (strstr(protos, "v5.channel.k8s.io") != NULL || strstr(protos, "v4.channel.k8s.io") != NULL);
+}
+
+static bool is_true(const char *v)
+{
+        return strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
+}
+
+/* An exec's upgrade: its query into req (the strings in buf), then the
+ * engine's checks. 0 go on, -1 refused (answered). */
+static int confirm_exec(lcd_api_t *api, struct lws *wsi, const char *name, const char *tag)
+{
+        if (!offers_stream(wsi))
+                return lcd_http_refuse(wsi, LCD_E_BAD_REQUEST,
+                                       "an exec is a WebSocket of subprotocol v5.channel.k8s.io (or v4)");
+        if (!lcd_name_valid(name) || !lcd_tag_valid(tag))
+                return lcd_http_refuse(wsi, LCD_E_INVALID, "not a container's name and tag");
+        const char *cmd[LCD_EXEC_ARGS_MAX + 1], *env[LCD_EXEC_ENV_MAX + 1];
+        size_t nc = 0, ne = 0;
+        lcd_exec_req_t req = {.name = name, .tag = tag, .cmd = cmd, .env = env};
+        char *frags[LCD_EXEC_ARGS_MAX + LCD_EXEC_ENV_MAX + 8];
+        size_t nf = 0;
+        const char *why = NULL;
+        for (int i = 0; why == NULL; i++) {
+                int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+                if (len <= 0)
+                        break;
+                if (nf == sizeof frags / sizeof frags[0]) {
+                        why = "too many query parameters";
+                        break;
+                }
+                char *f = lcd_malloc((size_t)len + 1);
+                if (f == NULL || lws_hdr_copy_fragment(wsi, f, len + 1, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+                        lcd_free(f);
+                        why = "out of memory";
+                        break;
+                }
+                frags[nf++] = f;
+                char *v = strchr(f, '=');
+                if (v == NULL) {
+                        why = "a query parameter without '='";
+                        break;
+                }
+                *v++ = '\0';
+                if (strcmp(f, "command") == 0)
+                        nc < LCD_EXEC_ARGS_MAX ? (void)(cmd[nc++] = v) : (void)(why = "too many command arguments");
+                else if (strcmp(f, "env") == 0)
+                        ne < LCD_EXEC_ENV_MAX ? (void)(env[ne++] = v) : (void)(why = "too many env entries");
+                else if (strcmp(f, "stdin") == 0)
+                        req.stdin = is_true(v);
+                else if (strcmp(f, "tty") == 0)
+                        req.tty = is_true(v);
+                else if (strcmp(f, "workdir") == 0)
+                        req.workdir = v;
+                else if (strcmp(f, "user") == 0)
+                        req.user = v;
+                else if (strcmp(f, "stdout") != 0 && strcmp(f, "stderr") != 0 && strcmp(f, "container") != 0)
+                        why = "an unknown query parameter (command, env, stdin, tty, workdir, user)";
+        }
+        cmd[nc] = env[ne] = NULL;
+        int rc = -1;
+        lcd_error_t *err = NULL;
+        if (why != NULL) {
+                rc = lcd_http_refuse(wsi, LCD_E_INVALID, why);
+                goto out;
+        }
+        lcd_stream_t *st = lcd_stream_new(api, wsi, req.tty, req.stdin);
+        if (st == NULL) {
+                rc = lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
+                goto out;
+        }
+        if (lcd_engine_exec(api->engine, &req, lcd_stream_ready, st, &err) < 0) {
+                log_refusal(api, "refused an exec in %s:%s: %s", name, tag, err->msg);
+                rc = lcd_http_refuse_reason(wsi, err->kind, err->kind == LCD_E_CONFLICT ? "wrong_state" : NULL,
+                                            err->msg);
+                lcd_error_free(err);
+                lcd_stream_gone(st, wsi); /* no job: freed */
+                goto out;
+        }
+        lws_set_opaque_user_data(wsi, st); /* for the stream protocol's ESTABLISHED, or WSI_DESTROY */
+        rc = 0;
+out:
+        for (size_t i = 0; i < nf; i++)
+                lcd_free(frags[i]);
+        return rc;
+}
+
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 go on, -1 refused (answered). */
 static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
 {
-        char uri[128];
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, LCD_WS_PATH) != 0) {
+        char uri[512], name[LCD_NAME_MAX + 1], tag[LCD_TAG_MAX + 1];
+        bool exec = false;
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+            (strcmp(uri, LCD_WS_PATH) != 0 && !(exec = exec_path(uri, name, tag)))) {
                 log_refusal(api, "refused a WebSocket handshake for path %s (the API is at %s)", uri, LCD_WS_PATH);
                 return lcd_http_refuse(wsi, LCD_E_NOT_FOUND, "the API is a WebSocket at " LCD_WS_PATH);
         }
-        if (api->n_sessions >= api->limits.max_clients) {
+        if (!exec && api->n_sessions >= api->limits.max_clients) {
                 log_refusal(api, "refused a connection: %u clients already (--max-clients)", api->n_sessions);
                 return lcd_http_refuse(wsi, LCD_E_BUSY, "too many clients (--max-clients)");
         }
-        return check_access(api, wsi, true, false);
+        if (check_access(api, wsi, true, false) < 0)
+                return -1;
+        return exec ? confirm_exec(api, wsi, name, tag) : 0;
+}
+
+/* The stream that an exec's upgrade left on wsi (see confirm_exec), taken. */
+static lcd_stream_t *take_stream(lcd_api_t *api, struct lws *wsi)
+{
+        void *p = lws_get_opaque_user_data(wsi);
+        if (p == NULL || p == &api->tcp_pending)
+                return NULL;
+        lws_set_opaque_user_data(wsi, NULL);
+        return p;
 }
 
 /* Assemble a message from its fragments and dispatch it. -1 closes the
@@ -252,8 +379,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 }
                 return 0;
         case LWS_CALLBACK_WSI_DESTROY:
-                if (api != NULL)
+                if (api != NULL) {
                         authenticated(api, wsi);
+                        lcd_stream_gone(take_stream(api, wsi), wsi); /* an exec whose handshake failed */
+                }
                 return 0;
         case LWS_CALLBACK_HTTP:
                 if (api == NULL || check_access(api, wsi, false, in != NULL && lcd_ui_find(in) != NULL) < 0)
@@ -278,13 +407,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                 return api ? confirm_upgrade(api, wsi) : -1;
         case LWS_CALLBACK_ADD_HEADERS:
                 return end_handshake_line(wsi, in);
-        case LWS_CALLBACK_ESTABLISHED:
+        case LWS_CALLBACK_ESTABLISHED: {
+                lcd_stream_t *st = take_stream(api, wsi);
+                if (st != NULL) { /* an exec path with this API's subprotocol */
+                        lcd_stream_gone(st, wsi);
+                        return -1;
+                }
                 pss->s = lcd_session_new(api, wsi);
                 if (pss->s == NULL) {
                         lcd_error_log("out of memory accepting a connection");
                         return -1;
                 }
                 return 0;
+        }
         case LWS_CALLBACK_RECEIVE:
                 return pss && pss->s ? on_receive(pss->s, wsi, in, len) : 0;
         case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -301,8 +436,44 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
 }
 
+/* The stream protocols' callback: an exec's WebSocket (the stream comes
+ * from its upgrade, confirm_exec) and the exec's raw descriptors. */
+static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+        lcd_stream_t **pst = user;
+        lcd_api_t *api = lws_context_user(lws_get_context(wsi));
+        switch (reason) {
+        case LWS_CALLBACK_ESTABLISHED:
+                if (api == NULL || (*pst = take_stream(api, wsi)) == NULL)
+                        return -1; /* not an exec path: the API is light-containerd.v1 at /v1/ws */
+                return lcd_stream_established(*pst);
+        case LWS_CALLBACK_RECEIVE:
+                return pst && *pst ? lcd_stream_receive(*pst, wsi, in, len) : 0;
+        case LWS_CALLBACK_SERVER_WRITEABLE:
+                return pst && *pst ? lcd_stream_writable(*pst, wsi) : 0;
+        case LWS_CALLBACK_CLOSED:
+                if (pst != NULL) {
+                        lcd_stream_gone(*pst, wsi);
+                        *pst = NULL;
+                }
+                return 0;
+        case LWS_CALLBACK_RAW_RX_FILE:
+        case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        case LWS_CALLBACK_RAW_CLOSE_FILE:
+                return lcd_stream_raw(wsi, reason);
+        case LWS_CALLBACK_WSI_DESTROY:
+                if (api != NULL && lws_get_opaque_user_data(wsi) != NULL)
+                        lcd_stream_gone(lws_get_opaque_user_data(wsi), wsi); /* nothing unless it is st's WebSocket */
+                return 0;
+        default:
+                return lws_callback_http_dummy(wsi, reason, user, in, len);
+        }
+}
+
 static const struct lws_protocols protocols[] = {
         {"light-containerd.v1", callback, sizeof(struct pss), 65536, 0, NULL, 0},
+        {LCD_STREAM_PROTOCOL, stream_callback, sizeof(lcd_stream_t *), 65536, 0, NULL, 0},
+        {"v4.channel.k8s.io", stream_callback, sizeof(lcd_stream_t *), 65536, 0, NULL, 0},
         {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -429,7 +600,10 @@ void lcd_api_free(lcd_api_t *api)
                 }
                 lcd_follow_free(api);
                 lws_sul_cancel(&api->heartbeat);
+                lcd_stream_stop_all(api);
                 lws_context_destroy(api->ctx);
+                lcd_stream_deliver(api); /* execs started meanwhile: no client any more */
+                lcd_stream_free_all(api);
         }
         lcd_pending_deliver(api);
         lcd_api_release(api);

@@ -95,6 +95,16 @@ static json_object *event_params(const lcd_event_t *e)
         }
         rc |= lcd_json_set(o, "name", json_object_new_string(e->name));
         rc |= lcd_json_set(o, "tag", json_object_new_string(e->tag));
+        if (e->type == LCD_EV_EXEC_STARTED || e->type == LCD_EV_EXEC_EXITED) {
+                rc |= lcd_json_set(o, "execId", json_object_new_string(e->exec_id));
+                if (e->has_exit_code)
+                        rc |= lcd_json_set(o, "exitCode", json_object_new_int(e->exit_code));
+                if (rc != 0) {
+                        json_object_put(o);
+                        return NULL;
+                }
+                return o;
+        }
         rc |= lcd_json_set(o, "revision", json_object_new_uint64(e->revision));
         const char *st = lcd_cstate_name(e->state), *prev = lcd_cstate_name(e->previous);
         rc |= lcd_json_set_str(o, "state", st);

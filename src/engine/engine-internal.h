@@ -36,6 +36,7 @@ struct lcd_engine {
         _Atomic uint64_t phase_us[LCD_PHASE__COUNT], phase_count[LCD_PHASE__COUNT];
         lcd_parks_t parks;     /* jobs waiting for an exit or a deadline (park.c) */
         lcd_exitwatch_t watch; /* the exit watcher (exitwatch.c) */
+        atomic_uint execs;     /* execs accepted and not freed (exec.c; --max-execs) */
 };
 
 extern const char *const lcd_tool_names[LCD_TOOLS];

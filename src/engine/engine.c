@@ -193,6 +193,7 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
         lcd_runtime_relay_counts(e->rt, &k);
         out->relay_conns = k.conns_open;
         out->relay_flows = k.flows_open;
+        out->execs = atomic_load(&e->execs);
         out->relay_conns_total = k.conns_total;
         out->relay_conns_dropped = k.conns_dropped;
 }

@@ -23,7 +23,8 @@ struct lcd_events {
 static const char *const type_names[LCD_EV__COUNT] = {
         [LCD_EV_STATE] = "container.state",     [LCD_EV_REMOVED] = "container.removed",
         [LCD_EV_FAILED] = "container.failed",   [LCD_EV_PROGRESS] = "image.progress",
-        [LCD_EV_NETWORK] = "container.network",
+        [LCD_EV_NETWORK] = "container.network", [LCD_EV_EXEC_STARTED] = "exec.started",
+        [LCD_EV_EXEC_EXITED] = "exec.exited",
 };
 
 const char *lcd_event_type_name(lcd_event_type_t t)

@@ -31,6 +31,7 @@ struct lcd_runtime {
         char exit_dir[PATH_MAX];
         char sock_dir[PATH_MAX];
         char netns_dir[PATH_MAX]; /* the private networks (network.h) */
+        char exec_dir[PATH_MAX];  /* the execs' files (lcd/exec.h) */
         const lcd_cgroup_t *cg;
         const lcd_userns_t *ns;
         lcd_runner_t *runner;
@@ -59,7 +60,8 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *o, lcd_error_t **err)
         snprintf(rt->exit_dir, sizeof rt->exit_dir, "%s/exits", runtime_dir);
         snprintf(rt->sock_dir, sizeof rt->sock_dir, "%s/sockets", runtime_dir);
         snprintf(rt->netns_dir, sizeof rt->netns_dir, "%s/netns", runtime_dir);
-        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir, rt->netns_dir};
+        snprintf(rt->exec_dir, sizeof rt->exec_dir, "%s/exec", runtime_dir);
+        const char *dirs[] = {rt->bundles, rt->crun_root, rt->exit_dir, rt->sock_dir, rt->netns_dir, rt->exec_dir};
         for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
                 int r = lcd_mkdir_p(dirs[i], 0700);
                 if (r < 0) {
@@ -142,6 +144,16 @@ void lcd_runtime_relay_counts(lcd_runtime_t *rt, lcd_relay_counts_t *out)
         lcd_relay_counts(rt->relay, out);
 }
 
+const char *lcd_runtime_exec_dir(lcd_runtime_t *rt)
+{
+        return rt->exec_dir;
+}
+
+const char *lcd_runtime_crun_root(lcd_runtime_t *rt)
+{
+        return rt->crun_root;
+}
+
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt)
 {
         return rt->exit_dir;
@@ -197,6 +209,11 @@ int lcd_runtime_kill(lcd_runtime_t *rt, const char *id, int sig, lcd_error_t **e
 static void bundle_path(lcd_runtime_t *rt, const char *id, const char *leaf, char *buf, size_t len)
 {
         snprintf(buf, len, "%s/%s%s%s", rt->bundles, id, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+void lcd_runtime_bundle_file(lcd_runtime_t *rt, const char *id, const char *leaf, char *buf, size_t len)
+{
+        bundle_path(rt, id, leaf, buf, len);
 }
 
 static void unmount_rootfs(lcd_runtime_t *rt, const char *id)
@@ -431,6 +448,15 @@ int lcd_runtime_clean_stale(lcd_runtime_t *rt)
         if (d != NULL)
                 closedir(d);
         n += lcd_network_clean_stale(rt->netns_dir); /* pastas and namespaces of containers already gone */
+        d = opendir(rt->exec_dir);                   /* a dead run's execs: their processes died with its containers */
+        while (d != NULL && (de = readdir(d)) != NULL)
+                if (de->d_name[0] != '.') {
+                        char path[PATH_MAX + 300];
+                        snprintf(path, sizeof path, "%s/%s", rt->exec_dir, de->d_name);
+                        lcd_rmtree(path);
+                }
+        if (d != NULL)
+                closedir(d);
         n += lcd_cgroup_clean_stale(rt->cg);
         lcd_roots_clean_stale(rt->roots); /* image roots a dead run was unpacking */
         return n;

@@ -53,6 +53,11 @@ lcd_runtime_t *lcd_runtime_new(const lcd_runtime_opts_t *opts, lcd_error_t **err
 void lcd_runtime_free(lcd_runtime_t *rt);
 
 const char *lcd_runtime_exit_dir(lcd_runtime_t *rt);
+/* Where execs keep their files (<runtime>/exec), and crun's --root. */
+const char *lcd_runtime_exec_dir(lcd_runtime_t *rt);
+const char *lcd_runtime_crun_root(lcd_runtime_t *rt);
+/* A file of container id's bundle (leaf NULL: the bundle itself). */
+void lcd_runtime_bundle_file(lcd_runtime_t *rt, const char *id, const char *leaf, char *buf, size_t len);
 
 /* Make the bundle: the image root for img->digest (unpacked from its
  * layout the first time, when the file system has room for twice its

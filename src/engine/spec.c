@@ -12,7 +12,8 @@
  * read-only cgroup mount keep the container out of the daemon's cgroup
  * tree (cgroup v2); no terminal, the default capabilities, the run
  * options of lcd_bundle_spec_t (command, environment, working directory,
- * memory and pids limits). Any thread.
+ * memory and pids limits); and an exec's process: the container's own with
+ * what the exec replaces (lcd_spec_write_exec). Any thread.
  */
 #include "spec.h"
 
@@ -56,6 +57,18 @@ static int env_set(json_object *env, const char *kv)
                 }
         }
         return lcd_json_append(env, s) < 0 ? -ENOMEM : 0;
+}
+
+/* Each of extra (KEY=VALUE, may be NULL) over env, and cwd (NULL: kept)
+ * into proc. 0 or -ENOMEM. */
+static int set_env_cwd(json_object *proc, json_object *env, const char *const *extra, const char *cwd)
+{
+        for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+                if (env_set(env, extra[i]) < 0)
+                        return -ENOMEM;
+        if (cwd != NULL && lcd_json_set(proc, "cwd", json_object_new_string(cwd)) < 0)
+                return -ENOMEM;
+        return 0;
 }
 
 /* Drop the user namespace (the container shares the daemon's) and the
@@ -205,6 +218,20 @@ static int private_cgroup_view(json_object *root, json_object *linux_)
         return lcd_json_append(mounts, m) < 0 ? -ENOMEM : 0;
 }
 
+/* o written to path, mode 0600. */
+static int write_json(const char *path, json_object *o, lcd_error_t **err)
+{
+        size_t len;
+        char *text = lcd_json_write(o, 0, 0, &len);
+        int w = text ? lcd_write_atomic(path, text, len, 0600) : -ENOMEM;
+        lcd_free(text);
+        if (w == -ENOMEM)
+                return lcd_error_nomem(err);
+        if (w < 0)
+                return lcd_error_set(err, LCD_E_INTERNAL, "write %s: %s", path, strerror(-w));
+        return 0;
+}
+
 /* Write the container's config.json from the image root's template. */
 int lcd_spec_write(const char *path, const char *template, const char *id, const lcd_cgroup_t *cg,
                    const lcd_bundle_spec_t *spec, char ***argv_out, lcd_error_t **err)
@@ -235,10 +262,7 @@ int lcd_spec_write(const char *path, const char *template, const char *id, const
                 lcd_error_invalid(err, "cmd", "the image has no command: give cmd");
                 goto out;
         }
-        for (size_t i = 0; spec->env != NULL && spec->env[i] != NULL; i++)
-                if (env_set(env, spec->env[i]) < 0)
-                        goto nomem;
-        if (spec->workdir != NULL && lcd_json_set(proc, "cwd", json_object_new_string(spec->workdir)) < 0)
+        if (set_env_cwd(proc, env, spec->env, spec->workdir) < 0)
                 goto nomem;
         drop_namespaces(linux_);
         if (set_network(root, linux_, spec) < 0 || set_caps(proc) < 0)
@@ -281,19 +305,60 @@ int lcd_spec_write(const char *path, const char *template, const char *id, const
                         lcd_strv_free(argv);
                         goto nomem;
                 }
-        size_t len;
-        char *text = lcd_json_write(root, 0, 0, &len);
-        int w = text ? lcd_write_atomic(path, text, len, 0600) : -ENOMEM;
-        lcd_free(text);
-        if (w < 0) {
+        if (write_json(path, root, err) < 0) {
                 lcd_strv_free(argv);
-                if (w == -ENOMEM)
-                        goto nomem;
-                lcd_error_set(err, LCD_E_INTERNAL, "write %s: %s", path, strerror(-w));
                 goto out;
         }
         *argv_out = argv;
         rc = 0;
+        goto out;
+nomem:
+        lcd_error_nomem(err);
+out:
+        json_object_put(root);
+        return rc;
+}
+
+int lcd_spec_write_exec(const char *path, const char *config, const lcd_exec_process_t *x, lcd_error_t **err)
+{
+        json_object *root = lcd_json_read(config, 1024 * 1024);
+        if (root == NULL)
+                return lcd_error_set(err, LCD_E_INTERNAL, "read %s: %s", config, strerror(errno));
+        int rc = LCD_ERR;
+        json_object *proc = NULL;
+        if (!json_object_object_get_ex(root, "process", &proc) || !json_object_is_type(proc, json_type_object)) {
+                lcd_error_set(err, LCD_E_INTERNAL, "%s has no process", config);
+                goto out;
+        }
+        json_object *env = get_or_add(proc, "env", json_type_array);
+        json_object *args = lcd_strv_to_json(x->args);
+        if (env == NULL || args == NULL || json_object_object_add(proc, "args", args) != 0) {
+                json_object_put(args);
+                goto nomem;
+        }
+        if (set_env_cwd(proc, env, x->env, x->cwd) < 0)
+                goto nomem;
+        if (x->has_user) {
+                json_object *user = json_object_new_object();
+                if (lcd_json_set(user, "uid", json_object_new_int64(x->uid)) < 0 ||
+                    lcd_json_set(user, "gid", json_object_new_int64(x->gid)) < 0 ||
+                    json_object_object_add(proc, "user", user) != 0) {
+                        json_object_put(user);
+                        goto nomem;
+                }
+        }
+        if (lcd_json_set(proc, "terminal", json_object_new_boolean(x->tty)) < 0)
+                goto nomem;
+        if (x->tty) {
+                json_object *size = json_object_new_object();
+                if (lcd_json_set(size, "width", json_object_new_int(80)) < 0 ||
+                    lcd_json_set(size, "height", json_object_new_int(24)) < 0 ||
+                    json_object_object_add(proc, "consoleSize", size) != 0) {
+                        json_object_put(size);
+                        goto nomem;
+                }
+        }
+        rc = write_json(path, proc, err);
         goto out;
 nomem:
         lcd_error_nomem(err);

@@ -2,6 +2,7 @@
 #ifndef LCD_SPEC_H
 #define LCD_SPEC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cgroup.h"
@@ -28,5 +29,19 @@ typedef struct {
  * err (invalid: the image has no command and spec gives none). */
 int lcd_spec_write(const char *path, const char *template, const char *id, const lcd_cgroup_t *cg,
                    const lcd_bundle_spec_t *spec, char ***argv_out, lcd_error_t **err);
+
+/* An exec's process: the container's own, with these replaced. */
+typedef struct {
+        const char *const *args; /* at least one */
+        const char *const *env;  /* KEY=VALUE over the container's; may be NULL */
+        const char *cwd;         /* NULL: the container's */
+        bool has_user;           /* uid:gid replace the container's user (and its extra groups) */
+        unsigned uid, gid;
+        bool tty; /* a terminal, first 80x24 */
+} lcd_exec_process_t;
+
+/* Write an exec's process spec (crun exec --process) to path, from the
+ * container's config.json at config. 0, or LCD_ERR with err. */
+int lcd_spec_write_exec(const char *path, const char *config, const lcd_exec_process_t *x, lcd_error_t **err);
 
 #endif

@@ -144,7 +144,13 @@ class WS:
         return out
 
     def recv_text(self):
-        msg = b""
+        op, msg = self.recv_message()
+        return msg.decode()
+
+    def recv_message(self):
+        """(opcode, payload) of the next data message: 1 text, 2 binary.
+        A close frame raises WSError, with its code and reason."""
+        msg, first_op = b"", None
         while True:
             b0, b1 = self._read(2)
             op, n = b0 & 0x0F, b1 & 0x7F
@@ -161,9 +167,11 @@ class WS:
                 continue
             if op == 0xA:
                 continue
+            if first_op is None:
+                first_op = op
             msg += payload
             if b0 & 0x80:
-                return msg.decode()
+                return first_op, msg
 
     def close(self):
         """Send a close frame, then shut the socket down before closing it.
@@ -183,6 +191,63 @@ class WS:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+STREAM_PROTOCOL = "v5.channel.k8s.io"
+
+
+class Exec:
+    """An exec stream (the Kubernetes channel protocol) through WS: frames
+    [channel][payload]; collect() reads to the status frame."""
+
+    def __init__(self, target, name, tag, cmd, stdin=False, tty=False, env=(), extra=(),
+                 protocol=STREAM_PROTOCOL, headers=None):
+        import urllib.parse
+        q = [("command", c) for c in cmd] + [("env", e) for e in env] + list(extra)
+        if stdin:
+            q.append(("stdin", "1"))
+        if tty:
+            q.append(("tty", "1"))
+        path = "/v1/containers/%s/%s/exec?%s" % (name, tag, urllib.parse.urlencode(q, quote_via=urllib.parse.quote))
+        h = dict(headers or {})
+        if protocol:
+            h["Sec-WebSocket-Protocol"] = protocol
+        self.ws = WS(target, path=path, headers=h)
+        self.frames = []
+
+    def send(self, channel, data=b""):
+        self.ws.send_binary(bytes([channel]) + (data.encode() if isinstance(data, str) else data))
+
+    def resize(self, width, height):
+        self.send(4, json.dumps({"Width": width, "Height": height}))
+
+    def close_stdin(self):
+        self.send(255, b"\x00")
+
+    def frame(self):
+        op, data = self.ws.recv_message()
+        if op != 2:
+            raise AssertionError("a text message on an exec stream: %r" % data)
+        self.frames.append(data)
+        return data
+
+    def collect(self, until=None):
+        """Read until the status frame (or until(stdout so far) is true):
+        (stdout, stderr, status or None)."""
+        out, err = bytearray(), bytearray()
+        while True:
+            f = self.frame()
+            if f[:1] == b"\x01":
+                out += f[1:]
+            elif f[:1] == b"\x02":
+                err += f[1:]
+            elif f[:1] == b"\x03":
+                return bytes(out), bytes(err), json.loads(f[1:])
+            if until is not None and until(out):
+                return bytes(out), bytes(err), None
+
+    def close(self):
+        self.ws.close()
 
 
 def parse_response(data):
