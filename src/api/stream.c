@@ -8,7 +8,7 @@
  * a raw file, so the service loop polls them beside the sockets and
  * nothing here blocks. Output becomes frames [channel][bytes] in a queue
  * of at most STREAM_OUT_MAX bytes; beyond it the outputs are not read (the
- * process blocks on its writes), and a client that then takes nothing for
+ * process blocks on its writes), and a client that takes none of it for
  * STREAM_STALL_S is dropped. Stdin waits in a buffer of at most
  * 2 x STREAM_FRAME_MAX bytes: beyond one frame's worth the WebSocket is not
  * read. The exec's end is crun's (its pidfd): what the pipes still hold is
@@ -74,7 +74,7 @@ struct lcd_stream {
         bool exited, status_queued, closing, signalled;
         unsigned term_tries;
         int code;
-        lws_sorted_usec_list_t sul; /* stall checks, then the kill's grace */
+        lws_sorted_usec_list_t sul; /* stall checks while the client is there, else the kill's grace */
         struct lcd_stream *next, *prev;
 };
 
@@ -93,10 +93,12 @@ static int queue_frame(lcd_stream_t *st, int channel, const void *data, size_t l
         f->buf[LWS_PRE] = (unsigned char)channel;
         if (len > 0)
                 memcpy(f->buf + LWS_PRE + 1, data, len);
-        if (st->tail != NULL)
+        if (st->tail != NULL) {
                 st->tail->next = f;
-        else
+        } else {
                 st->head = f;
+                st->moved_ms = lcd_now_ms(); /* the stall clock starts with the queue's first frame */
+        }
         st->tail = f;
         st->out_bytes += f->len;
         if (st->wsi != NULL && st->established)
@@ -118,6 +120,8 @@ static void drop_client(lcd_stream_t *st, const char *why)
 /* The status frame (channel 3, a metav1.Status), after which the daemon closes. */
 static void queue_status(lcd_stream_t *st, const char *reason, const char *message, int code)
 {
+        if (st->status_queued)
+                return;
         json_object *o = json_object_new_object();
         int rc = lcd_json_set(o, "metadata", json_object_new_object());
         rc |= lcd_json_set_str(o, "status", reason == NULL ? "Success" : "Failure");
@@ -251,7 +255,11 @@ static void on_stdin(lcd_stream_t *st, const unsigned char *p, size_t len)
                 drop_client(st, "out of memory buffering stdin");
                 return;
         }
-        memcpy(st->in + st->in_len, p, len); /* fits: the WebSocket is held beyond one frame's worth */
+        if (st->in_len + len > 2 * STREAM_FRAME_MAX) { /* the WebSocket is held beyond one frame's worth */
+                drop_client(st, "stdin over its bound while the WebSocket was held");
+                return;
+        }
+        memcpy(st->in + st->in_len, p, len);
         st->in_len += len;
         if (st->in_len > STREAM_FRAME_MAX && st->wsi != NULL) {
                 st->rx_held = true;
@@ -348,7 +356,7 @@ static void stall_cb(lws_sorted_usec_list_t *sul)
         lcd_stream_t *st = lws_container_of(sul, lcd_stream_t, sul);
         if (st->wsi == NULL)
                 return;
-        if (st->paused && lcd_now_ms() - st->moved_ms >= STREAM_STALL_S * 1000) {
+        if (st->head != NULL && lcd_now_ms() - st->moved_ms >= STREAM_STALL_S * 1000) {
                 char why[64];
                 snprintf(why, sizeof why, "the client took no output for %d s", STREAM_STALL_S);
                 drop_client(st, why);
@@ -380,7 +388,9 @@ static void exec_ended(lcd_stream_t *st)
                 return;
         st->exited = true;
         st->code = code;
-        if (!st->api->streams_stopping)
+        if (st->wsi != NULL) /* no kill pending: the timer watches for a stalled client again */
+                schedule(st, stall_cb, 1000);
+        else if (!st->api->streams_stopping)
                 lws_sul_cancel(&st->sul);
         close_raw(st, LCD_EXEC_PIDFD);
         close_raw(st, LCD_EXEC_STDIN);
@@ -550,6 +560,8 @@ int lcd_stream_established(lcd_stream_t *st)
 
 int lcd_stream_receive(lcd_stream_t *st, struct lws *wsi, const void *in, size_t len)
 {
+        if (st->closing)
+                return 0; /* the end is on its way: what comes now is dropped */
         if (st->rx_len + len > STREAM_FRAME_MAX + 1) {
                 queue_status(st, "BadRequest", "a frame over 65537 bytes (stdin goes in frames of at most 64 KiB)", -1);
                 st->closing = true;
