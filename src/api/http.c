@@ -29,7 +29,10 @@
  * to its own origin and may be cached (revalidated); API answers are not. */
 static int respond(struct lws *wsi, lcd_http_t *h, unsigned status, const char *type, char *body, size_t len, bool page)
 {
+        /* style-src 'unsafe-inline': xterm.js's DOM renderer makes <style> elements for its
+         * colours and cells and has no way to put a nonce on them; scripts stay 'self' only */
         static const char csp[] = "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                                  "style-src 'self' 'unsafe-inline'; "
                                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
         unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
         h->body = body;

@@ -80,6 +80,11 @@ static int load_token(const lcd_ws_target_t *t)
 
 int ctl_connect(void)
 {
+        return ctl_connect_to("/v1/ws", NULL);
+}
+
+int ctl_connect_to(const char *path, const char *protocol)
+{
         char err[512];
         lcd_ws_target_t t;
         if (lcd_ws_parse_target(ctl.target, &t, err, sizeof err) < 0) {
@@ -92,7 +97,8 @@ int ctl_connect(void)
                 fprintf(stderr, "lightctl: warning: --insecure: the daemon's certificate is not checked; anyone on "
                                 "the path could pose as it and read the token\n");
         lcd_ws_opts_t o = {.target = ctl.target,
-                           .path = "/v1/ws",
+                           .path = path,
+                           .protocol = protocol,
                            .token = ctl.token[0] ? ctl.token : NULL,
                            .cacert = ctl.cacert,
                            .insecure = ctl.insecure,

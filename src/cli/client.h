@@ -45,6 +45,8 @@ typedef struct {
 } ctl_command_t;
 
 int ctl_connect(void); /* 0, or -1 after saying why */
+/* ... to another path of the daemon, asking for a subprotocol (NULL: none). */
+int ctl_connect_to(const char *path, const char *protocol);
 /* Send a request (params consumed, may be NULL) and wait for its reply,
  * skipping notifications. The reply (caller puts) or NULL after printing
  * why; *status gets the exit status to use. */

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "completion.h"
 #include "containers.h"
+#include "execcmd.h"
 
 #include "lcd/compiler.h"
 #include "lcd/alloc.h"
@@ -268,6 +269,8 @@ const ctl_command_t ctl_commands[] = {
         {"logs", "[-f] [--tail N] NAME[:TAG]", "the container's output (stdout and stderr); -f follows", ctl_cmd_logs,
          false},
         {"wait", "NAME[:TAG]", "wait until it exits; exits with its exit code", ctl_cmd_wait, false},
+        {"exec", "[-i] [-t] [-e K=V]... [-w DIR] [-u UID[:GID]] NAME[:TAG] CMD [ARG...]",
+         "run a process in a running container (-i: stdin, -t: a terminal); exits with its code", ctl_cmd_exec, true},
         {"stats", "NAME[:TAG]", "CPU time, memory and pids from its cgroup", ctl_cmd_stats, false},
         {"events", "[--since SEQ] [--initial] [--type TYPE]... [--count N]", "print container events as they happen",
          cmd_events, false},

@@ -5,6 +5,7 @@
 #include "lcd/alloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -44,6 +45,9 @@ struct lcd_ws {
         /* the deadline of the current wait */
         lws_sorted_usec_list_t timer;
         bool timed_out;
+        /* lcd_ws_watch: a descriptor of the caller's, adopted (a dup of it) */
+        struct lws *watched;
+        bool woken;
 };
 
 /* ---- the lws side ---- */
@@ -61,8 +65,12 @@ static const char *refusal_hint(unsigned status)
                 return "the daemon wants its token (--token-file, $LIGHTCTL_TOKEN)";
         case 403:
                 return "the daemon does not accept this Host or Origin (--allow-host, --allow-origin)";
+        case 400:
+                return "the daemon did not take the request: a bad parameter";
         case 404:
-                return "not light-containerd's API path";
+                return "no such container, or not light-containerd's API path";
+        case 409:
+                return "the container is not running";
         case 503:
                 return "the daemon has too many clients or is short of memory; try again";
         default:
@@ -135,6 +143,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         lcd_ws_t *ws = lws_get_opaque_user_data(wsi);
         if (ws == NULL)
                 return 0;
+        if (wsi == ws->watched) {
+                if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+                        ws->woken = true;
+                        lws_rx_flow_control(wsi, 0); /* until the caller has read it */
+                } else if (reason == LWS_CALLBACK_RAW_CLOSE_FILE) {
+                        ws->watched = NULL;
+                }
+                return 0;
+        }
         switch (reason) {
         case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
                 if (ws->auth[0] != '\0') {
@@ -246,7 +263,7 @@ static bool is_open(const lcd_ws_t *ws)
 
 static bool has_message(const lcd_ws_t *ws)
 {
-        return ws->head != NULL;
+        return ws->head != NULL || ws->woken;
 }
 
 static bool sent(const lcd_ws_t *ws)
@@ -342,6 +359,7 @@ lcd_ws_t *lcd_ws_connect(const lcd_ws_opts_t *o, char *errbuf, size_t errlen)
         ci.path = o->path;
         ci.host = t.host_header;
         ci.local_protocol_name = protocols[0].name;
+        ci.protocol = o->protocol;
         ci.opaque_user_data = ws;
         ci.pwsi = &ws->wsi;
         if (t.tls)
@@ -394,9 +412,39 @@ int lcd_ws_send(lcd_ws_t *ws, const void *data, size_t len, bool binary, int tim
         return r;
 }
 
+int lcd_ws_watch(lcd_ws_t *ws, int fd)
+{
+        if (ws->watched != NULL) {
+                struct lws *w = ws->watched;
+                ws->watched = NULL;
+                lws_set_opaque_user_data(w, NULL);
+                lws_set_timeout(w, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC); /* closes the dup */
+        }
+        ws->woken = false;
+        if (fd < 0)
+                return 0;
+        if (ws->wsi == NULL)
+                return -ECONNRESET;
+        lws_sock_file_fd_type d = {.filefd = fcntl(fd, F_DUPFD_CLOEXEC, 3)};
+        if (d.filefd < 0)
+                return -errno;
+        ws->watched =
+                lws_adopt_descriptor_vhost(lws_get_vhost(ws->wsi), LWS_ADOPT_RAW_FILE_DESC, d, protocols[0].name, NULL);
+        if (ws->watched == NULL) /* lws closed the dup */
+                return -ENOMEM;
+        lws_set_opaque_user_data(ws->watched, ws);
+        return 0;
+}
+
 int lcd_ws_recv(lcd_ws_t *ws, char **msg, size_t *len, bool *binary, int timeout_ms)
 {
+        if (ws->woken && ws->head == NULL && ws->watched != NULL) { /* the caller has read it: watch again */
+                ws->woken = false;
+                lws_rx_flow_control(ws->watched, 1);
+        }
         int r = ws->head ? 0 : run_until(ws, has_message, timeout_ms);
+        if (r == 0 && ws->head == NULL) /* woken */
+                return -EAGAIN;
         if (r < 0 && ws->head == NULL)
                 return ws->too_large && strstr(ws->err, "over") ? -EMSGSIZE : r;
         rxmsg_t *m = ws->head;

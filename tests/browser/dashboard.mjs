@@ -135,6 +135,9 @@ try {
       if (off === enabled(op, st)) throw new Error(`${op} is ${off ? "disabled" : "enabled"} on ${st} ${k}`);
     }
   }
+  if (await row("idle:1").locator('button[data-action="shell"]').isEnabled() ||
+      await row("web:1").locator('button[data-action="shell"]').isDisabled())
+    throw new Error("shell is offered on a running container only");
   if (await row("idle:1").locator('button[data-action="restart"]').isDisabled())
     throw new Error("restart is disabled on a created container (the daemon allows it)");
   lightctl("rm", "idle:1");
@@ -209,6 +212,22 @@ try {
   step = "logs follow";
   await click("web:1", "logs");
   await page.locator("#logs", { hasText: "line3" }).waitFor({ timeout: 20000 });
+
+  step = "a shell in a running container: typed keys reach it, its output shows, its exit is told";
+  await click("web:1", "shell");
+  await page.locator("#term-status", { hasText: "sh in web:1" }).waitFor({ timeout: 20000 });
+  await page.locator("#term .xterm").click();
+  await page.keyboard.type("echo hello-$((6*7)); stty size\n");
+  await page.locator("#term .xterm-rows", { hasText: "hello-42" }).waitFor({ timeout: 20000 });
+  const size = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll("#term .xterm-rows > div")].map((d) => d.textContent);
+    return rows.map((r) => r.match(/^(\d+) (\d+)\s*$/)).find((m) => m);
+  });
+  if (!size || Number(size[2]) < 40 || Number(size[1]) < 5)
+    throw new Error("stty size in the terminal did not give the panel's size: " + JSON.stringify(size));
+  await page.locator("section#terminal").screenshot({ path: join(SHOTS, "dashboard-terminal.png") });
+  await page.keyboard.type("exit 3\n");
+  await page.locator("#term-status", { hasText: "exited (code 3)" }).waitFor({ timeout: 20000 });
 
   step = "pause and resume from the buttons";
   await click("web:1", "pause");

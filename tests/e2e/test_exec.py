@@ -5,8 +5,15 @@ resize, a client that leaves (its process is killed), the refusals and the
 --max-execs bound; and the same wire through python3-websockets, a second
 implementation."""
 import asyncio
+import fcntl
 import json
 import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import termios
 import time
 
 from harness import (DaemonSuite, Exec, FreshEnvCase, SkipSuite, STREAM_PROTOCOL, WSError, http_get, run_suite, unix_connect,
@@ -37,8 +44,9 @@ class ExecStreams(DaemonSuite):
         while not self.c.events.empty():   # each test sees its own execs' events
             self.c.events.get_nowait()
 
-    def event(self, type_, **match):
-        e, _ = self.c.wait_event(lambda e: e["type"] == type_ and all(e.get(k) == v for k, v in match.items()))
+    def event(self, type_, timeout=60, **match):
+        e, _ = self.c.wait_event(lambda e: e["type"] == type_ and all(e.get(k) == v for k, v in match.items()),
+                                 timeout=timeout)
         return e
 
     def exec(self, cmd, **kw):
@@ -133,6 +141,20 @@ class ExecStreams(DaemonSuite):
         self.assertEqual(len(out), size + len("\nend\n"))
         self.assertTrue(out.endswith(b"\nend\n"))
         self.assertEqual(status["status"], "Success")
+
+    def test_a_client_that_takes_nothing_for_30_s_is_dropped_and_its_process_ended(self):
+        x = self.exec(["sh", "-c", "head -c 50000000 /dev/zero; sleep 1000"])
+        try:
+            x.frame()
+            started = self.event("exec.started")
+            t0 = time.time()
+            exited = self.event("exec.exited", execId=started["execId"], timeout=60)   # nothing read meanwhile
+            waited = time.time() - t0
+        finally:
+            x.close()
+        self.assertGreaterEqual(waited, 29)
+        self.assertEqual(exited["exitCode"], 128 + 15)
+        self.assertIn("the client took no output for 30 s", self.env.daemon_log())
 
     def test_output_arrives_whole_when_the_process_ends_at_once(self):
         # a slow reader: the process ends while the daemon holds a full queue and its pipe is not yet
@@ -234,6 +256,79 @@ class ExecStreams(DaemonSuite):
             return status["status"] == "Success"
         except WSError:
             return False
+
+
+class LightctlExec(DaemonSuite):
+    """lightctl exec: pipes, exit codes, and a terminal under a pty."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        c = cls.env.client()
+        for tag in ("1", "idle"):
+            c.call("container.create", {"image": cls.env.image, "name": "box", "tag": tag,
+                                        "cmd": ["/bin/sleep", "100000"]})
+        c.call("container.start", {"name": "box", "tag": "1"})
+        c.close()
+
+    def lightctl(self, *args, stdin=None):
+        return subprocess.run(self.env.lightctl(*args), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+
+    def test_stdin_is_streamed_and_closed_at_its_end(self):
+        r = self.lightctl("exec", "-i", "box:1", "cat", stdin=b"hi\nthere\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"hi\nthere\n"), r.stderr)
+
+    def test_outputs_stay_apart_and_the_exit_code_is_the_processs(self):
+        r = self.lightctl("exec", "-e", "A=b c", "-w", "/tmp", "box:1", "sh", "-c", 'echo "$A $(pwd)"; echo err >&2; exit 3')
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (3, b"b c /tmp\n", b"err\n"))
+        r = self.lightctl("exec", "box:1", "no-such-command")
+        self.assertEqual(r.returncode, 127)
+        self.assertIn(b"not found", r.stderr)
+
+    def test_a_container_that_is_not_running_is_a_clear_error(self):
+        r = self.lightctl("exec", "box:idle", "true")
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"409", r.stderr)
+        self.assertIn(b"not running", r.stderr)
+
+    def test_a_terminal_in_raw_mode_with_its_size_restored_after(self):
+        master, slave = pty.openpty()
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        before = termios.tcgetattr(slave)
+        p = subprocess.Popen(self.env.lightctl("exec", "-it", "box:1", "sh"), stdin=slave, stdout=slave,
+                             stderr=slave)
+        out = b""
+
+        def read_until(token, timeout=20):
+            nonlocal out
+            deadline = time.time() + timeout
+            while token not in out and time.time() < deadline:
+                if select.select([master], [], [], 0.2)[0]:
+                    try:
+                        out += os.read(master, 4096)
+                    except OSError:
+                        break
+            return token in out
+
+        try:
+            os.write(master, b"stty size\r")
+            self.assertTrue(read_until(b"33 101"), out)   # the size at the start
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            p.send_signal(signal.SIGWINCH)
+            time.sleep(0.6)
+            os.write(master, b"stty size; echo h''i; exit 3\r")   # (h''i: the echoed line is not "hi")
+            self.assertTrue(read_until(b"40 120"), out)    # and after a resize
+            self.assertTrue(read_until(b"\r\nhi\r\n"), out)
+            self.assertEqual(p.wait(timeout=20), 3)
+            after = termios.tcgetattr(slave)
+            self.assertEqual(after[3] & (termios.ECHO | termios.ICANON), before[3] & (termios.ECHO | termios.ICANON),
+                             "the terminal is back in its own mode")
+        finally:
+            if p.poll() is None:
+                p.kill()
+            os.close(slave)
+            os.close(master)
 
 
 class ExecAtShutdown(FreshEnvCase):

@@ -1,6 +1,7 @@
 // app.js - the dashboard: a live view over the v1 WebSocket API
 // (docs/API.md), put together from rpc.js (the connection), view.js
-// (drawing), logs.js (the logs panel) and forms.js (create, pull).
+// (drawing), logs.js (the logs panel), terminal.js (a shell in a
+// container) and forms.js (create, pull).
 //
 // DESIGN: the containers are a model built from events, never by polling:
 // on (re)connect the page subscribes with `since` the last seq it saw, or
@@ -13,6 +14,7 @@ import * as rpc from "./rpc.js";
 import {$, key, setConn, fatal, setRules, renderContainers, tickUptimes, addEvent, renderEvents, renderImages,
         renderSystem} from "./view.js";
 import * as logs from "./logs.js";
+import {openShell} from "./terminal.js";
 import {bindForms, onPullProgress} from "./forms.js";
 
 const model = {
@@ -111,6 +113,7 @@ function onNotify(msg) {
 async function act(op, c) {
   const k = key(c.name, c.tag);
   if (op === "logs") return logs.showLogs(c.name, c.tag, true);
+  if (op === "shell") return openShell(c.name, c.tag);
   const p = {name: c.name, tag: c.tag};
   if (op === "remove") {
     if (!confirm(`Remove ${k}?` + (c.state === "exited" || c.state === "created" ? "" : " It will be stopped first.")))

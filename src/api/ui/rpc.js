@@ -109,6 +109,16 @@ export function drop() {
   if (ws) ws.close();
 }
 
+// A stream WebSocket at path (an exec: the Kubernetes channel protocol),
+// with the token as the subprotocol beside it; binary frames as ArrayBuffers.
+export function openStream(path) {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const tok = token();
+  const sock = new WebSocket(`${proto}//${location.host}${path}`, ["v5.channel.k8s.io", ...(tok ? ["bearer." + tok] : [])]);
+  sock.binaryType = "arraybuffer";
+  return sock;
+}
+
 // The result of method, or an RpcError (or Error when not connected).
 export function call(method, params) {
   return new Promise((resolve, reject) => {

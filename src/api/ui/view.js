@@ -9,7 +9,7 @@
 
 export const $ = (sel) => document.querySelector(sel);
 const MAX_EVENTS = 300;
-const BUTTONS = ["start", "stop", "restart", "pause", "resume", "remove", "logs"];
+const BUTTONS = ["start", "stop", "restart", "pause", "resume", "remove", "logs", "shell"];
 
 let rules = null;  // the daemon's operations table; until it arrives no button is enabled
 const events = [];
@@ -43,6 +43,7 @@ export function setRules(operations) {
 // with force, so remove's withForce states count; where the operation would
 // change nothing (stop of an exited container), the button is off.
 export function allowed(op, st) {
+  if (op === "shell") return st === "running";  // an exec: into a running container only
   const r = rules && rules[op];
   if (!r || (r.unchanged || []).includes(st)) return false;
   return (r.states || []).includes(st) || (op === "remove" && (r.withForce || []).includes(st));
