@@ -72,6 +72,7 @@ struct exec_job {
         bool tty, stdin;
         lcd_exec_ready_fn ready;
         void *ctx;
+        int64_t accepted_us; /* wall clock, for the debug log's timings */
 };
 
 static void job_free(struct exec_job *j)
@@ -343,6 +344,7 @@ static void exec_job(void *arg)
         struct exec_job *j = arg;
         lcd_engine_t *e = j->e;
         lcd_error_t *err = NULL;
+        int64_t begun_us = lcd_wall_us();
         lcd_exec_t *x = lcd_calloc(1, sizeof *x);
         if (x == NULL) {
                 atomic_fetch_sub(&e->execs, 1);
@@ -371,10 +373,15 @@ static void exec_job(void *arg)
         char config[PATH_MAX], process[PATH_MAX + 16];
         lcd_runtime_bundle_file(e->rt, j->cid, "config.json", config, sizeof config);
         snprintf(process, sizeof process, "%s/process.json", x->dir);
-        if (lcd_spec_write_exec(process, config, &j->proc, &err) < 0 || spawn(j, x, &err) < 0)
+        if (lcd_spec_write_exec(process, config, &j->proc, &err) < 0)
+                goto fail;
+        int64_t spec_us = lcd_wall_us();
+        if (spawn(j, x, &err) < 0)
                 goto fail;
         publish(e, x->name, x->tag, x->id, LCD_EV_EXEC_STARTED, 0);
-        lcd_debug("exec %s in %s:%s: crun pid %d", x->id, x->name, x->tag, (int)x->crun);
+        lcd_debug("exec %s in %s:%s: crun pid %d (queued %lld us, spec %lld us, spawn %lld us)", x->id, x->name,
+                  x->tag, (int)x->crun, (long long)(begun_us - j->accepted_us), (long long)(spec_us - begun_us),
+                  (long long)(lcd_wall_us() - spec_us));
         j->ready(j->ctx, x, NULL);
         job_free(j);
         return;
@@ -421,6 +428,7 @@ int lcd_engine_exec(lcd_engine_t *e, const lcd_exec_req_t *req, lcd_exec_ready_f
         j->stdin = req->stdin;
         j->ready = ready;
         j->ctx = ctx;
+        j->accepted_us = lcd_wall_us();
         j->proc = (lcd_exec_process_t){.args = (const char *const *)j->cmd,
                                        .env = (const char *const *)j->env,
                                        .cwd = j->workdir,

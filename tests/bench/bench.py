@@ -19,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from harness import SANDBOX, USER, Env, SkipSuite, as_user, http_get, sh  # noqa: E402
+from harness import SANDBOX, USER, Env, Exec, SkipSuite, as_user, http_get, sh  # noqa: E402
 
 QUICK = "--quick" in sys.argv
 REPS = 15 if QUICK else 40
@@ -125,6 +125,14 @@ class Bench:
             c.call("container.start", key)
             self.wait_state(key["name"], "running")
             lat.append((time.perf_counter() - t0) * 1000)
+        exec_lat = []
+        for i in range(REPS + 1):   # exec `true` into a running container: the handshake to the status frame
+            t0 = time.perf_counter()
+            x = Exec(self.env.socket, "cs0", "1", ["true"])
+            x.collect()
+            x.close()
+            if i > 0:   # the first one warms the caches
+                exec_lat.append((time.perf_counter() - t0) * 1000)
         taken, waited, missed = (a - b for a, b in zip(self.spares(), before))
         self.spare_hits = (taken, taken + missed, waited)
         pastas = [int(p) for p in subprocess.run(["pgrep", "-u", USER, "-f", "^pasta .*%s" % self.env.run],
@@ -160,7 +168,8 @@ class Bench:
             self.wait_state(key["name"], "exited")
             c.call("container.remove", key)
             exit_lat.append((time.perf_counter() - t0) * 1000)
-        floor = self.crun_floor()
+        floors = self.crun_floor()
+        floor, floor_exec = (floors["run"], floors["exec"]) if floors else (None, None)
         podman = self.podman_runs()
         self.row("warm create+start -> `running` event (default: private network)", "%s / %s" % ms(lat),
                  "%s / %s" % ms(floor) if floor else "n/a", podman[0])
@@ -177,6 +186,10 @@ class Bench:
         self.port_median = statistics.median(variants["port"])
         self.create_start_median = statistics.median(lat)
         self.row("run to exit of /bin/true (create, start, exited, remove)", "%s / %s" % ms(exit_lat), "", podman[1])
+        self.row("exec `true`: request -> status frame", "%s / %s" % ms(exec_lat),
+                 "`crun exec` %s / %s" % ms(floor_exec) if floor_exec else "n/a", podman[3])
+        self.exec_median = statistics.median(exec_lat)
+        self.ratio_exec = self.exec_median / statistics.median(floor_exec) if floor_exec else None
 
     def crun_floor(self):
         work = tempfile.mkdtemp(prefix="lcd-floor-", dir=self.env.tmp)
@@ -196,7 +209,7 @@ class Bench:
             msg = "podman not installed: its column is skipped"
             print("  NOTE: %s" % msg, flush=True)
             self.notes.append(msg)
-            return ("skipped (not installed)", "skipped (not installed)", "skipped (not installed)")
+            return ("skipped (not installed)",) * 4
         script = os.path.join(self.env.bin, "podman_runs.py")
         shutil.copy2(os.path.join(HERE, "podman_runs.py"), script)
         r = subprocess.run([SANDBOX, "run", "--cgroup-name", "lcd-podman-%d" % os.getpid(), "--", "/usr/bin/python3",
@@ -205,12 +218,13 @@ class Bench:
             msg = "podman failed here: %s" % r.stderr.strip()[-300:]
             print("  NOTE: %s" % msg, flush=True)
             self.notes.append(msg)
-            return ("failed", "failed", "failed")
+            return ("failed",) * 4
         res = json.loads(r.stdout.strip().splitlines()[-1])
         self.podman_run_d = statistics.median(res["run_d"])
         self.podman_run_d_p = statistics.median(res["run_d_p"])
+        self.podman_exec = statistics.median(res["exec"])
         return ("`run -d` %s / %s" % ms(res["run_d"]), "`run --rm` %s / %s" % ms(res["run_rm"]),
-                "`run -d -p` %s / %s" % ms(res["run_d_p"]))
+                "`run -d -p` %s / %s" % ms(res["run_d_p"]), "`exec` %s / %s" % ms(res["exec"]))
 
     def create_by_size(self):
         c = self.c
@@ -335,6 +349,10 @@ class Bench:
                   % (self.create_start_median / self.podman_run_d))
             print("- with one published port: %.1fx faster than podman run -d -p (target >= 5x)"
                   % (self.podman_run_d_p / self.port_median))
+        if getattr(self, "ratio_exec", None):
+            print("- exec true: %.2fx bare crun exec (target <= 1.5x)" % self.ratio_exec)
+        if getattr(self, "podman_exec", None):
+            print("- exec true: %.1fx faster than podman exec (target >= 5x)" % (self.podman_exec / self.exec_median))
         print("- warm create, %d MB vs 2 MB image: %.2fx (target <= 1.2x)" % (BIG_MB, self.big_warm / self.small_warm))
         print("- inspect at 16 clients: %.0f/s (target >= 50000/s)" % self.rps16)
         print("- RSS idle %.1f MiB (target <= 4), with %d containers %.1f MiB (target <= 16)"

@@ -2,7 +2,8 @@
 rootless, as the unprivileged user inside the sandbox, host network and the
 cgroupfs manager (as light-containerd here), and `podman run -d -p` on its
 default rootless network (slirp4netns in Debian's podman 4.3). Prints
-{"run_d": [ms...], "run_rm": [ms...], "run_d_p": [ms...]}. Run by bench.py through sandbox.sh run.
+{"run_d": [ms...], "run_rm": [ms...], "run_d_p": [ms...], "exec": [ms...]}
+(`podman exec CTR true`, to its exit). Run by bench.py through sandbox.sh run.
 """
 import json
 import socket
@@ -35,4 +36,12 @@ for i in range(n):
                    **quiet)
     run_d_p.append((time.perf_counter() - t0) * 1000)
     subprocess.run(podman + ["rm", "-f", "-t", "0", "benchp%d" % i], **quiet)
-print(json.dumps({"run_d": run_d, "run_rm": run_rm, "run_d_p": run_d_p}))
+subprocess.run(podman + ["run", "-d", "--network", "host", "--name", "benchx", image, "sleep", "1000"], **quiet)
+execs = []
+for i in range(n + 1):
+    t0 = time.perf_counter()
+    subprocess.run(podman + ["exec", "benchx", "true"], **quiet)
+    if i > 0:   # the first one warms the caches
+        execs.append((time.perf_counter() - t0) * 1000)
+subprocess.run(podman + ["rm", "-f", "-t", "0", "benchx"], **quiet)
+print(json.dumps({"run_d": run_d, "run_rm": run_rm, "run_d_p": run_d_p, "exec": execs}))

@@ -175,6 +175,19 @@ class Inputs(DaemonSuite):
             self.assertEqual((mod, status, hdrs["content-type"].split(";")[0]), (mod, 200, "text/javascript"))
         self.assertEqual(http_get(self.env.socket, "/style.css")[0], 200)
         self.assertEqual(http_get(self.env.socket, "/", {"Host": "evil.example"})[0], 403)
+        # the terminal's modules (xterm.js, vendored) are JavaScript too; inline styles are allowed for its
+        # renderer, inline scripts never
+        status, hdrs, body = http_get(self.env.socket, "/terminal.js")
+        self.assertEqual((status, hdrs["content-type"].split(";")[0]), (200, "text/javascript"))
+        for mod in re.findall(r'from "\./(vendor/[a-z-]+\.mjs)"', body):
+            status, hdrs, vbody = http_get(self.env.socket, "/" + mod)
+            self.assertEqual((mod, status, hdrs["content-type"].split(";")[0]), (mod, 200, "text/javascript"))
+            self.assertNotIn("sourceMappingURL", vbody)
+        self.assertEqual(len(re.findall(r'from "\./(vendor/[a-z-]+\.mjs)"', body)), 2)
+        policy = dict(p.strip().split(" ", 1) for p in hdrs["content-security-policy"].split(";") if p.strip())
+        self.assertEqual(policy["style-src"], "'self' 'unsafe-inline'")
+        self.assertNotIn("script-src", policy)   # scripts fall back to default-src 'self'
+        self.assertEqual(policy["default-src"], "'self'")
 
     def test_wrong_path_and_cross_origin_refused(self):
         with self.assertRaises(Exception):
