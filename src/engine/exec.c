@@ -379,8 +379,8 @@ static void exec_job(void *arg)
         if (spawn(j, x, &err) < 0)
                 goto fail;
         publish(e, x->name, x->tag, x->id, LCD_EV_EXEC_STARTED, 0);
-        lcd_debug("exec %s in %s:%s: crun pid %d (queued %lld us, spec %lld us, spawn %lld us)", x->id, x->name,
-                  x->tag, (int)x->crun, (long long)(begun_us - j->accepted_us), (long long)(spec_us - begun_us),
+        lcd_debug("exec %s in %s:%s: crun pid %d (queued %lld us, spec %lld us, spawn %lld us)", x->id, x->name, x->tag,
+                  (int)x->crun, (long long)(begun_us - j->accepted_us), (long long)(spec_us - begun_us),
                   (long long)(lcd_wall_us() - spec_us));
         j->ready(j->ctx, x, NULL);
         job_free(j);
