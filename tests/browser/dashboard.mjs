@@ -229,6 +229,15 @@ try {
   await page.keyboard.type("exit 3\n");
   await page.locator("#term-status", { hasText: "exited (code 3)" }).waitFor({ timeout: 20000 });
 
+  step = "a running container's CPU and memory as sparklines (container.stats, every 5 s)";
+  await row("web:1").locator('.stats .spark[data-what="CPU"] svg polyline').waitFor({ timeout: 30000 });
+  const points = await row("web:1").locator('.spark[data-what="CPU"] polyline').getAttribute("points");
+  if (!/^[\d.]+,[\d.]+/.test(points)) throw new Error("the CPU sparkline has no points: " + points);
+  const mem = await row("web:1").locator('.spark[data-what="mem"]').textContent();
+  const memStats = JSON.parse(lightctl("--json", "stats", "web:1")).memoryBytes;
+  if (memStats === null ? mem !== "mem n/a" : !/[KM]iB$/.test(mem))
+    throw new Error(`the memory sparkline says "${mem}" where the daemon reports ${memStats}`);
+
   step = "pause and resume from the buttons";
   await click("web:1", "pause");
   await expectState("web:1", "paused");

@@ -1,7 +1,8 @@
 // app.js - the dashboard: a live view over the v1 WebSocket API
 // (docs/API.md), put together from rpc.js (the connection), view.js
 // (drawing), logs.js (the logs panel), terminal.js (a shell in a
-// container) and forms.js (create, pull).
+// container), stats.js (CPU and memory for the sparklines) and forms.js
+// (create, pull).
 //
 // DESIGN: the containers are a model built from events, never by polling:
 // on (re)connect the page subscribes with `since` the last seq it saw, or
@@ -11,10 +12,11 @@
 // the daemon's operations table from system.info, read on each connect.
 
 import * as rpc from "./rpc.js";
-import {$, key, setConn, fatal, setRules, renderContainers, tickUptimes, addEvent, renderEvents, renderImages,
+import {$, key, setConn, fatal, setRules, renderContainers, updateStats, tickUptimes, addEvent, renderEvents, renderImages,
         renderSystem} from "./view.js";
 import * as logs from "./logs.js";
 import {openShell} from "./terminal.js";
+import * as stats from "./stats.js";
 import {bindForms, onPullProgress} from "./forms.js";
 
 const model = {
@@ -26,7 +28,7 @@ const model = {
 };
 const refreshing = new Set();
 
-const render = () => renderContainers(model.containers, model.rowErrors, model.synced, act);
+const render = () => renderContainers(model.containers, model.rowErrors, model.synced, act, stats.samplesOf);
 
 // ---- the container model: initial snapshot, then events ----
 
@@ -94,6 +96,7 @@ function onEvent(e) {
   } else if (e.type === "container.removed" || e.type === "container.failed") {
     model.containers.delete(k);
     model.rowErrors.delete(k);
+    stats.forget(k);
   } else if (e.type === "image.progress") {
     onPullProgress(e);
     if (e.phase === "done") loadImages();
@@ -154,6 +157,7 @@ window.lcdDropConnection = rpc.drop;  // for tests and for a laptop waking up
 bindForms(loadImages);
 $("#event-filter").addEventListener("input", renderEvents);
 setInterval(() => tickUptimes(model.containers), 1000);
+stats.startPolling(model.containers, (keys) => updateStats(model.containers, keys, stats.samplesOf));
 rpc.connect({
   status: setConn,
   fatal,

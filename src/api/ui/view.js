@@ -82,15 +82,72 @@ function portsCell(c) {
   return td;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const SPARK_W = 48, SPARK_H = 14;
+
+// One sparkline of values (null: unknown) scaled to at least floor, and the latest value as text.
+function spark(what, values, floor, text) {
+  const known = values.filter((v) => v !== null);
+  const box = el("span", {className: "spark"});
+  box.dataset.what = what;
+  if (values.length === 0) {  // the first sample is only the base of the next
+    box.append(`${what} …`);
+    box.title = `${what}: the first figures come within 10 s`;
+    return box;
+  }
+  if (known.length === 0) {
+    box.append(`${what} n/a`);
+    box.title = `${what}: not reported (its cgroup controller is not delegated to the daemon)`;
+    return box;
+  }
+  const max = Math.max(floor, ...known);
+  const step = values.length > 1 ? SPARK_W / (values.length - 1) : 0;
+  const pts = values.map((v, i) => v === null ? null : `${(i * step).toFixed(1)},${(SPARK_H - 1 - (v / max) * (SPARK_H - 2)).toFixed(1)}`)
+    .filter((p) => p !== null).join(" ");
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("width", SPARK_W);
+  svg.setAttribute("height", SPARK_H);
+  svg.setAttribute("viewBox", `0 0 ${SPARK_W} ${SPARK_H}`);
+  svg.setAttribute("role", "img");
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", pts);
+  svg.append(line);
+  const last = known[known.length - 1];
+  svg.setAttribute("aria-label", `${what} over the last 5 minutes, now ${text(last)}`);
+  box.append(svg, el("span", {className: "spark-now", textContent: text(last)}));
+  return box;
+}
+
+// The CPU and memory cell of a container from its samples ([{t, cpu, mem}]).
+function statsCell(c, samples) {
+  const td = el("td", {className: "stats"});
+  if (c.state !== "running" && samples.length === 0) return td;
+  td.append(spark("CPU", samples.map((s) => s.cpu), 5, (v) => v.toFixed(v < 10 ? 1 : 0) + "%"),
+            spark("mem", samples.map((s) => s.mem), 1 << 20, size));
+  return td;
+}
+
 // containers: Map key -> container object; rowErrors: Map key -> message;
-// onAction(op, container) runs a button.
-export function renderContainers(containers, rowErrors, synced, onAction) {
+// onAction(op, container) runs a button; samplesOf(key) gives its CPU and memory samples.
+export function renderContainers(containers, rowErrors, synced, onAction, samplesOf) {
   const rows = [...containers.values()].sort((a, b) => key(a.name, a.tag).localeCompare(key(b.name, b.tag)));
-  $("#containers tbody").replaceChildren(...rows.map((c) => renderRow(c, rowErrors.get(key(c.name, c.tag)), onAction)));
+  $("#containers tbody").replaceChildren(...rows.map((c) => {
+    const k = key(c.name, c.tag);
+    return renderRow(c, rowErrors.get(k), onAction, samplesOf(k));
+  }));
   $("#empty").hidden = rows.length > 0 || !synced;
 }
 
-function renderRow(c, error, onAction) {
+// New samples for these keys: their stats cells are redrawn in place (focus stays put).
+export function updateStats(containers, keys, samplesOf) {
+  for (const k of keys) {
+    const tr = document.querySelector(`#containers tbody tr[data-key="${CSS.escape(k)}"]`);
+    const c = containers.get(k);
+    if (tr && c) tr.querySelector("td.stats").replaceWith(statsCell(c, samplesOf(k)));
+  }
+}
+
+function renderRow(c, error, onAction, samples) {
   const k = key(c.name, c.tag);
   const actions = el("td", {className: "actions"});
   for (const op of BUTTONS) {
@@ -104,7 +161,8 @@ function renderRow(c, error, onAction) {
   const tr = el("tr", {},
     el("td", {textContent: c.name}), el("td", {textContent: c.tag}), el("td", {textContent: c.image || ""}),
     el("td", {className: "state state-" + c.state, textContent: c.state}),
-    el("td", {textContent: statusText(c)}), el("td", {textContent: c.pid ?? ""}), portsCell(c), actions);
+    el("td", {textContent: statusText(c)}), el("td", {textContent: c.pid ?? ""}), portsCell(c),
+    statsCell(c, samples), actions);
   tr.dataset.key = k;
   tr.dataset.state = c.state;
   return tr;
@@ -130,6 +188,8 @@ function describe(e) {
   if (e.type === "container.removed") return `${who} removed`;
   if (e.type === "container.failed") return `${who} failed: ${e.error}`;
   if (e.type === "image.progress") return `${e.ref} ${e.phase}`;
+  if (e.type === "exec.started") return `${who} exec ${e.execId.slice(0, 12)} started`;
+  if (e.type === "exec.exited") return `${who} exec ${e.execId.slice(0, 12)} exited (${e.exitCode})`;
   return e.type;
 }
 
