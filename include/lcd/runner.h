@@ -12,6 +12,7 @@
 #ifndef LCD_RUNNER_H
 #define LCD_RUNNER_H
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -45,6 +46,11 @@ struct lcd_runner {
         int (*run)(lcd_runner_t *self, const lcd_run_spec_t *spec, lcd_run_result_t *res, lcd_error_t **err);
         void (*destroy)(lcd_runner_t *self);
 };
+
+/* The attributes every child of the daemon is spawned with: no signal
+ * blocked, every disposition the default, a process group of its own.
+ * posix_spawnattr_init's result (0 or an error number); destroy after. */
+int lcd_spawnattr_clean(posix_spawnattr_t *attr);
 
 /* The real runner (posix_spawnp). NULL on allocation failure. */
 lcd_runner_t *lcd_runner_spawn_new(void);

@@ -24,6 +24,7 @@
 #include "lcd/ident.h"
 #include "lcd/log.h"
 #include "lcd/reaper.h"
+#include "lcd/runner.h"
 #include "lcd/strv.h"
 #include "lcd/timeutil.h"
 
@@ -268,6 +269,12 @@ static int spawn(struct exec_job *j, lcd_exec_t *x, lcd_error_t **err)
         int rc = LCD_ERR;
         posix_spawn_file_actions_t fa;
         posix_spawn_file_actions_init(&fa);
+        posix_spawnattr_t attr;
+        if (lcd_spawnattr_clean(&attr) != 0) {
+                posix_spawn_file_actions_destroy(&fa);
+                close_fds(&lfd, 1);
+                return lcd_error_nomem(err);
+        }
         bool pipes_ok = j->tty || ((!j->stdin || pipe2(in, O_CLOEXEC) == 0) && pipe2(out, O_CLOEXEC) == 0 &&
                                    pipe2(errp, O_CLOEXEC) == 0);
         if (!pipes_ok) {
@@ -285,10 +292,11 @@ static int spawn(struct exec_job *j, lcd_exec_t *x, lcd_error_t **err)
                 posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
                 posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         }
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* none of the daemon's descriptors, CLOEXEC or not */
         extern char **environ;
         lcd_reaper_spawn_begin();
         pid_t pid;
-        int s = posix_spawn(&pid, crun_path, &fa, NULL, (char *const *)argv, environ);
+        int s = posix_spawn(&pid, crun_path, &fa, &attr, (char *const *)argv, environ);
         lcd_reaper_spawn_end(&x->claim, s == 0 ? pid : 0);
         if (s != 0) {
                 lcd_error_tool(err, "crun", NULL, "spawn crun: %s", strerror(s));
@@ -332,6 +340,7 @@ static int spawn(struct exec_job *j, lcd_exec_t *x, lcd_error_t **err)
         rc = 0;
 out:
         posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
         int mine[] = {in[0], in[1], out[0], out[1], errp[0], errp[1], lfd};
         close_fds(mine, sizeof mine / sizeof mine[0]);
         if (j->tty)

@@ -44,6 +44,21 @@ static void append_tail(char *tail, size_t cap, const char *data, size_t n)
         tail[cur + n] = '\0';
 }
 
+int lcd_spawnattr_clean(posix_spawnattr_t *attr)
+{
+        int r = posix_spawnattr_init(attr);
+        if (r != 0)
+                return r;
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(attr, &none);
+        posix_spawnattr_setsigdefault(attr, &all);
+        posix_spawnattr_setpgroup(attr, 0);
+        posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        return 0;
+}
+
 static int spawn_child(const lcd_run_spec_t *spec, int out_w, int err_w, pid_t *pid)
 {
         posix_spawn_file_actions_t fa;
@@ -51,18 +66,11 @@ static int spawn_child(const lcd_run_spec_t *spec, int out_w, int err_w, pid_t *
         int r = posix_spawn_file_actions_init(&fa);
         if (r != 0)
                 return r;
-        r = posix_spawnattr_init(&attr);
+        r = lcd_spawnattr_clean(&attr);
         if (r != 0) {
                 posix_spawn_file_actions_destroy(&fa);
                 return r;
         }
-        sigset_t none, all;
-        sigemptyset(&none);
-        sigfillset(&all);
-        posix_spawnattr_setsigmask(&attr, &none);
-        posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         if (spec->pass_fd >= 0)
                 posix_spawn_file_actions_adddup2(&fa, spec->pass_fd, 3);
