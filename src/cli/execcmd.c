@@ -155,9 +155,7 @@ static int status_code(const char *text, size_t len)
 
 static int run(bool interactive, bool tty)
 {
-        bool reading = interactive;
-        if (reading && lcd_ws_watch(ctl.ws, STDIN_FILENO) < 0)
-                reading = false;
+        bool reading = false; /* stdin is read once the process runs and has been told the terminal's size */
         for (;;) {
                 if (winched) {
                         winched = 0;
@@ -192,9 +190,11 @@ static int run(bool interactive, bool tty)
                 int code = -1;
                 if (binary && len >= 1) {
                         unsigned char ch = (unsigned char)msg[0];
-                        if (ch == 1 && len == 1 && tty) /* ready: it runs; tell it our size */
-                                send_size();
-                        else if (ch == 1 || ch == 2)
+                        if (ch == 1 && len == 1) { /* ready: it runs; our size first, then what is typed */
+                                if (tty)
+                                        send_size();
+                                reading = interactive && lcd_ws_watch(ctl.ws, STDIN_FILENO) == 0;
+                        } else if (ch == 1 || ch == 2)
                                 write_all(ch == 1 ? STDOUT_FILENO : STDERR_FILENO, msg + 1, len - 1);
                         else if (ch == 3)
                                 code = status_code(msg + 1, len - 1);
