@@ -111,6 +111,16 @@ int ctl_connect_to(const char *path, const char *protocol)
         return 0;
 }
 
+const char *ctl_split_key(const char *arg, char *name, size_t len)
+{
+        snprintf(name, len, "%s", arg);
+        char *colon = strchr(name, ':');
+        if (colon == NULL)
+                return "latest";
+        *colon = '\0';
+        return colon + 1;
+}
+
 /* Why a receive failed, for a message. */
 const char *ctl_recv_error(int r)
 {

@@ -45,6 +45,9 @@ typedef struct {
 } ctl_command_t;
 
 int ctl_connect(void); /* 0, or -1 after saying why */
+/* "name[:tag]": the name into name (len bytes), the tag returned (in name's
+ * buffer, or "latest"). */
+const char *ctl_split_key(const char *arg, char *name, size_t len);
 /* ... to another path of the daemon, asking for a subprotocol (NULL: none). */
 int ctl_connect_to(const char *path, const char *protocol);
 /* Send a request (params consumed, may be NULL) and wait for its reply,

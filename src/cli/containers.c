@@ -35,13 +35,7 @@ static json_object *call_key(const char *method, const char *key, int *status)
 static json_object *key_params(const char *arg)
 {
         char name[256];
-        snprintf(name, sizeof name, "%s", arg);
-        char *colon = strchr(name, ':');
-        const char *tag = "latest";
-        if (colon != NULL) {
-                *colon = '\0';
-                tag = colon + 1;
-        }
+        const char *tag = ctl_split_key(arg, name, sizeof name);
         json_object *p = json_object_new_object();
         if (lcd_json_set_str(p, "name", name) < 0 || lcd_json_set_str(p, "tag", tag) < 0) {
                 json_object_put(p);

@@ -129,7 +129,7 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 /* The exit status the status frame gives (0 on Success). */
-static int status_code(const char *text, size_t len)
+static int status_code(const char *text)
 {
         json_object *o = json_tokener_parse(text);
         json_object *st = NULL, *details = NULL, *causes = NULL, *msg = NULL;
@@ -148,7 +148,6 @@ static int status_code(const char *text, size_t len)
                 json_object_object_get_ex(o, "message", &msg);
                 fprintf(stderr, "lightctl: exec failed: %s\r\n", msg ? json_object_get_string(msg) : "(no status)");
         }
-        (void)len;
         json_object_put(o);
         return code;
 }
@@ -197,7 +196,7 @@ static int run(bool interactive, bool tty)
                         } else if (ch == 1 || ch == 2)
                                 write_all(ch == 1 ? STDOUT_FILENO : STDERR_FILENO, msg + 1, len - 1);
                         else if (ch == 3)
-                                code = status_code(msg + 1, len - 1);
+                                code = status_code(msg + 1);
                 }
                 lcd_free(msg);
                 if (code >= 0) {
@@ -219,36 +218,31 @@ int ctl_cmd_exec(int argc, char **argv)
         size_t q = 0;
         optind = 1;
         int c;
+        bool fits = true; /* the request within PATH_MAX_LEN */
         while ((c = getopt_long(argc, argv, "+ite:w:u:", opts, NULL)) != -1) {
                 if (c == 'i')
                         interactive = true;
                 else if (c == 't')
                         tty = true;
-                else if ((c == 'e' || c == 'w' || c == 'u') && append_encoded(query, sizeof query, &q,
-                                                                              c == 'e'   ? "env"
-                                                                              : c == 'w' ? "workdir"
-                                                                                         : "user",
-                                                                              optarg) < 0)
-                        return ctl_bad_usage("exec: the request is over %s bytes", "8192");
-                else if (c != 'e' && c != 'w' && c != 'u')
+                else if (c == 'e' || c == 'w' || c == 'u')
+                        fits = fits && append_encoded(query, sizeof query, &q,
+                                                      c == 'e'   ? "env"
+                                                      : c == 'w' ? "workdir"
+                                                                 : "user",
+                                                      optarg) == 0;
+                else
                         return ctl_bad_usage("exec: bad option%s", "");
         }
         if (argc - optind < 2)
                 return ctl_bad_usage("exec needs NAME[:TAG] and a command%s", "");
         char name[256];
-        snprintf(name, sizeof name, "%s", argv[optind]);
-        char *colon = strchr(name, ':');
-        const char *tag = colon ? colon + 1 : "latest";
-        if (colon)
-                *colon = '\0';
+        const char *tag = ctl_split_key(argv[optind], name, sizeof name);
         for (int i = optind + 1; i < argc; i++)
-                if (append_encoded(query, sizeof query, &q, "command", argv[i]) < 0)
-                        return ctl_bad_usage("exec: the request is over %s bytes", "8192");
-        if ((interactive && append_encoded(query, sizeof query, &q, "stdin", "1") < 0) ||
-            (tty && append_encoded(query, sizeof query, &q, "tty", "1") < 0))
-                return ctl_bad_usage("exec: the request is over %s bytes", "8192");
+                fits = fits && append_encoded(query, sizeof query, &q, "command", argv[i]) == 0;
+        fits = fits && (!interactive || append_encoded(query, sizeof query, &q, "stdin", "1") == 0) &&
+               (!tty || append_encoded(query, sizeof query, &q, "tty", "1") == 0);
         int n = snprintf(path, sizeof path, "/v1/containers/%s/%s/exec?%s", name, tag, query);
-        if (n < 0 || (size_t)n >= sizeof path)
+        if (!fits || n < 0 || (size_t)n >= sizeof path)
                 return ctl_bad_usage("exec: the request is over %s bytes", "8192");
         if (ctl_connect_to(path, "v5.channel.k8s.io") < 0)
                 return EXIT_CONNECT;

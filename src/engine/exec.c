@@ -105,7 +105,8 @@ static int parse_user(const char *s, unsigned *uid, unsigned *gid)
         return 0;
 }
 
-static int validate(const lcd_exec_req_t *req, lcd_error_t **err)
+/* The request's rules; its user's ids into *uid, *gid (when it names one). */
+static int validate(const lcd_exec_req_t *req, unsigned *uid, unsigned *gid, lcd_error_t **err)
 {
         size_t n = req->cmd ? lcd_strv_len(req->cmd) : 0;
         if (n == 0)
@@ -127,8 +128,7 @@ static int validate(const lcd_exec_req_t *req, lcd_error_t **err)
         if (req->workdir != NULL &&
             (req->workdir[0] != '/' || strlen(req->workdir) > ARG_MAX_BYTES || strstr(req->workdir, "/../") != NULL))
                 return lcd_error_invalid(err, "workdir", "an absolute path without '..'");
-        unsigned uid, gid;
-        if (req->user != NULL && parse_user(req->user, &uid, &gid) < 0)
+        if (req->user != NULL && parse_user(req->user, uid, gid) < 0)
                 return lcd_error_invalid(err, "user", "UID[:GID], numbers (names are not resolved yet)");
         return 0;
 }
@@ -404,7 +404,8 @@ out:
 
 int lcd_engine_exec(lcd_engine_t *e, const lcd_exec_req_t *req, lcd_exec_ready_fn ready, void *ctx, lcd_error_t **err)
 {
-        if (validate(req, err) < 0)
+        unsigned uid = 0, gid = 0;
+        if (validate(req, &uid, &gid, err) < 0)
                 return LCD_ERR;
         lcd_mapitem_t *it = lcd_statemap_get(e->map, req->name, req->tag);
         if (it == NULL)
@@ -442,9 +443,9 @@ int lcd_engine_exec(lcd_engine_t *e, const lcd_exec_req_t *req, lcd_exec_ready_f
                                        .env = (const char *const *)j->env,
                                        .cwd = j->workdir,
                                        .has_user = req->user != NULL,
+                                       .uid = uid,
+                                       .gid = gid,
                                        .tty = req->tty};
-        if (req->user != NULL)
-                parse_user(req->user, &j->proc.uid, &j->proc.gid);
         if (atomic_load(&e->shutting_down) || lcd_pool_submit(e->pool, exec_job, j) < 0) {
                 lcd_error_set(err, LCD_E_BUSY, "the daemon is busy or shutting down; try again later");
                 goto out;

@@ -448,15 +448,12 @@ int lcd_runtime_clean_stale(lcd_runtime_t *rt)
         if (d != NULL)
                 closedir(d);
         n += lcd_network_clean_stale(rt->netns_dir); /* pastas and namespaces of containers already gone */
-        d = opendir(rt->exec_dir);                   /* a dead run's execs: their processes died with its containers */
-        while (d != NULL && (de = readdir(d)) != NULL)
-                if (de->d_name[0] != '.') {
-                        char path[PATH_MAX + 300];
-                        snprintf(path, sizeof path, "%s/%s", rt->exec_dir, de->d_name);
-                        lcd_rmtree(path);
-                }
-        if (d != NULL)
-                closedir(d);
+        /* a dead run's execs: their processes died with its containers */
+        int r = lcd_rmtree(rt->exec_dir);
+        if (r == 0)
+                r = lcd_mkdir_p(rt->exec_dir, 0700);
+        if (r < 0)
+                lcd_warn("cannot empty %s: %s", rt->exec_dir, strerror(-r));
         n += lcd_cgroup_clean_stale(rt->cg);
         lcd_roots_clean_stale(rt->roots); /* image roots a dead run was unpacking */
         return n;

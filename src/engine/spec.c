@@ -319,6 +319,18 @@ out:
         return rc;
 }
 
+/* o[key] = {k1: v1, k2: v2}. 0 or -ENOMEM. */
+static int set_pair(json_object *o, const char *key, const char *k1, int64_t v1, const char *k2, int64_t v2)
+{
+        json_object *p = json_object_new_object();
+        if (lcd_json_set(p, k1, json_object_new_int64(v1)) < 0 || lcd_json_set(p, k2, json_object_new_int64(v2)) < 0 ||
+            json_object_object_add(o, key, p) != 0) {
+                json_object_put(p);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int lcd_spec_write_exec(const char *path, const char *config, const lcd_exec_process_t *x, lcd_error_t **err)
 {
         json_object *root = lcd_json_read(config, 1024 * 1024);
@@ -338,26 +350,12 @@ int lcd_spec_write_exec(const char *path, const char *config, const lcd_exec_pro
         }
         if (set_env_cwd(proc, env, x->env, x->cwd) < 0)
                 goto nomem;
-        if (x->has_user) {
-                json_object *user = json_object_new_object();
-                if (lcd_json_set(user, "uid", json_object_new_int64(x->uid)) < 0 ||
-                    lcd_json_set(user, "gid", json_object_new_int64(x->gid)) < 0 ||
-                    json_object_object_add(proc, "user", user) != 0) {
-                        json_object_put(user);
-                        goto nomem;
-                }
-        }
+        if (x->has_user && set_pair(proc, "user", "uid", x->uid, "gid", x->gid) < 0)
+                goto nomem; /* replaced whole: the container's extra groups are not this user's */
         if (lcd_json_set(proc, "terminal", json_object_new_boolean(x->tty)) < 0)
                 goto nomem;
-        if (x->tty) {
-                json_object *size = json_object_new_object();
-                if (lcd_json_set(size, "width", json_object_new_int(80)) < 0 ||
-                    lcd_json_set(size, "height", json_object_new_int(24)) < 0 ||
-                    json_object_object_add(proc, "consoleSize", size) != 0) {
-                        json_object_put(size);
-                        goto nomem;
-                }
-        }
+        if (x->tty && set_pair(proc, "consoleSize", "width", 80, "height", 24) < 0)
+                goto nomem;
         rc = write_json(path, proc, err);
         goto out;
 nomem:
