@@ -139,7 +139,11 @@ char *lcd_metrics_text(lcd_api_t *api, const char *(*method_name)(int), size_t *
             "# TYPE lcd_published_udp_flows gauge\nlcd_published_udp_flows %u\n",
             st.relay_conns, (unsigned long long)st.relay_conns_total, (unsigned long long)st.relay_conns_dropped,
             st.relay_flows);
-        put(&t, "# HELP lcd_execs Exec sessions now (--max-execs).\n# TYPE lcd_execs gauge\nlcd_execs %u\n", st.execs);
+        put(&t,
+            "# HELP lcd_execs Exec sessions now (--max-execs).\n# TYPE lcd_execs gauge\nlcd_execs %u\n"
+            "# HELP lcd_exec_streams Exec streams the API holds: a WebSocket, or an exec still ending.\n"
+            "# TYPE lcd_exec_streams gauge\nlcd_exec_streams %u\n",
+            st.execs, api->n_streams);
         if (t.nomem) {
                 lcd_free(t.p);
                 return NULL;

@@ -14,11 +14,10 @@
 #include "api-internal.h"
 
 #include "access.h"
+#include "execquery.h"
 #include "follow.h"
 #include "http.h"
 #include "lcd/alloc.h"
-#include "lcd/exec.h"
-#include "lcd/ident.h"
 #include "lcd/log.h"
 #include "methods.h"
 #include "pending.h"
@@ -142,122 +141,32 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool publ
         return r;
 }
 
-/* "/v1/containers/NAME/TAG/exec": name and tag into the buffers; false
- * for any other path. */
-static bool exec_path(const char *uri, char *name, char *tag)
+/* An exec's upgrade (execquery.h): its query, then the engine's checks
+ * (lcd_stream_start). 0 go on, -1 refused (answered). */
+static int confirm_exec(lcd_api_t *api, struct lws *wsi, lcd_exec_query_t *q)
 {
-        static const char pre[] = "/v1/containers/";
-        if (strncmp(uri, pre, sizeof pre - 1) != 0)
-                return false;
-        const char *p = uri + sizeof pre - 1, *slash = strchr(p, '/');
-        const char *slash2 = slash ? strchr(slash + 1, '/') : NULL;
-        if (slash == NULL || slash2 == NULL || strcmp(slash2, "/exec") != 0 || slash - p > LCD_NAME_MAX ||
-            slash2 - slash - 1 > LCD_TAG_MAX)
-                return false;
-        snprintf(name, LCD_NAME_MAX + 1, "%.*s", (int)(slash - p), p);
-        snprintf(tag, LCD_TAG_MAX + 1, "%.*s", (int)(slash2 - slash - 1), slash + 1);
-        return true;
-}
-
-/* Does the client offer a stream subprotocol (v5 or v4.channel.k8s.io)? */
-static bool offers_stream(struct lws *wsi)
-{
-        char protos[512];
-        int n = lws_hdr_copy(wsi, protos, sizeof protos, WSI_TOKEN_PROTOCOL);
-        return n > 0 && (strstr(protos, "v5.channel.k8s.io") != NULL || strstr(protos, "v4.channel.k8s.io") != NULL);
-}
-
-static bool is_true(const char *v)
-{
-        return strcmp(v, "1") == 0 || strcmp(v, "true") == 0;
-}
-
-/* An exec's upgrade: its query into req (the strings in buf), then the
- * engine's checks. 0 go on, -1 refused (answered). */
-static int confirm_exec(lcd_api_t *api, struct lws *wsi, const char *name, const char *tag)
-{
-        if (!offers_stream(wsi))
-                return lcd_http_refuse(wsi, LCD_E_BAD_REQUEST,
-                                       "an exec is a WebSocket of subprotocol v5.channel.k8s.io (or v4)");
-        if (!lcd_name_valid(name) || !lcd_tag_valid(tag))
-                return lcd_http_refuse(wsi, LCD_E_INVALID, "not a container's name and tag");
-        const char *cmd[LCD_EXEC_ARGS_MAX + 1], *env[LCD_EXEC_ENV_MAX + 1];
-        size_t nc = 0, ne = 0;
-        lcd_exec_req_t req = {.name = name, .tag = tag, .cmd = cmd, .env = env};
-        char *frags[LCD_EXEC_ARGS_MAX + LCD_EXEC_ENV_MAX + 8];
-        size_t nf = 0;
-        const char *why = NULL;
-        for (int i = 0; why == NULL; i++) {
-                int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
-                if (len <= 0)
-                        break;
-                if (nf == sizeof frags / sizeof frags[0]) {
-                        why = "too many query parameters";
-                        break;
-                }
-                char *f = lcd_malloc((size_t)len + 1);
-                if (f == NULL || lws_hdr_copy_fragment(wsi, f, len + 1, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
-                        lcd_free(f);
-                        why = "out of memory";
-                        break;
-                }
-                frags[nf++] = f;
-                char *v = strchr(f, '=');
-                if (v == NULL) {
-                        why = "a query parameter without '='";
-                        break;
-                }
-                *v++ = '\0';
-                if (strcmp(f, "command") == 0)
-                        nc < LCD_EXEC_ARGS_MAX ? (void)(cmd[nc++] = v) : (void)(why = "too many command arguments");
-                else if (strcmp(f, "env") == 0)
-                        ne < LCD_EXEC_ENV_MAX ? (void)(env[ne++] = v) : (void)(why = "too many env entries");
-                else if (strcmp(f, "stdin") == 0)
-                        req.stdin = is_true(v);
-                else if (strcmp(f, "tty") == 0)
-                        req.tty = is_true(v);
-                else if (strcmp(f, "workdir") == 0)
-                        req.workdir = v;
-                else if (strcmp(f, "user") == 0)
-                        req.user = v;
-                else if (strcmp(f, "stdout") != 0 && strcmp(f, "stderr") != 0 && strcmp(f, "container") != 0)
-                        why = "an unknown query parameter (command, env, stdin, tty, workdir, user)";
-        }
-        cmd[nc] = env[ne] = NULL;
-        int rc = -1;
         lcd_error_t *err = NULL;
-        if (why != NULL) {
-                rc = lcd_http_refuse(wsi, LCD_E_INVALID, why);
-                goto out;
-        }
-        lcd_stream_t *st = lcd_stream_new(api, wsi, req.tty, req.stdin);
+        lcd_stream_t *st = lcd_exec_query_parse(wsi, q, &err) == 0 ? lcd_stream_start(api, wsi, &q->req, &err) : NULL;
+        lcd_exec_query_clear(q);
         if (st == NULL) {
-                rc = lcd_http_refuse(wsi, LCD_E_NOMEM, "out of memory");
-                goto out;
-        }
-        if (lcd_engine_exec(api->engine, &req, lcd_stream_ready, st, &err) < 0) {
-                log_refusal(api, "refused an exec in %s:%s: %s", name, tag, err->msg);
-                rc = lcd_http_refuse_reason(wsi, err->kind, err->kind == LCD_E_CONFLICT ? "wrong_state" : NULL,
-                                            err->msg);
+                log_refusal(api, "refused an exec in %s:%s: %s", q->name, q->tag, err->msg);
+                int r = lcd_http_refuse_reason(wsi, err->kind, err->kind == LCD_E_CONFLICT ? "wrong_state" : NULL,
+                                               err->msg);
                 lcd_error_free(err);
-                lcd_stream_gone(st, wsi); /* no job: freed */
-                goto out;
+                return r;
         }
         lws_set_opaque_user_data(wsi, st); /* for the stream protocol's ESTABLISHED, or WSI_DESTROY */
-        rc = 0;
-out:
-        for (size_t i = 0; i < nf; i++)
-                lcd_free(frags[i]);
-        return rc;
+        return 0;
 }
 
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: 0 go on, -1 refused (answered). */
 static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
 {
-        char uri[512], name[LCD_NAME_MAX + 1], tag[LCD_TAG_MAX + 1];
+        char uri[512];
+        lcd_exec_query_t q; /* some 8 KiB, on the service thread's stack */
         bool exec = false;
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
-            (strcmp(uri, LCD_WS_PATH) != 0 && !(exec = exec_path(uri, name, tag)))) {
+            (strcmp(uri, LCD_WS_PATH) != 0 && !(exec = lcd_exec_query_path(uri, &q)))) {
                 log_refusal(api, "refused a WebSocket handshake for path %s (the API is at %s)", uri, LCD_WS_PATH);
                 return lcd_http_refuse(wsi, LCD_E_NOT_FOUND, "the API is a WebSocket at " LCD_WS_PATH);
         }
@@ -267,7 +176,7 @@ static int confirm_upgrade(lcd_api_t *api, struct lws *wsi)
         }
         if (check_access(api, wsi, true, false) < 0)
                 return -1;
-        return exec ? confirm_exec(api, wsi, name, tag) : 0;
+        return exec ? confirm_exec(api, wsi, &q) : 0;
 }
 
 /* The stream that an exec's upgrade left on wsi (see confirm_exec), taken. */
@@ -461,9 +370,9 @@ static int stream_callback(struct lws *wsi, enum lws_callback_reasons reason, vo
         case LWS_CALLBACK_RAW_WRITEABLE_FILE:
         case LWS_CALLBACK_RAW_CLOSE_FILE:
                 return lcd_stream_raw(wsi, reason);
-        case LWS_CALLBACK_WSI_DESTROY:
-                if (api != NULL && lws_get_opaque_user_data(wsi) != NULL)
-                        lcd_stream_gone(lws_get_opaque_user_data(wsi), wsi); /* nothing unless it is st's WebSocket */
+        case LWS_CALLBACK_WSI_DESTROY: /* as in callback() */
+                if (api != NULL)
+                        lcd_stream_gone(take_stream(api, wsi), wsi);
                 return 0;
         default:
                 return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -3,7 +3,7 @@
  * [channel][payload]: 0 stdin (from the client), 1 stdout, 2 stderr, 3 the
  * status (one metav1.Status, then the daemon closes), 4 a resize (from the
  * client, {"Width","Height"}), 255 (v5) [255, 0]: stdin's end. Service
- * thread, except lcd_stream_ready.
+ * thread.
  */
 #ifndef LCD_STREAM_H
 #define LCD_STREAM_H
@@ -18,12 +18,10 @@
 
 typedef struct lcd_stream lcd_stream_t;
 
-/* A stream for the WebSocket being upgraded at wsi, before its exec is
- * queued (lcd_stream_ready is the exec's ready callback, the stream its
- * ctx). NULL without memory. */
-lcd_stream_t *lcd_stream_new(lcd_api_t *api, struct lws *wsi, bool tty, bool want_stdin);
-/* lcd_exec_ready_fn: mail the exec (or its error) back. A worker. */
-void lcd_stream_ready(void *ctx, lcd_exec_t *x, lcd_error_t *err);
+/* The stream of the WebSocket being upgraded at wsi, its exec queued
+ * (lcd_engine_exec). NULL with err when the engine refuses it (or out of
+ * memory): nothing is left. */
+lcd_stream_t *lcd_stream_start(lcd_api_t *api, struct lws *wsi, const lcd_exec_req_t *req, lcd_error_t **err);
 /* Start every mailed exec (lcd_api_service). */
 void lcd_stream_deliver(lcd_api_t *api);
 

@@ -213,6 +213,8 @@ class ExecStreams(DaemonSuite):
         body = json.loads(data.split(b"\r\n\r\n", 1)[1])
         self.assertEqual(body["reason"], "wrong_state")
         self.assertIn("created, not running", body["error"])
+        # a refused exec leaves nothing held
+        self.assertTrue(wait_until(lambda: "\nlcd_exec_streams 0\n" in self.metrics(), timeout=10), self.metrics())
 
     def test_more_execs_than_max_execs_are_refused(self):
         held = [self.exec(["sleep", "987"]) for _ in range(MAX_EXECS)]
@@ -246,6 +248,7 @@ class ExecStreams(DaemonSuite):
         self.assertTrue(wait_until(lambda: fds() <= before, timeout=10), "descriptors: %d, then %d" % (before, fds()))
         self.assertEqual(os.listdir(os.path.join(self.env.run, "exec")), [])
         self.assertTrue(wait_until(lambda: "\nlcd_execs 0\n" in self.metrics(), timeout=10), "the count comes back to 0")
+        self.assertTrue(wait_until(lambda: "\nlcd_exec_streams 0\n" in self.metrics(), timeout=10), self.metrics())
 
     def metrics(self):
         return http_get(self.env.socket, "/metrics")[2]
