@@ -79,6 +79,8 @@ typedef struct {
         size_t n_ports;
         const char *hostname;     /* NULL: the container's name */
         bool allow_host_loopback; /* private: the host's loopback reachable as host.containers.internal */
+        bool tty;                 /* its process on a terminal (docker's -t) */
+        bool stdin;               /* its stdin kept open for attached clients (docker's -i) */
 } lcd_create_req_t;
 
 /* The operations on an existing container and the states that allow each:
@@ -177,6 +179,7 @@ typedef struct {
         unsigned relay_conns, relay_flows;    /* published ports: TCP connections and UDP flows relayed now */
         uint64_t relay_conns_total, relay_conns_dropped; /* connections accepted, and reset by the relay */
         unsigned execs;                                  /* exec sessions now (lcd/exec.h) */
+        unsigned attaches;                               /* attached clients now (lcd/attach.h) */
 } lcd_engine_stats_t;
 void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out);
 const char *lcd_phase_name(lcd_phase_t p);

@@ -25,7 +25,7 @@
 const char *const lcd_create_param_names[] = {"image",   "name",    "tag",         "cmd",
                                               "env",     "workdir", "memoryLimit", "pidsLimit",
                                               "network", "ports",   "hostname",    "allowHostLoopback",
-                                              NULL};
+                                              "tty",     "stdin",   NULL};
 
 static int decode_network(json_object *params, lcd_create_params_t *p, lcd_error_t **err)
 {
@@ -146,7 +146,9 @@ int lcd_create_params_decode(json_object *params, lcd_create_params_t *p, lcd_er
             lcd_rpc_get_int(params, "memoryLimit", 4 * 1024 * 1024, INT64_MAX, &present, &r->memory_limit, err) < 0 ||
             lcd_rpc_get_int(params, "pidsLimit", 1, 4194304, &present, &r->pids_limit, err) < 0 ||
             lcd_rpc_get_bool(params, "allowHostLoopback", &present, &r->allow_host_loopback, err) < 0 ||
-            decode_network(params, p, err) < 0 || decode_ports(params, p, err) < 0)
+            lcd_rpc_get_bool(params, "tty", &present, &r->tty, err) < 0 ||
+            lcd_rpc_get_bool(params, "stdin", &present, &r->stdin, err) < 0 || decode_network(params, p, err) < 0 ||
+            decode_ports(params, p, err) < 0)
                 return LCD_ERR;
         if (p->cmd != NULL && p->cmd[0] == NULL)
                 return lcd_error_invalid(err, "cmd", "cmd must not be empty (omit it for the image's default)");

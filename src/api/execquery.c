@@ -1,8 +1,9 @@
 /* execquery.c - see execquery.h: "/v1/containers/NAME/TAG/exec?command=...
- * &command=...&env=K=V&stdin=1&tty=1&workdir=...&user=..." (docs/API.md,
- * Streams). The parameters are lws's URI arguments, already decoded; the
- * engine checks their values (lcd_engine_exec), this file their number
- * and names. */
+ * &command=...&env=K=V&stdin=1&tty=1&workdir=...&user=..." and
+ * ".../attach?stdin=1&stdout=1&stderr=0" (docs/API.md, Streams). The
+ * parameters are lws's URI arguments, already decoded; the engine checks
+ * their values (lcd_engine_exec, lcd_engine_attach), this file their
+ * number and names. */
 #include "execquery.h"
 
 #include "lcd/alloc.h"
@@ -19,9 +20,11 @@ bool lcd_exec_query_path(const char *uri, lcd_exec_query_t *q)
                 return false;
         const char *p = uri + sizeof pre - 1, *slash = strchr(p, '/');
         const char *slash2 = slash ? strchr(slash + 1, '/') : NULL;
-        if (slash == NULL || slash2 == NULL || strcmp(slash2, "/exec") != 0 || slash - p > LCD_NAME_MAX ||
-            slash2 - slash - 1 > LCD_TAG_MAX)
+        if (slash == NULL || slash2 == NULL || (strcmp(slash2, "/exec") != 0 && strcmp(slash2, "/attach") != 0) ||
+            slash - p > LCD_NAME_MAX || slash2 - slash - 1 > LCD_TAG_MAX)
                 return false;
+        q->attach = strcmp(slash2, "/attach") == 0;
+        q->want_out = q->want_err = true;
         snprintf(q->name, sizeof q->name, "%.*s", (int)(slash - p), p);
         snprintf(q->tag, sizeof q->tag, "%.*s", (int)(slash2 - slash - 1), slash + 1);
         return true;
@@ -44,9 +47,13 @@ static bool is_true(const char *v)
 static const char *take(lcd_exec_query_t *q, char *f, size_t *nc, size_t *ne)
 {
         char *v = strchr(f, '=');
+        if (f[0] == '\0' || strcmp(f, "/") == 0) /* "...?" or "a=1&": lws makes the empty parameter "/" */
+                return NULL;
         if (v == NULL)
                 return "a query parameter without '='";
         *v++ = '\0';
+        if (q->attach && strcmp(f, "stdin") != 0 && strcmp(f, "stdout") != 0 && strcmp(f, "stderr") != 0)
+                return "an unknown query parameter of an attach (stdin, stdout, stderr)";
         if (strcmp(f, "command") == 0) {
                 if (*nc == LCD_EXEC_ARGS_MAX)
                         return "too many command arguments";
@@ -57,6 +64,8 @@ static const char *take(lcd_exec_query_t *q, char *f, size_t *nc, size_t *ne)
                 q->env[(*ne)++] = v;
         } else if (strcmp(f, "stdin") == 0) {
                 q->req.stdin = is_true(v);
+        } else if (q->attach) { /* stdout or stderr */
+                *(f[3] == 'o' ? &q->want_out : &q->want_err) = is_true(v);
         } else if (strcmp(f, "tty") == 0) {
                 q->req.tty = is_true(v);
         } else if (strcmp(f, "workdir") == 0) {
@@ -97,6 +106,7 @@ int lcd_exec_query_parse(struct lws *wsi, lcd_exec_query_t *q, lcd_error_t **err
                 why = take(q, f, &nc, &ne);
         }
         q->cmd[nc] = q->env[ne] = NULL;
+        q->attach_req = (lcd_attach_req_t){.name = q->name, .tag = q->tag, .stdin = q->req.stdin};
         return why ? lcd_error_set(err, LCD_E_INVALID, "%s", why) : 0;
 }
 

@@ -141,9 +141,11 @@ char *lcd_metrics_text(lcd_api_t *api, const char *(*method_name)(int), size_t *
             st.relay_flows);
         put(&t,
             "# HELP lcd_execs Exec sessions now (--max-execs).\n# TYPE lcd_execs gauge\nlcd_execs %u\n"
-            "# HELP lcd_exec_streams Exec streams the API holds: a WebSocket, or an exec still ending.\n"
+            "# HELP lcd_attaches Clients attached to containers now (--max-execs).\n"
+            "# TYPE lcd_attaches gauge\nlcd_attaches %u\n"
+            "# HELP lcd_exec_streams Streams the API holds (exec and attach): a WebSocket, or an exec still ending.\n"
             "# TYPE lcd_exec_streams gauge\nlcd_exec_streams %u\n",
-            st.execs, api->n_streams);
+            st.execs, st.attaches, api->n_streams);
         if (t.nomem) {
                 lcd_free(t.p);
                 return NULL;

@@ -141,15 +141,20 @@ static int check_access(lcd_api_t *api, struct lws *wsi, bool upgrade, bool publ
         return r;
 }
 
-/* An exec's upgrade (execquery.h): its query, then the engine's checks
- * (lcd_stream_start). 0 go on, -1 refused (answered). */
+/* An exec's or an attach's upgrade (execquery.h): its query, then the
+ * engine's checks (lcd_stream_start, lcd_stream_attach). 0 go on, -1
+ * refused (answered). */
 static int confirm_exec(lcd_api_t *api, struct lws *wsi, lcd_exec_query_t *q)
 {
         lcd_error_t *err = NULL;
-        lcd_stream_t *st = lcd_exec_query_parse(wsi, q, &err) == 0 ? lcd_stream_start(api, wsi, &q->req, &err) : NULL;
+        lcd_stream_t *st = NULL;
+        if (lcd_exec_query_parse(wsi, q, &err) == 0)
+                st = q->attach ? lcd_stream_attach(api, wsi, &q->attach_req, q->want_out, q->want_err, &err)
+                               : lcd_stream_start(api, wsi, &q->req, &err);
         lcd_exec_query_clear(q);
         if (st == NULL) {
-                log_refusal(api, "refused an exec in %s:%s: %s", q->name, q->tag, err->msg);
+                log_refusal(api, "refused an %s in %s:%s: %s", q->attach ? "attach" : "exec", q->name, q->tag,
+                            err->msg);
                 int r = lcd_http_refuse_reason(wsi, err->kind, err->kind == LCD_E_CONFLICT ? "wrong_state" : NULL,
                                                err->msg);
                 lcd_error_free(err);

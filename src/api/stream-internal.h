@@ -7,6 +7,8 @@
 
 #include "stream.h"
 
+#include "lcd/attach.h"
+
 #include <stdint.h>
 
 #define STREAM_FRAME_MAX 65536      /* a client's frame, at most (stdin, resize) */
@@ -14,6 +16,8 @@
 #define STREAM_OUT_MAX (256 * 1024) /* output queued for the client */
 #define STREAM_STALL_S 30           /* a client that takes no output for this long is dropped */
 #define STREAM_GRACE_MS 2000        /* a client gone: from the first signal to SIGKILL */
+#define ATTACH_DRAIN_MS 2000        /* an attach's container ended: conmon's last output and close, at most */
+#define ATTACH_EXIT_WAIT_MS 10000   /* conmon closed an attach: the exit's event, at most */
 
 enum { CH_STDIN, CH_STDOUT, CH_STDERR, CH_STATUS, CH_RESIZE, CH_CLOSE = 255 };
 
@@ -31,6 +35,10 @@ struct lcd_stream {
         bool tty, want_stdin;
         bool job;                       /* the worker has not mailed the exec back yet */
         lcd_exec_t *x;                  /* the exec once started */
+        lcd_attach_t *a;                /* an attach's instead (no exec, no job); raw[STDOUT] its socket */
+        bool want_out, want_err;        /* an attach's outputs the client asked for */
+        bool end_armed;                 /* an attach's end_sul is set */
+        lws_sorted_usec_list_t end_sul; /* an attach's wait for its last output, or for its exit */
         struct lws *raw[LCD_EXEC__FDS]; /* its descriptors, adopted */
         /* mailed by the worker (under mail_mu) */
         lcd_exec_t *ready_x;

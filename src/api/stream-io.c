@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int lcd_stream_queue_frame(lcd_stream_t *st, int channel, const void *data, size_t len)
@@ -69,8 +70,17 @@ int lcd_stream_read_output(lcd_stream_t *st, int i)
                 return 0;
         if (n <= 0) /* the end, or EIO: a terminal whose other side closed */
                 return -1;
-        if (st->wsi != NULL &&
-            lcd_stream_queue_frame(st, i == LCD_EXEC_STDERR ? CH_STDERR : CH_STDOUT, buf, (size_t)n) < 0)
+        int ch = i == LCD_EXEC_STDERR ? CH_STDERR : CH_STDOUT;
+        const unsigned char *p = buf;
+        size_t len = (size_t)n;
+        if (st->a != NULL) { /* conmon's packet: [2 stdout | 3 stderr][bytes] */
+                ch = buf[0] == 3 ? CH_STDERR : CH_STDOUT;
+                p++;
+                len--;
+                if (len == 0 || !(ch == CH_STDOUT ? st->want_out : st->want_err))
+                        return 1; /* an empty frame would say "ready" */
+        }
+        if (st->wsi != NULL && lcd_stream_queue_frame(st, ch, p, len) < 0)
                 lcd_stream_drop_client(st, "out of memory queueing output");
         return 1;
 }
@@ -103,7 +113,9 @@ void lcd_stream_write_stdin(lcd_stream_t *st)
                 return;
         }
         while (st->in_len > 0) {
-                ssize_t n = write(lws_get_socket_fd(w), st->in, st->in_len);
+                /* to conmon, packets it takes whole */
+                size_t chunk = st->a != NULL && st->in_len > LCD_ATTACH_PACKET_MAX ? LCD_ATTACH_PACKET_MAX : st->in_len;
+                ssize_t n = write(lws_get_socket_fd(w), st->in, chunk);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN) {
@@ -118,8 +130,11 @@ void lcd_stream_write_stdin(lcd_stream_t *st)
                 memmove(st->in, st->in + n, st->in_len - (size_t)n);
                 st->in_len -= (size_t)n;
         }
-        if (st->in_len == 0 && st->in_eof)
+        if (st->in_len == 0 && st->in_eof && st->raw[LCD_EXEC_STDIN] != NULL) {
+                if (st->a != NULL) /* the socket lives on for the output: conmon sees stdin's end */
+                        shutdown(lws_get_socket_fd(w), SHUT_WR);
                 lcd_stream_close_raw(st, LCD_EXEC_STDIN);
+        }
         if (st->rx_held && st->in_len <= STREAM_FRAME_MAX && st->wsi != NULL) {
                 st->rx_held = false;
                 lws_rx_flow_control(st->wsi, 1);
@@ -144,22 +159,26 @@ static void on_stdin(lcd_stream_t *st, const unsigned char *p, size_t len)
                 st->rx_held = true;
                 lws_rx_flow_control(st->wsi, 0);
         }
-        if (st->x != NULL)
+        if (st->x != NULL || st->a != NULL)
                 lcd_stream_write_stdin(st);
 }
 
 static void on_resize(lcd_stream_t *st, const unsigned char *p, size_t len)
 {
         char text[256];
-        if (len >= sizeof text || st->x == NULL)
+        if (len >= sizeof text || (st->x == NULL && st->a == NULL))
                 return;
         memcpy(text, p, len);
         text[len] = '\0';
         json_object *o = json_tokener_parse(text), *w = NULL, *h = NULL;
         if (o != NULL && json_object_object_get_ex(o, "Width", &w) && json_object_object_get_ex(o, "Height", &h)) {
                 int64_t width = json_object_get_int64(w), height = json_object_get_int64(h);
-                if (width > 0 && width <= 10000 && height > 0 && height <= 10000)
-                        lcd_exec_resize(st->x, (unsigned)width, (unsigned)height);
+                if (width > 0 && width <= 10000 && height > 0 && height <= 10000) {
+                        if (st->a != NULL)
+                                lcd_attach_resize(st->a, (unsigned)width, (unsigned)height);
+                        else
+                                lcd_exec_resize(st->x, (unsigned)width, (unsigned)height);
+                }
         }
         json_object_put(o);
 }
@@ -178,7 +197,7 @@ void lcd_stream_on_message(lcd_stream_t *st, const unsigned char *p, size_t len)
         case CH_CLOSE: /* v5: [255, channel] half-closes it; only stdin is the client's */
                 if (len >= 2 && p[1] == CH_STDIN) {
                         st->in_eof = true;
-                        if (st->x != NULL)
+                        if (st->x != NULL || st->a != NULL)
                                 lcd_stream_write_stdin(st);
                 }
                 break;

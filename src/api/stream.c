@@ -91,10 +91,58 @@ static void stall_cb(lws_sorted_usec_list_t *sul)
         schedule(st, stall_cb, 1000);
 }
 
-/* After the exit: send what the outputs still hold, then the status. */
+/* An attach's wait is over: for conmon's close after the exit (what it
+ * still sends is dropped), or for the exit's event after its close. */
+static void attach_end_cb(lws_sorted_usec_list_t *sul)
+{
+        lcd_stream_t *st = lws_container_of(sul, lcd_stream_t, end_sul);
+        st->end_armed = false;
+        if (!st->exited) {
+                st->exited = true;
+                st->code = -1;
+        }
+        lcd_stream_close_raw(st, LCD_EXEC_STDOUT);
+        lcd_stream_close_raw(st, LCD_EXEC_STDIN);
+        maybe_finish(st);
+}
+
+static void attach_wait(lcd_stream_t *st, int ms)
+{
+        if (!st->end_armed && !st->api->streams_stopping) {
+                st->end_armed = true;
+                lws_sul_schedule(st->api->ctx, 0, &st->end_sul, attach_end_cb, (lws_usec_t)ms * LWS_US_PER_MS);
+        }
+}
+
+/* The status of an attach: its container's exit code, or its removal. */
+static char *attach_status(const lcd_stream_t *st)
+{
+        if (st->code >= 0)
+                return lcd_stream_status_exit(st->code, "");
+        return lcd_stream_status_error(LCD_E_NOT_FOUND, "the container was removed, or its monitor ended");
+}
+
+/* After the exit: send what the outputs still hold, then the status. An
+ * attach's outputs are conmon's socket, which conmon closes after its
+ * last output: its close and the exit's event, in either order, end it. */
 static void maybe_finish(lcd_stream_t *st)
 {
-        if (!st->exited || st->status_queued)
+        if (st->status_queued)
+                return;
+        if (st->a != NULL) {
+                if (st->exited && st->raw[LCD_EXEC_STDOUT] != NULL)
+                        attach_wait(st, ATTACH_DRAIN_MS);
+                else if (!st->exited && st->raw[LCD_EXEC_STDOUT] == NULL)
+                        attach_wait(st, ATTACH_EXIT_WAIT_MS);
+                else if (st->exited && st->wsi != NULL) {
+                        if (st->end_armed && !st->api->streams_stopping)
+                                lws_sul_cancel(&st->end_sul);
+                        st->end_armed = false;
+                        lcd_stream_queue_status(st, attach_status(st));
+                }
+                return;
+        }
+        if (!st->exited)
                 return;
         for (int i = LCD_EXEC_STDOUT; i <= LCD_EXEC_STDERR; i++)
                 while (st->raw[i] != NULL) {
@@ -142,6 +190,16 @@ static void exec_ready(void *ctx, lcd_exec_t *x, lcd_error_t *err)
                 lws_cancel_service(api->ctx);
 }
 
+/* Link a new stream in. */
+static void link_stream(lcd_api_t *api, lcd_stream_t *st)
+{
+        st->next = api->streams;
+        if (st->next != NULL)
+                st->next->prev = st;
+        api->streams = st;
+        api->n_streams++;
+}
+
 lcd_stream_t *lcd_stream_start(lcd_api_t *api, struct lws *wsi, const lcd_exec_req_t *req, lcd_error_t **err)
 {
         lcd_stream_t *st = lcd_calloc(1, sizeof *st);
@@ -160,32 +218,33 @@ lcd_stream_t *lcd_stream_start(lcd_api_t *api, struct lws *wsi, const lcd_exec_r
                 return NULL;
         }
         st->job = true; /* its mail comes on this thread's next delivery at the earliest */
-        st->next = api->streams;
-        if (st->next != NULL)
-                st->next->prev = st;
-        api->streams = st;
-        api->n_streams++;
+        link_stream(api, st);
         return st;
+}
+
+/* Have the service loop watch fd as st's raw descriptor i. 0, or -1
+ * (fd closed, the client dropped). */
+static int adopt(lcd_stream_t *st, int i, int fd)
+{
+        if (fd < 0)
+                return 0;
+        lws_sock_file_fd_type d = {.filefd = fd};
+        st->raw[i] = lws_adopt_descriptor_vhost(st->vh, LWS_ADOPT_RAW_FILE_DESC, d, LCD_STREAM_PROTOCOL, NULL);
+        if (st->raw[i] == NULL) { /* lws closed fd */
+                lcd_stream_drop_client(st, "cannot watch the stream's descriptors");
+                return -1;
+        }
+        lws_set_opaque_user_data(st->raw[i], st);
+        if (i == LCD_EXEC_STDIN) /* writable only when asked */
+                lws_rx_flow_control(st->raw[i], 0);
+        return 0;
 }
 
 /* Adopt the exec's descriptors and tell the client it may go. */
 static void start(lcd_stream_t *st)
 {
-        struct lws_vhost *vh = st->vh;
-        for (int i = 0; i < LCD_EXEC__FDS; i++) {
-                int fd = lcd_exec_take_fd(st->x, i);
-                if (fd < 0)
-                        continue;
-                lws_sock_file_fd_type d = {.filefd = fd};
-                st->raw[i] = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, d, LCD_STREAM_PROTOCOL, NULL);
-                if (st->raw[i] == NULL) { /* lws closed fd */
-                        lcd_stream_drop_client(st, "cannot watch the exec's descriptors");
-                        continue;
-                }
-                lws_set_opaque_user_data(st->raw[i], st);
-                if (i == LCD_EXEC_STDIN) /* writable only when asked */
-                        lws_rx_flow_control(st->raw[i], 0);
-        }
+        for (int i = 0; i < LCD_EXEC__FDS; i++)
+                adopt(st, i, lcd_exec_take_fd(st->x, i));
         if (st->raw[LCD_EXEC_PIDFD] == NULL) { /* nothing would tell its end: end it now */
                 lcd_exec_free(st->x);
                 st->x = NULL;
@@ -200,6 +259,52 @@ static void start(lcd_stream_t *st)
         if (st->in_len > 0 || st->in_eof)
                 lcd_stream_write_stdin(st);
         schedule(st, stall_cb, 1000);
+}
+
+lcd_stream_t *lcd_stream_attach(lcd_api_t *api, struct lws *wsi, const lcd_attach_req_t *req, bool want_out,
+                                bool want_err, lcd_error_t **err)
+{
+        lcd_stream_t *st = lcd_calloc(1, sizeof *st);
+        if (st == NULL) {
+                lcd_error_nomem(err);
+                return NULL;
+        }
+        if (lcd_engine_attach(api->engine, req, &st->a, err) < 0) {
+                lcd_free(st);
+                return NULL;
+        }
+        st->api = api;
+        st->wsi = wsi;
+        st->vh = lws_get_vhost(wsi);
+        st->tty = lcd_attach_tty(st->a);
+        st->want_stdin = req->stdin;
+        st->want_out = want_out;
+        st->want_err = want_err;
+        st->moved_ms = lcd_now_ms();
+        link_stream(api, st);
+        if (adopt(st, LCD_EXEC_STDOUT, lcd_attach_take_fd(st->a, LCD_ATTACH_OUTPUT)) == 0 &&
+            adopt(st, LCD_EXEC_STDIN, lcd_attach_take_fd(st->a, LCD_ATTACH_INPUT)) == 0) {
+                lcd_stream_queue_frame(st, CH_STDOUT, NULL, 0); /* ready */
+                schedule(st, stall_cb, 1000);
+        }
+        return st;
+}
+
+void lcd_stream_on_event(lcd_api_t *api, const lcd_event_t *ev)
+{
+        for (lcd_stream_t *st = api->streams, *next; st != NULL; st = next) {
+                next = st->next;
+                int code;
+                if (st->a == NULL || st->exited || !lcd_attach_ended_by(st->a, ev, &code))
+                        continue;
+                st->exited = true;
+                st->code = code;
+                if (st->end_armed) { /* conmon closed first: the wait is over */
+                        lws_sul_cancel(&st->end_sul);
+                        st->end_armed = false;
+                }
+                maybe_finish(st);
+        }
 }
 
 void lcd_stream_deliver(lcd_api_t *api)
@@ -236,9 +341,12 @@ static void maybe_free(lcd_stream_t *st)
         }
         for (int i = 0; i < LCD_EXEC__FDS; i++)
                 lcd_stream_close_raw(st, i);
-        if (!st->api->streams_stopping)
+        if (!st->api->streams_stopping) {
                 lws_sul_cancel(&st->sul);
+                lws_sul_cancel(&st->end_sul);
+        }
         lcd_exec_free(st->x);
+        lcd_attach_free(st->a);
         for (struct frame *f = st->head, *n; f != NULL; f = n) {
                 n = f->next;
                 lcd_free(f);
@@ -266,8 +374,10 @@ void lcd_stream_gone(lcd_stream_t *st, const struct lws *wsi)
 
 void lcd_stream_stop_all(lcd_api_t *api)
 {
-        for (lcd_stream_t *st = api->streams; st != NULL; st = st->next)
+        for (lcd_stream_t *st = api->streams; st != NULL; st = st->next) {
                 lws_sul_cancel(&st->sul);
+                lws_sul_cancel(&st->end_sul);
+        }
         api->streams_stopping = true;
 }
 
@@ -358,7 +468,7 @@ int lcd_stream_raw(struct lws *w, enum lws_callback_reasons reason)
                 return -1;
         switch (reason) {
         case LWS_CALLBACK_RAW_RX_FILE:
-                if (i == LCD_EXEC_PIDFD) {
+                if (i == LCD_EXEC_PIDFD && st->x != NULL) {
                         exec_ended(st);
                         return 0;
                 }

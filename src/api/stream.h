@@ -1,4 +1,4 @@
-/* stream.h - an exec's WebSocket (stream.c): the Kubernetes channel
+/* stream.h - an exec's or an attach's WebSocket (stream.c): the Kubernetes channel
  * protocol, v5.channel.k8s.io or v4.channel.k8s.io. Every binary frame is
  * [channel][payload]: 0 stdin (from the client), 1 stdout, 2 stderr, 3 the
  * status (one metav1.Status, then the daemon closes), 4 a resize (from the
@@ -12,6 +12,8 @@
 #include <stddef.h>
 
 #include "api-internal.h"
+#include "lcd/attach.h"
+#include "lcd/events.h"
 #include "lcd/exec.h"
 
 #define LCD_STREAM_PROTOCOL "v5.channel.k8s.io" /* the lws protocol that owns the raw descriptors */
@@ -22,6 +24,13 @@ typedef struct lcd_stream lcd_stream_t;
  * (lcd_engine_exec). NULL with err when the engine refuses it (or out of
  * memory): nothing is left. */
 lcd_stream_t *lcd_stream_start(lcd_api_t *api, struct lws *wsi, const lcd_exec_req_t *req, lcd_error_t **err);
+/* The stream of an attach's WebSocket being upgraded at wsi (the engine
+ * attaches at once), passing on the outputs asked for. NULL with err when
+ * the engine refuses (or out of memory): nothing is left. */
+lcd_stream_t *lcd_stream_attach(lcd_api_t *api, struct lws *wsi, const lcd_attach_req_t *req, bool want_out,
+                                bool want_err, lcd_error_t **err);
+/* An event going out: the attaches it ends get their status. */
+void lcd_stream_on_event(lcd_api_t *api, const lcd_event_t *ev);
 /* Start every mailed exec (lcd_api_service). */
 void lcd_stream_deliver(lcd_api_t *api);
 

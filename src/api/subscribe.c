@@ -22,6 +22,7 @@
 
 #include "follow.h"
 #include "rpc.h"
+#include "stream.h"
 #include "waiters.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
@@ -171,6 +172,7 @@ void lcd_subscribe_fan_out(lcd_api_t *api)
                         break;
                 api->delivered = e.seq;
                 lcd_waiters_on_event(api, &e);
+                lcd_stream_on_event(api, &e);
                 lcd_follow_on_event(api, &e);
                 lcd_msg_t *m = NULL;
                 bool built = false;

@@ -114,9 +114,19 @@ int lcd_conmon_start(const lcd_conmon_opts_t *o, int *pid, lcd_error_t **err)
                               "--log-size-max",
                               logmax,
                               NULL,
+                              NULL,
+                              NULL,
+                              NULL,
                               NULL};
+        size_t extra = sizeof argv / sizeof argv[0] - 5; /* the first NULL */
         if (o->shared_keyring)
-                argv[sizeof argv / sizeof argv[0] - 2] = "--no-new-keyring";
+                argv[extra++] = "--no-new-keyring";
+        if (o->tty)
+                argv[extra++] = "-t";
+        if (o->stdin)
+                argv[extra++] = "-i";
+        if (o->tty && o->stdin) /* a client's leaving must not end the terminal's input for the next */
+                argv[extra++] = "--leave-stdin-open";
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return lcd_error_set(err, LCD_E_INTERNAL, "pipe: %s", strerror(errno));

@@ -4,8 +4,13 @@
  * DESIGN: conmon (podman's container monitor) runs `crun create` for one
  * container, then stays as that container's parent: it writes the
  * container's output to its k8s-file log, its exit code to
- * <exit_dir>/<id> (which the exit watcher reads) and keeps the console
- * socket under sock_dir. lcd_conmon_start() runs it through the tool
+ * <exit_dir>/<id> (which the exit watcher reads) and serves its output
+ * to attached clients (attach.h): the SOCK_SEQPACKET socket `attach` and
+ * the fifo `ctl` in the bundle (sock_dir/<id> links to the bundle). With
+ * tty it holds the container's terminal (crun sends it the master); with
+ * stdin what clients write reaches the container's stdin, which closes
+ * when a client leaves -- but for a terminal, whose input stays open for
+ * the next (--leave-stdin-open). lcd_conmon_start() runs it through the tool
  * runner with a sync pipe (_OCI_SYNCPIPE) and waits, bounded by
  * timeout_ms, for the pid of the container's init or conmon's error; the
  * daemon's own _OCI_* and NOTIFY_SOCKET variables are not passed on.
@@ -35,6 +40,8 @@ typedef struct {
         const char *sock_dir;  /* conmon --socket-dir-path */
         int64_t log_max_bytes; /* conmon --log-size-max; > 0 */
         bool shared_keyring;   /* conmon --no-new-keyring */
+        bool tty;              /* conmon -t: it holds the container's terminal */
+        bool stdin;            /* conmon -i: attached clients write the container's stdin */
         lcd_runner_t *runner;  /* borrowed */
         int timeout_ms;        /* conmon's start and its answer, each */
 } lcd_conmon_opts_t;

@@ -249,6 +249,8 @@ json_object *lcd_container_to_json(lcd_container_t *c)
         rc |= lcd_json_set_str(o, "ipAddress", c->ip_address[0] ? c->ip_address : NULL);
         rc |= lcd_json_set_str(o, "hostname", c->hostname);
         rc |= lcd_json_set(o, "networkLost", json_object_new_boolean(c->net_lost));
+        rc |= lcd_json_set(o, "tty", json_object_new_boolean(c->tty));
+        rc |= lcd_json_set(o, "stdin", json_object_new_boolean(c->stdin));
         pthread_mutex_unlock(&c->mu);
         if (rc != 0) {
                 json_object_put(o);

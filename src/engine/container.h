@@ -48,6 +48,7 @@ typedef struct lcd_container {
         size_t n_ports;
         char *hostname;
         bool allow_host_loopback;
+        bool tty, stdin;                                    /* a terminal; stdin open for attached clients */
         char net_owner[LCD_ID_LEN + 1];                     /* network container: the owner's id */
         char net_owner_key[LCD_NAME_MAX + LCD_TAG_MAX + 2]; /* ... and its name:tag */
         lcd_net_mode_t net_owner_mode;                      /* ... and its network (private or none) */

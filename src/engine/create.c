@@ -76,7 +76,8 @@ static void create_job(void *arg)
                                   .env = (const char *const *)c->env,
                                   .workdir = c->workdir,
                                   .memory_limit = c->memory_limit,
-                                  .pids_limit = c->pids_limit};
+                                  .pids_limit = c->pids_limit,
+                                  .tty = c->tty};
         phase = lcd_wall_us();
         lcd_image_t img = {layout, digest, bytes};
         lcd_net_spec_t net = lcd_container_net(c);
@@ -89,7 +90,7 @@ static void create_job(void *arg)
         char name[LCD_NAME_MAX + LCD_TAG_MAX + 2];
         snprintf(name, sizeof name, "%s_%s", c->item.name, c->item.tag);
         phase = lcd_wall_us();
-        if (lcd_runtime_create(e->rt, c->id, name, &net, &x.pid, &err) < 0)
+        if (lcd_runtime_create(e->rt, c->id, name, &net, lcd_container_io(c), &x.pid, &err) < 0)
                 goto fail;
         if (c->net_mode == LCD_NET_PRIVATE)
                 lcd_runtime_net_address(e->rt, c->id, x.addr, sizeof x.addr);
@@ -205,6 +206,8 @@ int lcd_engine_create(lcd_engine_t *e, const lcd_create_req_t *req, lcd_engine_d
         }
         c->memory_limit = req->memory_limit;
         c->pids_limit = req->pids_limit;
+        c->tty = req->tty;
+        c->stdin = req->stdin;
         if (lcd_container_set_network(c, req->network, req->ports, req->n_ports, req->hostname ? req->hostname : name,
                                       req->allow_host_loopback) < 0) {
                 lcd_container_unref(c);

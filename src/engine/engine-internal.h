@@ -37,9 +37,16 @@ struct lcd_engine {
         lcd_parks_t parks;     /* jobs waiting for an exit or a deadline (park.c) */
         lcd_exitwatch_t watch; /* the exit watcher (exitwatch.c) */
         atomic_uint execs;     /* execs accepted and not freed (exec.c; --max-execs) */
+        atomic_uint attaches;  /* attaches not freed (attach.c; --max-execs) */
 };
 
 extern const char *const lcd_tool_names[LCD_TOOLS];
+
+/* The terminal and stdin c asked for, as lcd_runtime_create takes them. */
+static inline unsigned lcd_container_io(const lcd_container_t *c)
+{
+        return (c->tty ? LCD_IO_TTY : 0u) | (c->stdin ? LCD_IO_STDIN : 0u);
+}
 
 /* Record how long a create phase took (any thread). */
 void lcd_engine_phase(lcd_engine_t *e, lcd_phase_t p, int64_t start_us);

@@ -194,6 +194,7 @@ void lcd_engine_counters(lcd_engine_t *e, lcd_engine_stats_t *out)
         out->relay_conns = k.conns_open;
         out->relay_flows = k.flows_open;
         out->execs = atomic_load(&e->execs);
+        out->attaches = atomic_load(&e->attaches);
         out->relay_conns_total = k.conns_total;
         out->relay_conns_dropped = k.conns_dropped;
 }

@@ -101,7 +101,7 @@ static int do_start(lcd_engine_t *e, lcd_container_t *c, lcd_error_t **err)
                 lcd_runtime_reset(e->rt, c->id);
                 lcd_net_spec_t net = lcd_container_net(c);
                 net.spare = LCD_SPARE_NO; /* a spare served the first run; this one makes its network */
-                if (lcd_runtime_create(e->rt, c->id, c->item.name, &net, &pid, err) < 0)
+                if (lcd_runtime_create(e->rt, c->id, c->item.name, &net, lcd_container_io(c), &pid, err) < 0)
                         goto fail;
                 char addr[LCD_ADDR_MAX] = "";
                 if (c->net_mode == LCD_NET_PRIVATE)

@@ -282,8 +282,8 @@ int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *im
         return r;
 }
 
-int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
-                       lcd_error_t **err)
+int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, unsigned io,
+                       int *pid, lcd_error_t **err)
 {
         lcd_network_pending_t np;
         if (lcd_network_begin(&rt->net_env, id, net, &np, err) < 0) {
@@ -306,6 +306,8 @@ int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, cons
                 .sock_dir = rt->sock_dir,
                 .log_max_bytes = rt->log_max_bytes,
                 .shared_keyring = rt->shared_keyring,
+                .tty = (io & LCD_IO_TTY) != 0,
+                .stdin = (io & LCD_IO_STDIN) != 0,
                 .runner = rt->runner,
                 .timeout_ms = rt->timeout_ms,
         };

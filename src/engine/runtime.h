@@ -66,11 +66,14 @@ void lcd_runtime_bundle_file(lcd_runtime_t *rt, const char *id, const char *leaf
  * Leaves nothing of the container behind on failure. */
 int lcd_runtime_prepare(lcd_runtime_t *rt, const char *id, const lcd_image_t *img, const lcd_bundle_spec_t *spec,
                         const lcd_net_spec_t *net, char ***argv, lcd_error_t **err);
+#define LCD_IO_TTY 1u   /* the process on a terminal that conmon holds */
+#define LCD_IO_STDIN 2u /* its stdin open for attached clients */
+
 /* Bring up the container's network (network.h), then create the container
- * under conmon (crun create); *pid its init pid. Nothing of the network
- * is left on failure. */
-int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, int *pid,
-                       lcd_error_t **err);
+ * under conmon (crun create) with io (LCD_IO_ flags); *pid its init pid.
+ * Nothing of the network is left on failure. */
+int lcd_runtime_create(lcd_runtime_t *rt, const char *id, const char *name, const lcd_net_spec_t *net, unsigned io,
+                       int *pid, lcd_error_t **err);
 /* A ready private network (spare.h) for a create asking for mode and
  * host_loopback: its id into id (LCD_ID_LEN + 1), which the new container
  * takes as its own; false when that is not a spare's shape, none is ready

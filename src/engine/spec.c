@@ -10,9 +10,9 @@
  * owned by our user namespace); /etc/hosts, resolv.conf and hostname are
  * read-only binds of the bundle's files. A private cgroup namespace and a
  * read-only cgroup mount keep the container out of the daemon's cgroup
- * tree (cgroup v2); no terminal, the default capabilities, the run
- * options of lcd_bundle_spec_t (command, environment, working directory,
- * memory and pids limits); and an exec's process: the container's own with
+ * tree (cgroup v2); the default capabilities, the run options of
+ * lcd_bundle_spec_t (command, environment, working directory, memory and
+ * pids limits, a terminal); and an exec's process: the container's own with
  * what the exec replaces (lcd_spec_write_exec). Any thread.
  */
 #include "spec.h"
@@ -57,6 +57,17 @@ static int env_set(json_object *env, const char *kv)
                 }
         }
         return lcd_json_append(env, s) < 0 ? -ENOMEM : 0;
+}
+
+/* Does env have an entry for key ("KEY=")? */
+static bool env_has(json_object *env, const char *key)
+{
+        for (size_t i = 0; i < json_object_array_length(env); i++) {
+                const char *cur = json_object_get_string(json_object_array_get_idx(env, i));
+                if (cur != NULL && strncmp(cur, key, strlen(key)) == 0)
+                        return true;
+        }
+        return false;
 }
 
 /* Each of extra (KEY=VALUE, may be NULL) over env, and cwd (NULL: kept)
@@ -245,7 +256,9 @@ int lcd_spec_write(const char *path, const char *template, const char *id, const
         json_object *env = proc ? get_or_add(proc, "env", json_type_array) : NULL;
         if (proc == NULL || linux_ == NULL || env == NULL)
                 goto nomem;
-        if (lcd_json_set(proc, "terminal", json_object_new_boolean(0)) < 0)
+        if (lcd_json_set(proc, "terminal", json_object_new_boolean(spec->tty)) < 0)
+                goto nomem;
+        if (spec->tty && !env_has(env, "TERM=") && env_set(env, "TERM=xterm") < 0) /* as docker and podman */
                 goto nomem;
         json_object_object_del(proc, "rlimits");
         json_object_object_del(proc, "capabilities_ambient_unused");

@@ -20,6 +20,7 @@ typedef struct {
         const char *netns_path; /* private: the namespace to join */
         const char *hostname;
         const char *files_dir; /* holds hosts, resolv.conf, hostname (network.h): bound read-only into /etc */
+        bool tty;              /* its process on a terminal (conmon's), TERM=xterm unless the image or env set it */
 } lcd_bundle_spec_t;
 
 /* Write path (config.json of container id) from the image's template:

@@ -209,6 +209,9 @@ class Exec:
         if tty:
             q.append(("tty", "1"))
         path = "/v1/containers/%s/%s/exec?%s" % (name, tag, urllib.parse.urlencode(q, quote_via=urllib.parse.quote))
+        self._open(target, path, protocol, headers)
+
+    def _open(self, target, path, protocol, headers):
         h = dict(headers or {})
         if protocol:
             h["Sec-WebSocket-Protocol"] = protocol
@@ -248,6 +251,16 @@ class Exec:
 
     def close(self):
         self.ws.close()
+
+
+class Attach(Exec):
+    """An attach stream: the main process's stdio, in the same framing."""
+
+    def __init__(self, target, name, tag, stdin=False, extra=(), protocol=STREAM_PROTOCOL, headers=None):
+        import urllib.parse
+        q = ([("stdin", "1")] if stdin else []) + list(extra)
+        path = "/v1/containers/%s/%s/attach%s" % (name, tag, "?" + urllib.parse.urlencode(q) if q else "")
+        self._open(target, path, protocol, headers)
 
 
 def parse_response(data):
