@@ -341,3 +341,25 @@ int ctl_simple(const char *method, json_object *params, void (*print)(json_objec
         json_object_put(reply);
         return 0;
 }
+
+json_object *ctl_call_key(const char *method, const char *key, int *status)
+{
+        json_object *p = ctl_key_params(key);
+        if (p == NULL) {
+                *status = ctl_out_of_memory(NULL, NULL);
+                return NULL;
+        }
+        return ctl_call(method, p, status);
+}
+
+json_object *ctl_key_params(const char *arg)
+{
+        char name[256];
+        const char *tag = ctl_split_key(arg, name, sizeof name);
+        json_object *p = json_object_new_object();
+        if (lcd_json_set_str(p, "name", name) < 0 || lcd_json_set_str(p, "tag", tag) < 0) {
+                json_object_put(p);
+                return NULL;
+        }
+        return p;
+}

@@ -55,6 +55,10 @@ int ctl_connect_to(const char *path, const char *protocol);
  * why; *status gets the exit status to use. */
 json_object *ctl_call(const char *method, json_object *params, int *status);
 json_object *ctl_result(json_object *reply);
+/* {"name","tag"} from "name[:tag]"; NULL without memory. */
+json_object *ctl_key_params(const char *key);
+/* ctl_call with ctl_key_params(key). */
+json_object *ctl_call_key(const char *method, const char *key, int *status);
 const char *ctl_recv_error(int r); /* why a receive failed */
 /* After a subscription (events, logs -f): hand each message that arrives
  * to each(m, arg) until it returns non-zero (0 then) or the connection

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "completion.h"
 #include "containers.h"
+#include "attachcmd.h"
 #include "execcmd.h"
 
 #include "lcd/compiler.h"
@@ -246,7 +247,7 @@ const struct option ctl_global_options[] = {
 
 /* create's options, which run takes too */
 #define CREATE_OPTIONS                                                                                                 \
-        "[--name N] [--tag T] [--env K=V]... [--workdir DIR] [--network private|none|host|container:N:T] "             \
+        "[-i] [-t] [--name N] [--tag T] [--env K=V]... [--workdir DIR] [--network private|none|host|container:N:T] "   \
         "[-p [IP:]HOST:CONTAINER[/PROTO]]... [--hostname H] [--allow-host-loopback]"
 
 const ctl_command_t ctl_commands[] = {
@@ -275,7 +276,12 @@ const ctl_command_t ctl_commands[] = {
         {"events", "[--since SEQ] [--initial] [--type TYPE]... [--count N]", "print container events as they happen",
          cmd_events, false},
         {"run", "[--rm] [--wait] " CREATE_OPTIONS " IMAGE [CMD...]",
-         "create and start it; --rm: remove it once it exits; --wait: exit with its code", ctl_cmd_run, false},
+         "create and start it; -i/-t: attached (stdin, a terminal; ctrl-p ctrl-q detaches); --rm: remove it once it "
+         "exits; --wait: exit with its code",
+         ctl_cmd_run, false},
+        {"attach", "[--no-stdin] NAME[:TAG]",
+         "its output live, and its stdin when it has one; ctrl-p ctrl-q detaches; exits with its code", ctl_cmd_attach,
+         false},
         {"info", "", "show the daemon's system information", cmd_info, false},
         {"check", "", "what the host lacks for rootless containers, with fixes", cmd_check, false},
         {"ping", "", "check that the daemon answers", cmd_ping, false},

@@ -7,6 +7,8 @@
  */
 #include "containers.h"
 
+#include "attachcmd.h"
+
 #include "lcd/compiler.h"
 #include "lcd/alloc.h"
 #include "lcd/jsonwrite.h"
@@ -19,31 +21,6 @@
 #include <string.h>
 
 /* "name[:tag]" -> params {"name","tag"}; NULL when out of memory */
-static json_object *key_params(const char *arg);
-
-/* ctl_call with {"name","tag"} from "name[:tag]". */
-static json_object *call_key(const char *method, const char *key, int *status)
-{
-        json_object *p = key_params(key);
-        if (p == NULL) {
-                *status = ctl_out_of_memory(NULL, NULL);
-                return NULL;
-        }
-        return ctl_call(method, p, status);
-}
-
-static json_object *key_params(const char *arg)
-{
-        char name[256];
-        const char *tag = ctl_split_key(arg, name, sizeof name);
-        json_object *p = json_object_new_object();
-        if (lcd_json_set_str(p, "name", name) < 0 || lcd_json_set_str(p, "tag", tag) < 0) {
-                json_object_put(p);
-                return NULL;
-        }
-        return p;
-}
-
 /* "0.0.0.0:8080->80/tcp, ..." as docker ps shows them; "host"/"none" for those networks. */
 static void ports_text(json_object *c, char *buf, size_t len)
 {
@@ -101,7 +78,7 @@ int ctl_cmd_port(int argc, char **argv)
 {
         if (argc != 2)
                 return ctl_bad_usage("port needs NAME[:TAG]%s", "");
-        json_object *p = key_params(argv[1]);
+        json_object *p = ctl_key_params(argv[1]);
         return p ? ctl_simple("container.inspect", p, print_ports) : ctl_out_of_memory(NULL, NULL);
 }
 
@@ -124,7 +101,7 @@ static int cmd_each(const char *method, int argc, char **argv, json_object *extr
                 return ctl_bad_usage("%s needs at least one NAME[:TAG]", method);
         int worst = 0;
         for (int i = 0; i < argc; i++) {
-                json_object *p = key_params(argv[i]);
+                json_object *p = ctl_key_params(argv[i]);
                 json_object_object_foreach (extra, k, v)
                         if (p != NULL && json_object_object_add(p, k, json_object_get(v)) != 0) {
                                 json_object_put(v);
@@ -180,7 +157,9 @@ static int create_container(int argc, char **argv, json_object **out)
 {
         json_object *p = json_object_new_object(), *env = json_object_new_array();
         static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-                                             {"tag", required_argument, NULL, 't'},
+                                             {"tag", required_argument, NULL, 'g'},
+                                             {"interactive", no_argument, NULL, 'i'},
+                                             {"tty", no_argument, NULL, 't'},
                                              {"env", required_argument, NULL, 'e'},
                                              {"workdir", required_argument, NULL, 'w'},
                                              {"network", required_argument, NULL, 'N'},
@@ -190,15 +169,20 @@ static int create_container(int argc, char **argv, json_object **out)
                                              {NULL, 0, NULL, 0}};
         optind = 1;
         int c;
-        while ((c = getopt_long(argc, argv, "+n:t:e:w:p:", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "+itn:e:w:p:", opts, NULL)) != -1) {
                 switch (c) {
-                case 'n':
+                case 'i':
                 case 't':
+                        if (lcd_json_set(p, c == 'i' ? "stdin" : "tty", json_object_new_boolean(1)) < 0)
+                                return ctl_out_of_memory(p, env);
+                        break;
+                case 'n':
+                case 'g':
                 case 'w':
                 case 'N':
                 case 'H': {
                         const char *key = c == 'n'   ? "name"
-                                          : c == 't' ? "tag"
+                                          : c == 'g' ? "tag"
                                           : c == 'w' ? "workdir"
                                           : c == 'N' ? "network"
                                                      : "hostname";
@@ -299,14 +283,19 @@ int ctl_cmd_run(int argc, char **argv)
                 return status;
         char key[512];
         snprintf(key, sizeof key, "%s:%s", ctl_str(ct, "name"), ctl_str(ct, "tag"));
+        json_object *t = NULL, *in = NULL;
+        bool tty = json_object_object_get_ex(ct, "tty", &t) && json_object_get_boolean(t);
+        bool interactive = json_object_object_get_ex(ct, "stdin", &in) && json_object_get_boolean(in);
         json_object_put(ct);
-        json_object *reply = call_key("container.start", key, &status);
+        if (tty || interactive) /* docker's -i/-t: attached, started, to its end */
+                return ctl_run_attached(key, interactive, tty, rm);
+        json_object *reply = ctl_call_key("container.start", key, &status);
         if (reply == NULL)
                 return status;
         json_object_put(reply);
         int code = 0;
         if (wait || rm) {
-                reply = call_key("container.wait", key, &status);
+                reply = ctl_call_key("container.wait", key, &status);
                 if (reply == NULL)
                         return status;
                 json_object *ec = json_object_object_get(ctl_result(reply), "exitCode");
@@ -314,7 +303,7 @@ int ctl_cmd_run(int argc, char **argv)
                 json_object_put(reply);
         }
         if (rm) {
-                reply = call_key("container.remove", key, &status);
+                reply = ctl_call_key("container.remove", key, &status);
                 if (reply == NULL)
                         return status;
                 json_object_put(reply);
@@ -365,7 +354,7 @@ int ctl_cmd_logs(int argc, char **argv)
         }
         if (optind + 1 != argc)
                 return ctl_bad_usage("logs takes one NAME[:TAG]%s", "");
-        json_object *p = key_params(argv[optind]);
+        json_object *p = ctl_key_params(argv[optind]);
         if (p == NULL || (tail >= 0 && lcd_json_set(p, "tail", json_object_new_int64(tail)) < 0) ||
             (follow && lcd_json_set(p, "follow", json_object_new_boolean(1)) < 0))
                 return ctl_out_of_memory(p, NULL);
@@ -389,7 +378,7 @@ int ctl_cmd_wait(int argc, char **argv)
         if (argc != 2)
                 return ctl_bad_usage("wait takes one NAME[:TAG]%s", "");
         int status;
-        json_object *reply = call_key("container.wait", argv[1], &status);
+        json_object *reply = ctl_call_key("container.wait", argv[1], &status);
         if (reply == NULL)
                 return status;
         json_object *code = json_object_object_get(ctl_result(reply), "exitCode");
@@ -407,7 +396,7 @@ static int one_container(const char *method, int argc, char **argv)
 {
         if (argc != 2)
                 return ctl_bad_usage("%s takes one NAME[:TAG]", argv[0]);
-        json_object *p = key_params(argv[1]);
+        json_object *p = ctl_key_params(argv[1]);
         return p ? ctl_simple(method, p, NULL) : ctl_out_of_memory(NULL, NULL);
 }
 

@@ -7,6 +7,10 @@ python3-websockets; and lightctl run -it, run -i and attach's detach keys
 under a pty."""
 import asyncio
 import json
+import os
+import pty
+import select
+import subprocess
 import time
 
 from harness import (Attach, DaemonSuite, SkipSuite, STREAM_PROTOCOL, WSError, http_get, run_suite, unix_connect,
@@ -134,6 +138,82 @@ class AttachStreams(DaemonSuite):
             self.assertIn(" %s " % status, str(cm.exception), (tag, kw))
         self.assertTrue(wait_until(lambda: "\nlcd_exec_streams 0\n" in self.metrics(), timeout=10))
         self.c.call("container.kill", {"name": "att", "tag": plain})
+
+
+class Pty:
+    """A program on a new pseudo-terminal: what it prints, what is typed."""
+
+    def __init__(self, argv):
+        self.master, slave = pty.openpty()
+        self.p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave)
+        os.close(slave)
+        self.out = b""
+
+    def read_until(self, token, timeout=30):
+        deadline = time.time() + timeout
+        while token not in self.out and time.time() < deadline:
+            if select.select([self.master], [], [], 0.2)[0]:
+                try:
+                    self.out += os.read(self.master, 4096)
+                except OSError:
+                    break
+        return token in self.out
+
+    def type(self, text):
+        os.write(self.master, text)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+        os.close(self.master)
+
+
+class LightctlInteractive(DaemonSuite):
+    """lightctl run -it, run -i and attach, as a user types them."""
+
+    def lightctl(self, *args, stdin=None):
+        return subprocess.run(self.env.lightctl(*args), input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=60)
+
+    def test_run_it_gives_a_shell_whose_exit_code_is_lightctls(self):
+        t = Pty(self.env.lightctl("run", "--rm", "-it", "--name", "it", self.env.image, "sh"))
+        try:
+            t.type(b"echo h''i; exit 3\r")   # (h''i: the echoed line is not "hi")
+            self.assertTrue(t.read_until(b"\r\nhi\r\n"), t.out)
+            self.assertEqual(t.p.wait(timeout=30), 3, t.out)
+        finally:
+            t.close()
+        c = self.env.client()
+        self.assertEqual([x for x in c.call("container.list") if x["name"] == "it"], [], "--rm removed it")
+        c.close()
+
+    def test_run_i_streams_a_pipe_and_closes_stdin_at_its_end(self):
+        r = self.lightctl("run", "--rm", "-i", "--name", "cat", self.env.image, "cat", stdin=b"hi\nthere\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"hi\nthere\n"), r.stderr)
+
+    def test_attach_then_the_detach_keys_leave_it_running(self):
+        c = self.env.client()
+        c.call("container.create", {"image": self.env.image, "name": "sh", "tag": "1", "tty": True, "stdin": True,
+                                    "cmd": ["sh"]})
+        c.call("container.start", {"name": "sh", "tag": "1"})
+        t = Pty(self.env.lightctl("attach", "sh:1"))
+        try:
+            t.type(b"echo a''b\r")
+            self.assertTrue(t.read_until(b"\r\nab\r\n"), t.out)
+            t.type(b"\x10\x11")   # ctrl-p ctrl-q
+            self.assertEqual(t.p.wait(timeout=30), 0, t.out)
+            self.assertTrue(t.read_until(b"detached", timeout=5), t.out)
+        finally:
+            t.close()
+        self.assertEqual(c.call("container.inspect", {"name": "sh", "tag": "1"})["state"], "running")
+        t = Pty(self.env.lightctl("attach", "sh:1"))   # and back: its terminal's input is still open
+        try:
+            t.type(b"exit 5\r")
+            self.assertEqual(t.p.wait(timeout=30), 5, t.out)
+        finally:
+            t.close()
+        c.close()
 
 
 class AttachIndependentClient(DaemonSuite):
