@@ -229,6 +229,21 @@ try {
   await page.keyboard.type("exit 3\n");
   await page.locator("#term-status", { hasText: "exited (code 3)" }).waitFor({ timeout: 20000 });
 
+  step = "attach to a container created with a terminal: offered on tty containers only, typed keys reach it";
+  lightctl("create", "-it", "--name", "tt", "--tag", "1", IMAGE, "sh");
+  lightctl("start", "tt:1");
+  await expectState("tt:1", "running", 20000);
+  if (await row("web:1").locator('button[data-action="attach"]').count() !== 0)
+    throw new Error("attach is offered on a container without a terminal");
+  await click("tt:1", "attach");
+  await page.locator("#term-status", { hasText: "attached to tt:1" }).waitFor({ timeout: 20000 });
+  await page.locator("#term .xterm").click();
+  await page.keyboard.type("echo att-$((2+3))\n");
+  await page.locator("#term .xterm-rows", { hasText: "att-5" }).waitFor({ timeout: 20000 });
+  await page.keyboard.type("exit 4\n");
+  await page.locator("#term-status", { hasText: "container exited (code 4)" }).waitFor({ timeout: 20000 });
+  lightctl("rm", "tt:1");
+
   step = "a running container's CPU and memory as sparklines (container.stats, every 5 s)";
   await row("web:1").locator('.stats .spark[data-what="CPU"] svg polyline').waitFor({ timeout: 30000 });
   const points = await row("web:1").locator('.spark[data-what="CPU"] polyline').getAttribute("points");

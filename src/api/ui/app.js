@@ -15,7 +15,7 @@ import * as rpc from "./rpc.js";
 import {$, key, setConn, fatal, setRules, renderContainers, updateStats, tickUptimes, addEvent, renderEvents, renderImages,
         renderSystem} from "./view.js";
 import * as logs from "./logs.js";
-import {openShell} from "./terminal.js";
+import {openTerminal} from "./terminal.js";
 import * as stats from "./stats.js";
 import {bindForms, onPullProgress} from "./forms.js";
 
@@ -116,7 +116,7 @@ function onNotify(msg) {
 async function act(op, c) {
   const k = key(c.name, c.tag);
   if (op === "logs") return logs.showLogs(c.name, c.tag, true);
-  if (op === "shell") return openShell(c.name, c.tag);
+  if (op === "shell" || op === "attach") return openTerminal(c.name, c.tag, op, !!c.stdin);
   const p = {name: c.name, tag: c.tag};
   if (op === "remove") {
     if (!confirm(`Remove ${k}?` + (c.state === "exited" || c.state === "created" ? "" : " It will be stopped first.")))

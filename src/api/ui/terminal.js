@@ -1,9 +1,11 @@
-// terminal.js - the terminal panel: a shell in a running container, in
-// xterm.js (vendor/, MIT), over the daemon's exec stream (docs/API.md,
+// terminal.js - the terminal panel: a shell in a running container (an
+// exec of sh), or the terminal of a container created with tty (attach),
+// in xterm.js (vendor/, MIT), over the daemon's streams (docs/API.md,
 // Streams: the Kubernetes channel protocol).
 //
-// DESIGN: one terminal at a time; opening another ends the first (its
-// process ends with its connection). Keys go out as stdin frames [0, ...],
+// DESIGN: one terminal at a time; opening another ends the first (a
+// shell's process ends with its connection; an attached container runs
+// on). Keys go out as stdin frames [0, ...],
 // the panel's size as resize frames [4, {"Width","Height"}] (the fit addon
 // follows the panel); output frames [1]/[2] are written to the terminal as
 // bytes; the status frame [3] says how the process ended. A terminal whose
@@ -42,14 +44,16 @@ function sendSize(s) {
 }
 
 // "Success", or "exited with code N", or the daemon's message.
-function statusText(st) {
-  if (st.status === "Success") return "the process exited (code 0)";
+function statusText(st, what) {
+  if (st.status === "Success") return `the ${what} exited (code 0)`;
   const cause = st.details && st.details.causes && st.details.causes[0];
-  if (cause && cause.reason === "ExitCode") return `the process exited (code ${cause.message})`;
-  return `could not start: ${st.message || st.reason || "unknown error"}`;
+  if (cause && cause.reason === "ExitCode") return `the ${what} exited (code ${cause.message})`;
+  return `ended: ${st.message || st.reason || "unknown error"}`;
 }
 
-export function openShell(name, tag) {
+// mode "shell": sh by exec; "attach": the container's own terminal (typed
+// keys go to it when it was created with stdin).
+export function openTerminal(name, tag, mode, withStdin) {
   if (session) end(session);
   const box = $("#term");
   box.replaceChildren();
@@ -60,8 +64,10 @@ export function openShell(name, tag) {
   term.loadAddon(fit);
   term.open(box);
   fit.fit();
-  const path = `/v1/containers/${encodeURIComponent(name)}/${encodeURIComponent(tag)}/exec` +
-               "?command=sh&stdin=1&tty=1";
+  const attach = mode === "attach";
+  const what = attach ? "container" : "process";
+  const path = `/v1/containers/${encodeURIComponent(name)}/${encodeURIComponent(tag)}/` +
+               (attach ? (withStdin ? "attach?stdin=1" : "attach") : "exec?command=sh&stdin=1&tty=1");
   const s = {term, fit, sock: openStream(path), ended: false, status: null};
   s.observer = new ResizeObserver(() => { if (!s.ended) fit.fit(); });
   s.observer.observe(box);
@@ -72,19 +78,20 @@ export function openShell(name, tag) {
     const b = new Uint8Array(m.data);
     if (b.length === 0) return;
     if (b[0] === 1 && b.length === 1) {  // the process runs
-      setStatus(`sh in ${name}:${tag}`);
+      setStatus(attach ? `attached to ${name}:${tag}` : `sh in ${name}:${tag}`);
       sendSize(s);
       term.focus();
     } else if (b[0] === 1 || b[0] === 2) {
       term.write(b.subarray(1));
     } else if (b[0] === 3) {
       s.status = JSON.parse(new TextDecoder().decode(b.subarray(1)));
-      setStatus(statusText(s.status));
+      setStatus(statusText(s.status, what));
     }
   };
   s.sock.onclose = (ev) => {
     if (!s.status && session === s)
-      setStatus(`the connection closed (${ev.code}${ev.reason ? ": " + ev.reason : ""}); the shell is gone`);
+      setStatus(`the connection closed (${ev.code}${ev.reason ? ": " + ev.reason : ""}); ` +
+                (attach ? "the container runs on" : "the shell is gone"));
     end(s);
   };
 }

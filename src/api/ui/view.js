@@ -9,7 +9,7 @@
 
 export const $ = (sel) => document.querySelector(sel);
 const MAX_EVENTS = 300;
-const BUTTONS = ["start", "stop", "restart", "pause", "resume", "remove", "logs", "shell"];
+const BUTTONS = ["start", "stop", "restart", "pause", "resume", "remove", "logs", "shell", "attach"];
 
 let rules = null;  // the daemon's operations table; until it arrives no button is enabled
 const events = [];
@@ -44,6 +44,7 @@ export function setRules(operations) {
 // change nothing (stop of an exited container), the button is off.
 export function allowed(op, st) {
   if (op === "shell") return st === "running";  // an exec: into a running container only
+  if (op === "attach") return ["created", "running", "paused"].includes(st);  // its terminal (tty containers)
   const r = rules && rules[op];
   if (!r || (r.unchanged || []).includes(st)) return false;
   return (r.states || []).includes(st) || (op === "remove" && (r.withForce || []).includes(st));
@@ -151,6 +152,7 @@ function renderRow(c, error, onAction, samples) {
   const k = key(c.name, c.tag);
   const actions = el("td", {className: "actions"});
   for (const op of BUTTONS) {
+    if (op === "attach" && !c.tty) continue;
     const b = el("button", {type: "button", textContent: op, disabled: !allowed(op, c.state)});
     b.setAttribute("aria-label", `${op} ${k}`);
     b.dataset.action = op;
