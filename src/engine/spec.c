@@ -244,6 +244,18 @@ static int write_json(const char *path, json_object *o, lcd_error_t **err)
 }
 
 /* Write the container's config.json from the image root's template. */
+/* o[key] = {k1: v1, k2: v2}. 0 or -ENOMEM. */
+static int set_pair(json_object *o, const char *key, const char *k1, int64_t v1, const char *k2, int64_t v2)
+{
+        json_object *p = json_object_new_object();
+        if (lcd_json_set(p, k1, json_object_new_int64(v1)) < 0 || lcd_json_set(p, k2, json_object_new_int64(v2)) < 0 ||
+            json_object_object_add(o, key, p) != 0) {
+                json_object_put(p);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int lcd_spec_write(const char *path, const char *template, const char *id, const lcd_cgroup_t *cg,
                    const lcd_bundle_spec_t *spec, char ***argv_out, lcd_error_t **err)
 {
@@ -259,6 +271,8 @@ int lcd_spec_write(const char *path, const char *template, const char *id, const
         if (lcd_json_set(proc, "terminal", json_object_new_boolean(spec->tty)) < 0)
                 goto nomem;
         if (spec->tty && !env_has(env, "TERM=") && env_set(env, "TERM=xterm") < 0) /* as docker and podman */
+                goto nomem;
+        if (spec->tty && set_pair(proc, "consoleSize", "width", 80, "height", 24) < 0)
                 goto nomem;
         json_object_object_del(proc, "rlimits");
         json_object_object_del(proc, "capabilities_ambient_unused");
@@ -330,18 +344,6 @@ nomem:
 out:
         json_object_put(root);
         return rc;
-}
-
-/* o[key] = {k1: v1, k2: v2}. 0 or -ENOMEM. */
-static int set_pair(json_object *o, const char *key, const char *k1, int64_t v1, const char *k2, int64_t v2)
-{
-        json_object *p = json_object_new_object();
-        if (lcd_json_set(p, k1, json_object_new_int64(v1)) < 0 || lcd_json_set(p, k2, json_object_new_int64(v2)) < 0 ||
-            json_object_object_add(o, key, p) != 0) {
-                json_object_put(p);
-                return -ENOMEM;
-        }
-        return 0;
 }
 
 int lcd_spec_write_exec(const char *path, const char *config, const lcd_exec_process_t *x, lcd_error_t **err)

@@ -96,6 +96,9 @@ class AttachStreams(DaemonSuite):
         self.assertEqual((inspect["tty"], inspect["stdin"]), (True, True))
         a = self.attach(tag, stdin=True)
         try:
+            a.send(0, "stty size\n")
+            out, _, _ = a.collect(until=lambda o: b"24 80" in o)
+            self.assertIn(b"24 80", out, "80x24 before any resize")
             a.resize(101, 33)
             time.sleep(0.3)
             a.send(0, "stty size; echo $TERM; echo oops >&2; exit 3\n")
