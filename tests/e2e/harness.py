@@ -263,6 +263,19 @@ class Attach(Exec):
         self._open(target, path, protocol, headers)
 
 
+async def ws_frames_to_status(ws, timeout=30):
+    """A python3-websockets stream read to its status frame and its close: (frames, close code)."""
+    import asyncio
+    frames = []
+    while True:
+        f = await asyncio.wait_for(ws.recv(), timeout)
+        frames.append(f)
+        if f[:1] == b"\x03":
+            break
+    await asyncio.wait_for(ws.wait_closed(), timeout)
+    return frames, ws.close_code
+
+
 def parse_response(data):
     """An HTTP response's bytes: (status line, {lowercase header: value}, body bytes so far)."""
     head, _, body = data.partition(b"\r\n\r\n")

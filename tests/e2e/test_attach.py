@@ -14,7 +14,7 @@ import subprocess
 import time
 
 from harness import (Attach, DaemonSuite, SkipSuite, STREAM_PROTOCOL, WSError, http_get, run_suite, unix_connect,
-                     wait_until)
+                     wait_until, ws_frames_to_status)
 
 try:
     import websockets
@@ -240,14 +240,7 @@ class AttachIndependentClient(DaemonSuite):
         async with websockets.connect(uri, sock=sock, subprotocols=[STREAM_PROTOCOL], open_timeout=30) as ws:
             self.assertEqual(ws.subprotocol, STREAM_PROTOCOL)
             await ws.send(b"\x00" + "ünïcode\n".encode())
-            frames = []
-            while True:
-                f = await asyncio.wait_for(ws.recv(), 30)
-                frames.append(f)
-                if f[:1] == b"\x03":
-                    break
-            await asyncio.wait_for(ws.wait_closed(), 30)
-            return frames, ws.close_code
+            return await ws_frames_to_status(ws)
 
     def test_an_attach_through_python3_websockets(self):
         loop = asyncio.new_event_loop()

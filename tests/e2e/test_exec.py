@@ -17,7 +17,7 @@ import termios
 import time
 
 from harness import (DaemonSuite, Exec, FreshEnvCase, SkipSuite, STREAM_PROTOCOL, WSError, http_get, run_suite, unix_connect,
-                     user_processes, wait_until)
+                     user_processes, wait_until, ws_frames_to_status)
 
 try:
     import websockets
@@ -377,14 +377,7 @@ class ExecIndependentClient(DaemonSuite):
             self.assertEqual(ws.subprotocol, STREAM_PROTOCOL)
             await ws.send(b"\x00" + "ünïcode\n".encode())
             await ws.send(b"\xff\x00")
-            frames = []
-            while True:
-                f = await asyncio.wait_for(ws.recv(), 30)
-                frames.append(f)
-                if f[:1] == b"\x03":
-                    break
-            await asyncio.wait_for(ws.wait_closed(), 30)
-            return frames, ws.close_code
+            return await ws_frames_to_status(ws)
 
     def test_an_exec_through_python3_websockets(self):
         loop = asyncio.new_event_loop()
