@@ -72,6 +72,10 @@ int ctl_cmd_attach(int argc, char **argv)
         bool tty = json_object_object_get_ex(c, "tty", &t) && json_object_get_boolean(t);
         bool with_stdin = !no_stdin && json_object_object_get_ex(c, "stdin", &in) && json_object_get_boolean(in);
         json_object_put(reply);
+        if (ctl_stream_check_input(with_stdin, tty) != 0) {
+                fprintf(stderr, "lightctl: (or attach --no-stdin to watch only)\n");
+                return EXIT_USAGE;
+        }
         lcd_ws_t *ws = open_attach(key, with_stdin);
         if (ws == NULL)
                 return EXIT_CONNECT;
@@ -92,6 +96,10 @@ static int start_it(void *arg)
 
 int ctl_run_attached(const char *key, bool interactive, bool tty, bool rm)
 {
+        if (ctl_stream_check_input(interactive, tty) != 0) { /* the container is created: it goes again */
+                json_object_put(ctl_call_key("container.remove", key, &(int){0}));
+                return EXIT_USAGE;
+        }
         lcd_ws_t *ws = open_attach(key, interactive);
         int code = ws != NULL ? run_stream(key, ws, interactive, tty, start_it, (void *)key) : EXIT_CONNECT;
         if (code == CTL_STREAM_DETACHED) {

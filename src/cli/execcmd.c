@@ -78,6 +78,8 @@ int ctl_cmd_exec(int argc, char **argv)
         int n = snprintf(path, sizeof path, "/v1/containers/%s/%s/exec?%s", name, tag, query);
         if (!fits || n < 0 || (size_t)n >= sizeof path)
                 return ctl_bad_usage("exec: the request is over %s bytes", "8192");
+        if (ctl_stream_check_input(interactive, tty) != 0)
+                return EXIT_USAGE;
         if (ctl_connect_to(path, "v5.channel.k8s.io") < 0)
                 return EXIT_CONNECT;
         if (tty && interactive)

@@ -57,6 +57,15 @@ static void on_winch(int sig)
         winched = 1;
 }
 
+int ctl_stream_check_input(bool interactive, bool tty)
+{
+        if (!interactive || !tty || isatty(STDIN_FILENO))
+                return 0;
+        fprintf(stderr, "lightctl: the input device is not a TTY: -t with -i needs a terminal "
+                        "(for a pipe, leave out -t)\n");
+        return EXIT_USAGE;
+}
+
 int ctl_stream_terminal(void)
 {
         if (!isatty(STDIN_FILENO))

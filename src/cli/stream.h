@@ -21,6 +21,10 @@ typedef struct {
         void *arg;
 } ctl_stream_t;
 
+/* A terminal with stdin needs stdin to be a terminal (a pipe's end could
+ * not end a terminal's input): 0, or EXIT_USAGE after saying so, as
+ * docker does. */
+int ctl_stream_check_input(bool interactive, bool tty);
 /* With a terminal on stdin: raw mode (restored on every way out, signals
  * included) and SIGWINCH watched. 0, or -errno (a warning said why). */
 int ctl_stream_terminal(void);

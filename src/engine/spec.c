@@ -371,6 +371,8 @@ int lcd_spec_write_exec(const char *path, const char *config, const lcd_exec_pro
                 goto nomem;
         if (x->tty && set_pair(proc, "consoleSize", "width", 80, "height", 24) < 0)
                 goto nomem;
+        if (!x->tty) /* the container's own terminal's, when it has one */
+                json_object_object_del(proc, "consoleSize");
         rc = write_json(path, proc, err);
         goto out;
 nomem:

@@ -13,7 +13,7 @@ import select
 import subprocess
 import time
 
-from harness import (Attach, DaemonSuite, SkipSuite, STREAM_PROTOCOL, WSError, http_get, run_suite, unix_connect,
+from harness import (Attach, DaemonSuite, Exec, SkipSuite, STREAM_PROTOCOL, WSError, http_get, run_suite, unix_connect,
                      wait_until, ws_frames_to_status)
 
 try:
@@ -111,6 +111,16 @@ class AttachStreams(DaemonSuite):
         finally:
             a.close()
 
+    def test_an_exec_without_a_terminal_runs_in_a_container_with_one(self):
+        tag = self.create(["sh"], tty=True, stdin=True)
+        x = Exec(self.env.socket, "att", tag, ["sh", "-c", "echo plain; test -t 1 || echo no-tty"])
+        try:
+            out, _, status = x.collect()
+            self.assertEqual((out, status["status"]), (b"plain\nno-tty\n", "Success"))
+        finally:
+            x.close()
+        self.c.call("container.kill", {"name": "att", "tag": tag})
+
     def test_several_clients_see_the_output_and_one_leaving_stops_nothing(self):
         tag = self.create(TICKER)
         a, b = self.attach(tag), self.attach(tag)
@@ -194,6 +204,14 @@ class LightctlInteractive(DaemonSuite):
     def test_run_i_streams_a_pipe_and_closes_stdin_at_its_end(self):
         r = self.lightctl("run", "--rm", "-i", "--name", "cat", self.env.image, "cat", stdin=b"hi\nthere\n")
         self.assertEqual((r.returncode, r.stdout), (0, b"hi\nthere\n"), r.stderr)
+
+    def test_a_terminal_with_stdin_from_a_pipe_is_refused_as_docker_does(self):
+        r = self.lightctl("run", "-it", "--name", "piped", self.env.image, "sh", stdin=b"exit 3\n")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(b"not a TTY", r.stderr)
+        c = self.env.client()
+        self.assertEqual([x for x in c.call("container.list") if x["name"] == "piped"], [], "nothing is left")
+        c.close()
 
     def test_attach_then_the_detach_keys_leave_it_running(self):
         c = self.env.client()
