@@ -13,7 +13,22 @@ import time
 
 image, n = sys.argv[1], int(sys.argv[2])
 podman = ["podman", "--cgroup-manager=cgroupfs", "--events-backend=file"]
-quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "check": True}
+quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
+
+
+def explain(kind, e, tb):
+    """A failed podman step, with what podman said (the bench prints the tail)."""
+    if not isinstance(e, subprocess.CalledProcessError):
+        return sys.__excepthook__(kind, e, tb)
+    print("podman %s: %s" % (" ".join(e.cmd[3:6]), (e.stderr or b"").decode(errors="replace").strip()[-250:]),
+          file=sys.stderr)
+
+
+sys.excepthook = explain
+
+
+# what an interrupted earlier run left (the sandbox user's podman holds nothing else)
+subprocess.run(podman + ["rm", "-a", "-f", "-t", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 subprocess.run(podman + ["pull", "--tls-verify=false", "docker://" + image], **quiet)
 subprocess.run(podman + ["run", "--rm", "--network", "host", image, "true"], **quiet)  # warm-up
 run_d, run_rm, run_d_p = [], [], []
